@@ -1,0 +1,101 @@
+// dyad demo: show the whole product on data that ships with the project's shared folder.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
+#include "common.hpp"
+#include "dyad/formats/error.hpp"
+
+namespace dyad::cli {
+
+namespace {
+struct DemoOptions {
+  std::string data;
+  std::string out;
+  std::string screenshot;
+  bool no_view = false;
+};
+
+std::filesystem::path find_data(const std::string& given) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> cands;
+  if (!given.empty()) cands.push_back(given);
+  if (const char* e = std::getenv("DYAD_DATA")) cands.push_back(e);
+  for (fs::path base : {fs::current_path(), exe_dir()}) {
+    for (int up = 0; up < 5 && !base.empty(); ++up) {
+      cands.push_back(base / "shared" / "data");
+      cands.push_back(base / ".." / "shared" / "data");
+      base = base.parent_path();
+    }
+  }
+  for (auto& c : cands) {
+    std::error_code ec;
+    if (fs::exists(c / "pitch" / "fda_ue_dev" / "rl001.wav", ec)) return fs::weakly_canonical(c, ec);
+  }
+  if (!given.empty())
+    throw formats::FormatError(formats::ErrorKind::io, given + ": not the shared data folder (expected pitch/fda_ue_dev/rl001.wav in it)");
+  throw formats::FormatError(formats::ErrorKind::io, "the shared data folder was not found; pass --data ../shared/data or set DYAD_DATA");
+}
+
+std::filesystem::path fresh_folder(const std::string& base) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(base, ec)) return base;
+  for (int i = 2;; ++i) {
+    fs::path p = base + "-" + std::to_string(i);
+    if (!fs::exists(p, ec)) return p;
+  }
+}
+
+void step(const std::string& title) { std::cout << "\n== " << title << "\n" << std::flush; }
+
+void run_demo(const DemoOptions& o) {
+  auto data = find_data(o.data);
+  auto self = exe_dir() / "dyad";
+  auto out = fresh_folder(o.out.empty() ? "dyad-demo" : o.out);
+  step("Importing a real recording: two FDA-UE speakers as partners A and B, NeuroKit ECG/PPG/respiration for A");
+  auto markers = std::filesystem::temp_directory_path() / ("dyad-demo-markers-" + std::to_string(::getpid()) + ".tsv");
+  {
+    std::ofstream mk(markers);
+    mk << "onset_s\tduration_s\tlabel\tvalue\tsource\n0\t1.5\tbaseline\tn/a\tdemo\n1.5\t0\tbp\t118/76\tdemo\n";
+  }
+  std::vector<std::string> args = {"import", out.string(),
+                                   "--audio", "A=" + (data / "pitch/fda_ue_dev/rl001.wav").string(),
+                                   "--audio", "B=" + (data / "pitch/fda_ue_dev/sb001.wav").string(),
+                                   "--physio", (data / "physio/neurokit/bio_resting_5min_100hz.csv").string(),
+                                   "--role", "A", "--rate", "100",
+                                   "--markers", markers.string(),
+                                   "--couple", "demo", "--session-number", "1", "--session-type", "integration"};
+  int rc = run_program(self, args);
+  std::filesystem::remove(markers);
+  if (rc != 0) throw CLI::RuntimeError(rc);
+  step("The session folder, validated and summarised (dyad info)");
+  rc = run_program(self, {"info", out.string()});
+  if (rc != 0) throw CLI::RuntimeError(rc);
+  if (o.no_view) return;
+  step("The viewer");
+  if (have_display() && o.screenshot.empty()) {
+    rc = run_program(self, {"view", out.string()});
+  } else {
+    std::string png = o.screenshot.empty() ? out.string() + ".png" : o.screenshot;
+    rc = run_program(self, {"view", out.string(), "--screenshot", png});
+    if (rc == 0) std::cout << "no display: the viewer was rendered to " << png << "\n";
+  }
+  if (rc != 0) throw CLI::RuntimeError(rc);
+}
+}  // namespace
+
+void add_demo(CLI::App& app) {
+  auto o = std::make_shared<DemoOptions>();
+  auto* cmd = app.add_subcommand("demo", "Show the product end to end: import a real recording, summarise it, and open it "
+                                         "in the viewer (or render it to a PNG when there is no display).");
+  cmd->add_option("--data", o->data, "The shared data folder (default: found near the working folder or $DYAD_DATA)");
+  cmd->add_option("--out", o->out, "Session folder to create (default ./dyad-demo, or -2, -3... if it exists)");
+  cmd->add_option("--screenshot", o->screenshot, "Render the viewer to this PNG even when a display exists");
+  cmd->add_flag("--no-view", o->no_view, "Stop before the viewer");
+  cmd->callback([o] { run_demo(*o); });
+}
+
+}  // namespace dyad::cli

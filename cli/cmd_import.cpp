@@ -1,0 +1,126 @@
+// dyad import OUT ...: build a session folder from recordings made elsewhere.
+#include <iostream>
+
+#include "common.hpp"
+#include "dyad/formats/error.hpp"
+#include "dyad/formats/import.hpp"
+#include "dyad/formats/session.hpp"
+#include "dyad/formats/text.hpp"
+
+namespace dyad::cli {
+
+namespace {
+
+struct ImportOptions {
+  std::string out;
+  std::vector<std::string> audio;
+  std::string roles;
+  std::vector<std::string> physio;
+  std::vector<std::string> physio_roles;
+  std::string time_column;
+  double rate_hz = 0;
+  std::string kind;
+  std::vector<std::string> column_kinds;
+  double offset_s = 0;
+  std::string markers;
+  std::string couple = "unknown";
+  long long session_number = 1;
+  std::string session_type = "other";
+};
+
+void run_import(const ImportOptions& o) {
+  if (o.audio.empty() && o.physio.empty())
+    throw formats::FormatError(formats::ErrorKind::malformed, "import: give --audio and/or --physio (see 'dyad import --help')");
+  if (!formats::is_valid_session_type(o.session_type))
+    throw formats::FormatError(formats::ErrorKind::malformed,
+                               "import: --session-type must be preparation, dosing, integration or other, found '" + o.session_type + "'");
+  // Audio sources: either ROLE=FILE per file, or one multichannel FILE with --roles.
+  std::vector<formats::AudioSource> sources;
+  for (auto& a : o.audio) {
+    auto eq = a.find('=');
+    if (eq != std::string::npos && formats::is_valid_role(a.substr(0, eq))) {
+      if (!o.roles.empty())
+        throw formats::FormatError(formats::ErrorKind::malformed, "import: use either --audio ROLE=FILE or --audio FILE --roles A,B, not both");
+      sources.push_back({a.substr(eq + 1), {a.substr(0, eq)}});
+    } else {
+      if (o.roles.empty())
+        throw formats::FormatError(formats::ErrorKind::malformed,
+                                   "import: --audio " + a + ": give it as ROLE=FILE (e.g. A=partnerA.wav) or add --roles A,B for a multichannel file");
+      if (o.audio.size() != 1)
+        throw formats::FormatError(formats::ErrorKind::malformed, "import: --roles goes with exactly one multichannel --audio file");
+      sources.push_back({a, split_list(o.roles)});
+    }
+  }
+  if (!o.physio_roles.empty() && o.physio_roles.size() != 1 && o.physio_roles.size() != o.physio.size())
+    throw formats::FormatError(formats::ErrorKind::malformed, "import: give one --role, or one --role per --physio file");
+  if (!o.physio.empty() && o.physio_roles.empty())
+    throw formats::FormatError(formats::ErrorKind::malformed, "import: --physio needs --role A|B|therapist");
+  std::map<std::string, std::string> column_kinds;
+  for (auto& ck : o.column_kinds) {
+    auto eq = ck.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw formats::FormatError(formats::ErrorKind::malformed, "import: --column expects NAME=KIND, found '" + ck + "'");
+    column_kinds[ck.substr(0, eq)] = ck.substr(eq + 1);
+  }
+  std::filesystem::path out = o.out;
+  std::error_code ec;
+  bool existed = std::filesystem::exists(out, ec);
+  formats::create_session_dir(out);
+  try {
+    auto m = formats::new_manifest(o.couple, o.session_number, o.session_type);
+    if (!sources.empty()) {
+      ProgressLine p("importing audio");
+      for (auto& w : formats::import_audio(out, m, sources, [&](double f, const std::string&) { p.update(f); })) warn(w);
+    }
+    for (std::size_t i = 0; i < o.physio.size(); ++i) {
+      formats::PhysioImport spec;
+      spec.path = o.physio[i];
+      spec.role = o.physio_roles.size() == 1 ? o.physio_roles[0] : o.physio_roles[i];
+      spec.time_column = o.time_column;
+      spec.rate_hz = o.rate_hz;
+      spec.kind = o.kind;
+      spec.column_kinds = column_kinds;
+      spec.offset_s = o.offset_s;
+      for (auto& w : formats::import_physio(out, m, spec)) warn(w);
+    }
+    if (!o.markers.empty()) formats::import_markers(out, o.markers);
+    m.status = "complete";
+    formats::write_manifest(out, m);
+    formats::Session::open(out);  // prove what was written reads back
+  } catch (...) {
+    // Remove only what this import created; a folder that existed (empty) is left in place.
+    if (!existed) std::filesystem::remove_all(out, ec);
+    throw;
+  }
+  std::cout << out.string() << "\n";
+}
+
+}  // namespace
+
+void add_import(CLI::App& app) {
+  auto o = std::make_shared<ImportOptions>();
+  auto* cmd = app.add_subcommand("import", "Create a session folder from audio, physiology and markers recorded elsewhere.\n"
+                                           "  dyad import OUT --audio A=partnerA.wav --audio B=partnerB.wav\n"
+                                           "  dyad import OUT --audio stereo.wav --roles A,B\n"
+                                           "  dyad import OUT --physio ecg.csv --role A --rate 500 --kind ecg\n"
+                                           "OUT must not exist, or be empty.");
+  cmd->add_option("OUT", o->out, "New session folder")->required();
+  cmd->add_option("--audio", o->audio, "ROLE=FILE, one mono file per role (same rate; shorter ones padded with silence), "
+                                       "or one multichannel FILE with --roles")->take_all();
+  cmd->add_option("--roles", o->roles, "Roles of the channels of a multichannel --audio file, e.g. A,B or A,B,therapist");
+  cmd->add_option("--physio", o->physio, "CSV or TSV of one partner's physiology with a header line; each value column "
+                                         "becomes a stream <column>_<role> (repeatable)");
+  cmd->add_option("--role", o->physio_roles, "Role of the --physio file(s): A, B or therapist (one, or one per --physio)");
+  cmd->add_option("--time-column", o->time_column, "Column of times in seconds (session seconds when audio is imported too)");
+  cmd->add_option("--rate", o->rate_hz, "Sample rate in Hz when the file has no time column")->check(CLI::PositiveNumber);
+  cmd->add_option("--kind", o->kind, "Kind of every value column: ecg, ppg, eda, resp, bp, hr, generic (default: from the name)");
+  cmd->add_option("--column", o->column_kinds, "NAME=KIND: the kind of one column (repeatable)");
+  cmd->add_option("--offset", o->offset_s, "Seconds added to every physiology time (default 0)");
+  cmd->add_option("--markers", o->markers, "A markers table (onset_s, duration_s, label[, value, source]) to copy in");
+  cmd->add_option("--couple", o->couple, "Couple id (pseudonymous)")->capture_default_str();
+  cmd->add_option("--session-number", o->session_number, "Session number in the course of treatment")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--session-type", o->session_type, "preparation, dosing, integration or other")->capture_default_str();
+  cmd->callback([o] { run_import(*o); });
+}
+
+}  // namespace dyad::cli

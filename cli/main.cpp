@@ -1,0 +1,43 @@
+// dyad: record, import, analyse and review dyadic sessions. See README.md.
+#include <clocale>
+#include <iostream>
+
+#include "common.hpp"
+#include "dyad/formats/error.hpp"
+#include "dyad/version.hpp"
+
+int main(int argc, char** argv) {
+  std::setlocale(LC_ALL, "");  // numbers in files are locale-proof (to_chars/from_chars)
+  CLI::App app{"dyad: record and analyse dyadic sessions (two partners, optionally a therapist).\n"
+               "Run 'dyad COMMAND --help' for the options of a command.",
+               "dyad"};
+  app.set_version_flag("--version", std::string("dyad ") + dyad::kVersion);
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  dyad::cli::add_info(app);
+  dyad::cli::add_import(app);
+  dyad::cli::add_devices(app);
+  dyad::cli::add_view(app);
+  dyad::cli::add_demo(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::RuntimeError& e) {  // a command's own non-zero status, message already printed
+    return e.get_exit_code();
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "dyad: error: " << e.what() << " (see 'dyad --help')\n";
+    return 2;
+  } catch (const dyad::formats::FormatError& e) {
+    std::cerr << "dyad: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "dyad: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,57 @@
+#pragma once
+/// \file Crash-safe, private file handling (DESIGN.md "Crash safety" and "Privacy"):
+/// folders 0700, files 0600, manifests replaced atomically, text appended line by line and
+/// synced at least once a second.
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace dyad::formats {
+
+namespace fs = std::filesystem;
+
+/// Creates `dir` and missing parents with mode 0700 (the last component is chmod'ed to 0700
+/// even if the umask is looser). Throws FormatError(io) with the path and errno text.
+void make_private_dir(const fs::path& dir);
+
+/// Replaces `path` atomically: writes `path.tmp` (0600), fsyncs it, renames it over `path`,
+/// fsyncs the folder. A crash leaves either the old or the new file, never a mix.
+void write_file_atomic(const fs::path& path, std::string_view content);
+
+/// Writes a new file (0600) that must not exist yet unless `overwrite`; fsyncs it.
+/// Throws FormatError(exists) when it exists and !overwrite.
+void write_file_new(const fs::path& path, std::string_view content, bool overwrite);
+
+/// Reads a whole file; FormatError(io) naming the path when it cannot.
+std::string read_file(const fs::path& path);
+
+/// A text file appended line by line, mode 0600, synced (fdatasync) at least once a second.
+/// One thread only.
+class LineFile {
+ public:
+  LineFile() = default;
+  /// Opens for appending (creating it 0600); `truncate` starts it empty.
+  LineFile(const fs::path& path, bool truncate);
+  ~LineFile();
+  LineFile(LineFile&&) noexcept;
+  LineFile& operator=(LineFile&&) noexcept;
+  LineFile(const LineFile&) = delete;
+  LineFile& operator=(const LineFile&) = delete;
+
+  bool is_open() const noexcept { return fd_ >= 0; }
+  /// Appends `text` (whole lines, LF-terminated, written with one write call) and syncs when the
+  /// last sync is a second old. Throws FormatError(io) on a write error (e.g. disk full).
+  void append(std::string_view text);
+  /// Forces an fdatasync now.
+  void sync();
+  void close();
+  const fs::path& path() const noexcept { return path_; }
+
+ private:
+  int fd_ = -1;
+  fs::path path_;
+  std::chrono::steady_clock::time_point last_sync_{};
+};
+
+}  // namespace dyad::formats

@@ -1,0 +1,55 @@
+#pragma once
+/// \file Locale-proof numbers and tab-separated tables (DESIGN.md "Text files": '.' as the
+/// decimal point whatever the locale, `n/a` for a missing value, UTF-8, LF line ends).
+#include <cmath>
+#include <cstddef>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dyad::formats {
+
+/// Shortest text that reads back to the same double (std::to_chars); NaN -> "n/a".
+std::string format_number(double v);
+/// Fixed number of decimals (std::to_chars); NaN -> "n/a".
+std::string format_fixed(double v, int decimals);
+/// Parses a whole field as a double with std::from_chars. "n/a" (and "nan") give NaN.
+/// Returns nullopt when the field is not a number.
+std::optional<double> parse_number(std::string_view field);
+/// Parses a whole field as an integer; nullopt when it is not one.
+std::optional<long long> parse_integer(std::string_view field);
+
+/// Splits one line on `sep` (no quoting).
+std::vector<std::string_view> split(std::string_view line, char sep);
+
+/// One table read from a TSV (or CSV) file: the header and rows, each with its line number.
+struct Table {
+  std::string file;                          ///< the name used in messages
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::size_t> line_numbers;     ///< 1-based line of each row
+
+  /// Index of a header column or -1.
+  int column(std::string_view name) const;
+  /// The column's index; throws FormatError(malformed) naming the file when it is missing.
+  std::size_t require_column(std::string_view name) const;
+  /// The number in row r, column c; "n/a" gives NaN; throws
+  /// "<file>:<line>: <column> is not a number: '<text>'".
+  double number(std::size_t r, std::size_t c) const;
+  /// As number() but n/a is refused too.
+  double required_number(std::size_t r, std::size_t c) const;
+};
+
+/// Reads a table whose first line is a header. Every row must have as many fields as the
+/// header ("<file>:<line>: expected N fields (a, b, ...), found M"). Blank lines at the end are
+/// ignored; a CR before the LF is dropped. `sep` = 0 detects tab or comma from the header.
+Table read_table(std::istream& in, const std::string& file_label, char sep = '\t');
+Table read_table_file(const std::string& path, char sep = '\t');
+
+/// Writes a TSV line (fields joined with tabs, LF-terminated). Tabs and line breaks inside a
+/// field become spaces, so the table stays rectangular.
+std::string tsv_line(const std::vector<std::string>& fields);
+
+}  // namespace dyad::formats

@@ -1,0 +1,146 @@
+#include "dyad/formats/files.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "dyad/formats/error.hpp"
+
+namespace dyad::formats {
+
+namespace {
+[[noreturn]] void throw_errno(const std::string& what, const fs::path& p) {
+  throw FormatError(ErrorKind::io, p.string() + ": " + what + ": " + std::strerror(errno));
+}
+
+void write_all(int fd, std::string_view s, const fs::path& p) {
+  while (!s.empty()) {
+    ssize_t n = ::write(fd, s.data(), s.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("write failed", p);
+    }
+    s.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+void sync_dir(const fs::path& dir) {
+  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+}  // namespace
+
+void make_private_dir(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec))
+      throw FormatError(ErrorKind::exists, dir.string() + ": exists and is not a folder");
+    return;
+  }
+  if (dir.has_parent_path() && !dir.parent_path().empty()) make_private_dir(dir.parent_path());
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw_errno("cannot create the folder", dir);
+  ::chmod(dir.c_str(), 0700);
+}
+
+void write_file_atomic(const fs::path& path, std::string_view content) {
+  fs::path tmp = path;
+  tmp += ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw_errno("cannot create", tmp);
+  try {
+    write_all(fd, content, tmp);
+    if (::fsync(fd) != 0) throw_errno("fsync failed", tmp);
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    errno = e;
+    throw_errno("cannot replace", path);
+  }
+  sync_dir(path.parent_path());
+}
+
+void write_file_new(const fs::path& path, std::string_view content, bool overwrite) {
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL);
+  int fd = ::open(path.c_str(), flags, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST)
+      throw FormatError(ErrorKind::exists, path.string() + ": already exists (use --force to replace it)");
+    throw_errno("cannot create", path);
+  }
+  try {
+    write_all(fd, content, path);
+    if (::fsync(fd) != 0) throw_errno("fsync failed", path);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FormatError(ErrorKind::io, path.string() + ": cannot be opened for reading");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+LineFile::LineFile(const fs::path& path, bool truncate) : path_(path) {
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0600);
+  if (fd_ < 0) throw_errno("cannot open for appending", path);
+  last_sync_ = std::chrono::steady_clock::now();
+}
+
+LineFile::~LineFile() { close(); }
+
+LineFile::LineFile(LineFile&& o) noexcept : fd_(o.fd_), path_(std::move(o.path_)), last_sync_(o.last_sync_) { o.fd_ = -1; }
+
+LineFile& LineFile::operator=(LineFile&& o) noexcept {
+  if (this != &o) {
+    close();
+    fd_ = o.fd_;
+    path_ = std::move(o.path_);
+    last_sync_ = o.last_sync_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+void LineFile::append(std::string_view text) {
+  if (fd_ < 0) throw FormatError(ErrorKind::io, path_.string() + ": not open");
+  write_all(fd_, text, path_);
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_sync_ >= std::chrono::seconds(1)) {
+    if (::fdatasync(fd_) != 0) throw_errno("fdatasync failed", path_);
+    last_sync_ = now;
+  }
+}
+
+void LineFile::sync() {
+  if (fd_ >= 0 && ::fdatasync(fd_) != 0) throw_errno("fdatasync failed", path_);
+  last_sync_ = std::chrono::steady_clock::now();
+}
+
+void LineFile::close() {
+  if (fd_ >= 0) {
+    ::fdatasync(fd_);
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+}  // namespace dyad::formats

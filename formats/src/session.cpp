@@ -1,0 +1,107 @@
+#include "dyad/formats/session.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "dyad/formats/error.hpp"
+#include "dyad/formats/files.hpp"
+#include "dyad/formats/text.hpp"
+#include "dyad/version.hpp"
+
+namespace dyad::formats {
+
+Session Session::open(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
+    throw FormatError(ErrorKind::io, dir.string() + ": not a folder (expected a dyad session folder)");
+  Session s;
+  s.dir = dir;
+  s.manifest = read_manifest(dir);
+  const std::string mlabel = (dir / "session.json").string();
+  if (s.manifest.audio) {
+    auto p = dir / s.manifest.audio->file;
+    if (!std::filesystem::exists(p, ec))
+      throw FormatError(ErrorKind::io, p.string() + ": audio file is missing (named by " + mlabel + " key 'audio.file')");
+    s.audio = probe_audio(p);
+    if (std::abs(s.audio->sample_rate_hz - s.manifest.audio->sample_rate_hz) > 1e-6)
+      throw FormatError(ErrorKind::malformed, mlabel + ": key 'audio.sample_rate_hz': " +
+                                                  format_number(s.manifest.audio->sample_rate_hz) + " but " + p.string() +
+                                                  " is at " + format_number(s.audio->sample_rate_hz) + " Hz");
+    std::set<int> seen;
+    for (auto& c : s.manifest.audio->channels) {
+      if (c.channel > s.audio->channels)
+        throw FormatError(ErrorKind::malformed, mlabel + ": key 'audio.channels': channel " + std::to_string(c.channel) +
+                                                    " (role " + c.role + ") does not exist; " + p.string() + " has " +
+                                                    std::to_string(s.audio->channels) + " channel(s)");
+      if (!seen.insert(c.channel).second)
+        throw FormatError(ErrorKind::malformed, mlabel + ": key 'audio.channels': channel " + std::to_string(c.channel) +
+                                                    " is mapped twice");
+    }
+  }
+  std::set<std::string> names;
+  for (auto& ref : s.manifest.streams) {
+    if (!names.insert(ref.name).second)
+      throw FormatError(ErrorKind::malformed, mlabel + ": key 'streams': stream '" + ref.name + "' is listed twice");
+    StreamSummary sum;
+    sum.sidecar = read_sidecar(dir, ref.name);
+    if (sum.sidecar.name != ref.name)
+      throw FormatError(ErrorKind::malformed, stream_json_path(dir, ref.name).string() + ": key 'name': expected '" +
+                                                  ref.name + "' (the file's name), found '" + sum.sidecar.name + "'");
+    auto d = read_stream_data(dir, sum.sidecar);
+    sum.samples = d.size();
+    if (!d.time_s.empty()) {
+      sum.first_s = d.time_s.front();
+      sum.last_s = d.time_s.back();
+    }
+    s.streams.push_back(std::move(sum));
+  }
+  s.markers = read_markers(dir);
+  return s;
+}
+
+double Session::duration_s() const {
+  if (audio) return audio->duration_s();
+  double end = 0;
+  for (auto& st : streams) end = std::max(end, st.last_s);
+  for (auto& m : markers) end = std::max(end, m.onset_s + m.duration_s);
+  return end;
+}
+
+std::filesystem::path Session::audio_path() const {
+  return manifest.audio ? dir / manifest.audio->file : std::filesystem::path();
+}
+
+std::vector<std::string> Session::audio_roles() const {
+  std::vector<std::string> r;
+  if (!manifest.audio) return r;
+  auto ch = manifest.audio->channels;
+  std::sort(ch.begin(), ch.end(), [](auto& a, auto& b) { return a.channel < b.channel; });
+  for (auto& c : ch) r.push_back(c.role);
+  return r;
+}
+
+void create_session_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec)) {
+    if (!std::filesystem::is_directory(dir, ec))
+      throw FormatError(ErrorKind::exists, dir.string() + ": exists and is not a folder");
+    if (!std::filesystem::is_empty(dir, ec))
+      throw FormatError(ErrorKind::exists, dir.string() + ": already exists and is not empty; refusing to overwrite a session");
+  }
+  make_private_dir(dir);
+  make_private_dir(dir / "streams");
+}
+
+Manifest new_manifest(const std::string& couple_id, std::int64_t session_number, const std::string& session_type) {
+  Manifest m;
+  m.id = new_session_id();
+  m.created = utc_now_iso8601();
+  m.couple_id = couple_id;
+  m.session_number = session_number;
+  m.session_type = session_type;
+  m.dyad_version = dyad::kVersion;
+  return m;
+}
+
+}  // namespace dyad::formats

@@ -1,0 +1,110 @@
+// End-to-end tests of the dyad command: run the built program as a user would.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+
+#include "dyad/formats/session.hpp"
+#include "test_util.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+struct Run {
+  int status;
+  std::string out;  ///< stdout and stderr together
+};
+
+Run run_dyad(const std::string& args) {
+  std::string cmd = std::string(DYAD_BIN_DIR) + "/dyad " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  int st = ::pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+}  // namespace
+
+TEST(Cli, HelpOnEveryCommand) {
+  for (const char* c : {"", "info", "import", "devices", "view", "demo"}) {
+    auto r = run_dyad(std::string(c) + " --help");
+    EXPECT_EQ(r.status, 0) << c << r.out;
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << c;
+  }
+}
+
+TEST(Cli, UnknownCommandIsAUsageError) {
+  auto r = run_dyad("frobnicate");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("dyad: error:"), std::string::npos);
+}
+
+TEST(Cli, InfoSummarisesAValidSession) {
+  auto r = run_dyad("info " + q(dyad::test::data_dir() / "malformed" / "valid"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("couple        C01, session 1 (integration)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ecg_A  ecg  role A  4 Hz"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("markers       2 (baseline 1, bp 1)"), std::string::npos) << r.out;
+}
+
+TEST(Cli, InfoOnMalformedSessionIsOneLineAndNonZero) {
+  auto dir = dyad::test::data_dir() / "malformed" / "tsv_number";
+  auto r = run_dyad("info " + q(dir));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "dyad: error: " + (dir / "streams/ecg_A.tsv").string() + ":3: ecg is not a number: '1.2.3'\n");
+}
+
+TEST(Cli, ImportMonoFilesThenInfo) {
+  dyad::test::TempDir d;
+  auto data = dyad::test::data_dir() / "csv";
+  auto wav = dyad::test::data_dir() / "malformed" / "valid" / "audio.wav";
+  // a stereo fixture as one multichannel file
+  auto r = run_dyad("import " + q(d / "s") + " --audio " + q(wav) + " --roles A,B --physio " + q(data / "physio_time.csv") +
+                " --role A --time-column time --couple C9 --session-number 4 --session-type dosing");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto s = dyad::formats::Session::open(d / "s");
+  EXPECT_EQ(s.manifest.couple_id, "C9");
+  EXPECT_EQ(s.manifest.session_number, 4);
+  EXPECT_EQ(s.manifest.session_type, "dosing");
+  EXPECT_EQ(s.streams.size(), 2u);
+  EXPECT_EQ(dyad::test::mode_of(d / "s"), 0700u);
+}
+
+TEST(Cli, ImportRefusesAnExistingSessionAndRemovesNothing) {
+  dyad::test::TempDir d;
+  fs::create_directories(d / "s");
+  std::ofstream(d / "s" / "precious.txt") << "keep me";
+  auto wav = dyad::test::data_dir() / "malformed" / "valid" / "audio.wav";
+  auto r = run_dyad("import " + q(d / "s") + " --audio " + q(wav) + " --roles A,B");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("already exists and is not empty"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(d / "s" / "precious.txt"));
+}
+
+TEST(Cli, FailedImportLeavesNoHalfSession) {
+  dyad::test::TempDir d;
+  auto r = run_dyad("import " + q(d / "s") + " --physio " + q(dyad::test::data_dir() / "csv" / "physio_bad.csv") +
+                " --role A --time-column time");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("physio_bad.csv:3: ECG is not a number: 'x'"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(d / "s"));
+}
+
+TEST(Cli, ImportNeedsRolesForAMultichannelFile) {
+  dyad::test::TempDir d;
+  auto r = run_dyad("import " + q(d / "s") + " --audio x.wav");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("give it as ROLE=FILE"), std::string::npos) << r.out;
+}
+
+TEST(Cli, ViewRendersAScreenshotWithoutADisplay) {
+  dyad::test::TempDir d;
+  auto r = run_dyad("view " + q(dyad::test::data_dir() / "malformed" / "valid") + " --screenshot " + q(d / "v.png") +
+                " --size 800x400");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_GT(fs::file_size(d / "v.png"), 1000u);
+}

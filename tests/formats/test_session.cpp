@@ -1,0 +1,216 @@
+#include <gtest/gtest.h>
+
+#include "dyad/formats/audio.hpp"
+#include "dyad/formats/error.hpp"
+#include "dyad/formats/markers.hpp"
+#include "dyad/formats/session.hpp"
+#include "dyad/formats/stream.hpp"
+#include "test_util.hpp"
+
+using namespace dyad::formats;
+namespace fs = std::filesystem;
+
+namespace {
+fs::path fixture(const std::string& name) { return dyad::test::data_dir() / "malformed" / name; }
+
+struct Case {
+  const char* name;
+  ErrorKind kind;
+  const char* message;  ///< with {} for the fixture folder
+};
+
+std::string expand(const std::string& msg, const fs::path& dir) {
+  std::string out = msg;
+  for (std::size_t p; (p = out.find("{}")) != std::string::npos;) out.replace(p, 2, dir.string());
+  return out;
+}
+
+class Malformed : public ::testing::TestWithParam<Case> {};
+}  // namespace
+
+TEST(Session, ValidFixtureOpens) {
+  auto s = Session::open(fixture("valid"));
+  EXPECT_EQ(s.manifest.couple_id, "C01");
+  ASSERT_TRUE(s.audio);
+  EXPECT_EQ(s.audio->channels, 2);
+  ASSERT_EQ(s.streams.size(), 1u);
+  EXPECT_EQ(s.streams[0].samples, 3u);
+  ASSERT_EQ(s.markers.size(), 2u);
+  EXPECT_EQ(s.markers[1].value, "120/80");
+}
+
+TEST_P(Malformed, GivesOneClearMessage) {
+  const Case& c = GetParam();
+  auto dir = fixture(c.name);
+  try {
+    Session::open(dir);
+    FAIL() << c.name << " opened";
+  } catch (const FormatError& e) {
+    EXPECT_EQ(std::string(e.what()), expand(c.message, dir)) << c.name;
+    EXPECT_EQ(e.kind(), c.kind) << c.name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Fixtures, Malformed,
+    ::testing::Values(
+        Case{"bad_json", ErrorKind::malformed, "{}/session.json:4:17: not valid JSON (expected a JSON object)"},
+        Case{"not_json_object", ErrorKind::malformed, "{}/session.json: expected a JSON object at the top level"},
+        Case{"missing_key", ErrorKind::malformed, "{}/session.json: key 'couple_id': missing; it is required"},
+        Case{"wrong_type", ErrorKind::malformed, "{}/session.json: key 'session_number': expected an integer, found string"},
+        Case{"bad_session_type", ErrorKind::malformed,
+             "{}/session.json: key 'session_type': expected preparation, dosing, integration or other, found 'party'"},
+        Case{"audio_missing", ErrorKind::io, "{}/audio.wav: audio file is missing (named by {}/session.json key 'audio.file')"},
+        Case{"audio_unreadable", ErrorKind::unrecognised,
+             "{}/audio.wav: cannot be read as audio: Format not recognised."},
+        Case{"channel_map", ErrorKind::malformed,
+             "{}/session.json: key 'audio.channels': channel 3 (role B) does not exist; {}/audio.wav has 2 channel(s)"},
+        Case{"tsv_columns", ErrorKind::malformed,
+             "{}/streams/ecg_A.tsv:3: expected 3 fields (time_s, device_time_s, ecg), found 2"},
+        Case{"tsv_number", ErrorKind::malformed, "{}/streams/ecg_A.tsv:3: ecg is not a number: '1.2.3'"},
+        Case{"times_backwards", ErrorKind::malformed, "{}/streams/ecg_A.tsv:4: time_s goes backwards (0.25 after 0.5)"},
+        Case{"bad_stream_name", ErrorKind::malformed,
+             "{}/session.json: key 'streams[0].name': expected a stream name matching [A-Za-z0-9_-]{1,64}, found 'ecg A!'"},
+        Case{"markers_number", ErrorKind::malformed, "{}/markers.tsv:3: onset_s is not a number: '1.2.3'"},
+        Case{"sidecar_missing_key", ErrorKind::malformed, "{}/streams/ecg_A.json: key 'columns': missing; it is required"},
+        Case{"sidecar_missing", ErrorKind::io, "{}/streams/ecg_A.json: cannot be opened for reading"},
+        Case{"stream_header", ErrorKind::malformed,
+             "{}/streams/ecg_A.tsv:1: expected the header 'time_s device_time_s ecg' (from the sidecar), found "
+             "'time_s device_time_s voltage'"}),
+    [](const auto& p) { return std::string(p.param.name); });
+
+TEST(Session, MissingManifest) {
+  dyad::test::TempDir d;
+  try {
+    Session::open(d.path());
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_EQ(std::string(e.what()), (d / "session.json").string() + ": missing; is " + d.path().string() +
+                                         " a dyad session folder?");
+  }
+}
+
+TEST(Audio, RoundTripFloatSamplesExactly) {
+  dyad::test::TempDir d;
+  auto a = dyad::test::sine(440, 16000, 16000, 0.4);
+  auto b = dyad::test::noise(16000, 0.1, 7);
+  std::vector<float> inter(32000);
+  for (std::size_t i = 0; i < 16000; ++i) {
+    inter[2 * i] = a[i];
+    inter[2 * i + 1] = b[i];
+  }
+  {
+    AudioWriter w(d / "audio.wav", 16000, 2);
+    w.write(inter);
+    w.write_zeros(100);
+    w.close();
+  }
+  EXPECT_EQ(dyad::test::mode_of(d / "audio.wav"), 0600u);
+  AudioReader r(d / "audio.wav");
+  EXPECT_EQ(r.info().frames, 16100);
+  EXPECT_EQ(r.info().format, "WAVEX float32");  // RF64 downgraded (to WAVE_FORMAT_EXTENSIBLE) under 4 GiB
+  std::vector<float> back(16100 * 2);
+  EXPECT_EQ(r.read(back), 16100);
+  for (std::size_t i = 0; i < inter.size(); ++i) ASSERT_EQ(back[i], inter[i]) << i;
+  for (std::size_t i = inter.size(); i < back.size(); ++i) ASSERT_EQ(back[i], 0.0f);
+}
+
+TEST(Audio, HeaderIsValidWhileWriting) {
+  // A copy taken mid-recording (what a crash leaves) reads back every frame written so far.
+  dyad::test::TempDir d;
+  AudioWriter w(d / "audio.wav", 8000, 2);
+  auto x = dyad::test::noise(8000 * 2, 0.1, 3);
+  w.write(x);
+  w.sync();
+  fs::copy_file(d / "audio.wav", d / "copy.wav");
+  AudioReader r(d / "copy.wav");
+  EXPECT_EQ(r.info().frames, 8000);
+}
+
+TEST(Audio, RefusesToOverwrite) {
+  dyad::test::TempDir d;
+  { AudioWriter w(d / "audio.wav", 8000, 1); }
+  try {
+    AudioWriter w(d / "audio.wav", 8000, 1);
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::exists);
+  }
+}
+
+TEST(Stream, RoundTripWithNaAndSidecar) {
+  dyad::test::TempDir d;
+  create_session_dir(d / "s");
+  StreamSidecar sc;
+  sc.name = "bp_A";
+  sc.kind = "bp";
+  sc.role = "A";
+  sc.columns = {"systolic", "diastolic", "mean"};
+  sc.units = {"mmHg", "mmHg", "mmHg"};
+  sc.clock.offset_s = 0.125;
+  sc.clock.drift_ppm = -42.5;
+  sc.clock.residual_ms = 0.3;
+  sc.extra["device"] = "cuff-9";
+  StreamData data;
+  data.time_s = {1.0, 61.0, 121.5};
+  data.device_time_s = {10.0, 70.0, 130.5};
+  data.values = {{120, 118, std::nan("")}, {80, 79, 81}, {93.3, 92, 90}};
+  write_stream(d / "s", sc, data);
+  auto sc2 = read_sidecar(d / "s", "bp_A");
+  EXPECT_EQ(serialise_sidecar(sc2), serialise_sidecar(sc));
+  auto back = read_stream_data(d / "s", sc2);
+  EXPECT_EQ(back.time_s, data.time_s);
+  EXPECT_EQ(back.device_time_s, data.device_time_s);
+  EXPECT_TRUE(std::isnan(back.values[0][2]));
+  EXPECT_EQ(back.values[2][0], 93.3);
+  EXPECT_EQ(dyad::test::mode_of(stream_tsv_path(d / "s", "bp_A")), 0600u);
+  EXPECT_EQ(dyad::test::mode_of(stream_json_path(d / "s", "bp_A")), 0600u);
+}
+
+TEST(Markers, RoundTripKeepsValuesAndSources) {
+  dyad::test::TempDir d;
+  std::vector<Marker> ms = {{0, 300, "baseline", "n/a", "recorder"},
+                            {400.25, 0, "bp", "120/80", "recorder"},
+                            {500, 0, "cadss", "12", "viewer"},
+                            {600, 0, "note", "partner A \"tearful\"", "viewer"}};
+  write_markers(d.path(), ms);
+  auto back = read_markers(d.path());
+  ASSERT_EQ(back.size(), ms.size());
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    EXPECT_EQ(back[i].onset_s, ms[i].onset_s);
+    EXPECT_EQ(back[i].duration_s, ms[i].duration_s);
+    EXPECT_EQ(back[i].label, ms[i].label);
+    EXPECT_EQ(back[i].value, ms[i].value);
+    EXPECT_EQ(back[i].source, ms[i].source);
+  }
+  MarkerAppender app(d.path());
+  app.append({700, 0, "exclude", "n/a", "viewer"});
+  EXPECT_EQ(read_markers(d.path()).size(), 5u);
+}
+
+TEST(Markers, ExclusionIntervals) {
+  std::vector<Marker> ms = {{10, 5, "exclude", "n/a", "user"}, {20, 0, "bp", "120/80", "user"}};
+  auto ex = exclusion_intervals(ms);
+  ASSERT_EQ(ex.size(), 1u);
+  EXPECT_EQ(ex[0].second, 15.0);
+}
+
+TEST(Privacy, FoldersAre0700AndFiles0600EvenWithALooseUmask) {
+  dyad::test::TempDir d;
+  auto old = ::umask(0);
+  create_session_dir(d / "s");
+  write_manifest(d / "s", new_manifest("C1", 1, "other"));
+  write_markers(d / "s", {});
+  ::umask(old);
+  EXPECT_EQ(dyad::test::mode_of(d / "s"), 0700u);
+  EXPECT_EQ(dyad::test::mode_of(d / "s" / "streams"), 0700u);
+  EXPECT_EQ(dyad::test::mode_of(d / "s" / "session.json"), 0600u);
+  EXPECT_EQ(dyad::test::mode_of(d / "s" / "markers.tsv"), 0600u);
+}
+
+TEST(Session, RefusesANonEmptyFolder) {
+  dyad::test::TempDir d;
+  create_session_dir(d / "s");
+  write_markers(d / "s", {});
+  EXPECT_THROW(create_session_dir(d / "s"), FormatError);
+}
