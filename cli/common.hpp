@@ -15,6 +15,14 @@ void add_import(CLI::App& app);
 void add_demo(CLI::App& app);
 void add_view(CLI::App& app);
 void add_devices(CLI::App& app);
+void add_analyze(CLI::App& app);
+void add_export(CLI::App& app);
+void add_import_annotations(CLI::App& app);
+
+/// Session folders named by command-line inputs: a session folder, a folder of sessions (its
+/// sub-folders holding a session.json, sorted) or a glob. Inputs that are none of these are kept,
+/// so the command reports them.
+std::vector<std::filesystem::path> expand_sessions(const std::vector<std::string>& inputs);
 
 /// A one-line progress display on stderr (only when stderr is a terminal, else a line per 10 %).
 class ProgressLine {

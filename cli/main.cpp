@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   dyad::cli::add_devices(app);
   dyad::cli::add_view(app);
   dyad::cli::add_demo(app);
+  dyad::cli::add_analyze(app);
+  dyad::cli::add_export(app);
+  dyad::cli::add_import_annotations(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

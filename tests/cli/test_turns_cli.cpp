@@ -1,0 +1,154 @@
+// End-to-end: dyad analyze / export / import-annotations as a user runs them, on tone-burst
+// sessions; Praat opens the exported TextGrid; exports round-trip through import-annotations.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+
+#include "dyad/formats/files.hpp"
+#include "tone_session.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+struct Run {
+  int status;
+  std::string out;
+};
+
+Run run_cmd(const std::string& cmd) {
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  int st = ::pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+Run run_dyad(const std::string& args) { return run_cmd(std::string(DYAD_BIN_DIR) + "/dyad " + args); }
+std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+std::string slurp(const fs::path& p) { return dyad::formats::read_file(p); }
+
+dyad::test::ToneSpec conversation() {
+  dyad::test::ToneSpec s;
+  s.bursts["A"] = {{1, 3}, {3.5, 5}, {6, 6.5}, {8.5, 9.5}};
+  s.bursts["B"] = {{4.5, 8}};  // B interrupts A at 4.5 (a between overlap), A backchannels at 6
+  return s;
+}
+}  // namespace
+
+TEST(CliTurns, HelpOnNewCommands) {
+  for (const char* c : {"analyze", "export", "import-annotations"}) {
+    auto r = run_dyad(std::string(c) + " --help");
+    EXPECT_EQ(r.status, 0) << c << r.out;
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << c;
+  }
+}
+
+TEST(CliTurns, AnalyzeAFolderOfSessionsReportsFailuresAndCountsThem) {
+  dyad::test::TempDir d;
+  dyad::test::make_tone_session(d / "all" / "s1", conversation());
+  dyad::test::make_tone_session(d / "all" / "s2", conversation());
+  fs::create_directories(d / "all" / "s3");
+  std::ofstream(d / "all" / "s3" / "session.json") << "{ not json";
+  auto r = run_dyad("analyze " + q(d / "all") + " --jobs 2");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find((d / "all" / "s1").string() + ": 5 talkspurts, 5 events, 3 turns (vad:energy)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find((d / "all" / "s2").string() + ": 5 talkspurts"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("dyad: error: " + (d / "all" / "s3" / "session.json").string()), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 of 3 sessions failed"), std::string::npos) << r.out;
+  // a glob, and a missing session counted as a failure
+  r = run_dyad("analyze " + q(d / "all" / "s[12]") + " " + q(d / "nope") + " --window 5 --backchannel-max 0.25");
+  EXPECT_EQ(r.status, 1) << r.out;
+  auto w = slurp(d / "all" / "s1" / "features" / "windows.tsv");
+  EXPECT_EQ(std::count(w.begin(), w.end(), '\n'), 3);  // header + 2 windows of 5 s
+  auto e = slurp(d / "all" / "s1" / "features" / "events.tsv");
+  EXPECT_EQ(e.find("backchannel"), std::string::npos);  // 0.5 s is no longer < 0.25 s
+  EXPECT_NE(slurp(d / "all" / "s1" / "features" / "summary.json").find("\"backchannel_max_s\": 0.25"), std::string::npos);
+  // VAD options reach the detector, bad ones are refused before any work
+  r = run_dyad("analyze " + q(d / "all" / "s1") + " --min-pause 0.6");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(slurp(d / "all" / "s1" / "features" / "segments.tsv").find("A\t1\t5\n"), std::string::npos);
+  r = run_dyad("analyze " + q(d / "all" / "s1") + " --vad-off-db 30");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "dyad: error: EnergyVad: off_above_floor_db must be between 0 and on_above_floor_db, got 30.000000\n");
+}
+
+TEST(CliTurns, ExportsAndRoundTripThroughImportAnnotations) {
+  dyad::test::TempDir d;
+  auto s = d / "s";
+  dyad::test::make_tone_session(s, conversation());
+  auto r = run_dyad("export " + q(s) + " --format rttm --out " + q(d / "x.rttm"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "dyad: error: " + (s / "features" / "segments.tsv").string() + ": not found (run 'dyad analyze' first)\n");
+  ASSERT_EQ(run_dyad("analyze " + q(s)).status, 0);
+  const auto segments = slurp(s / "features" / "segments.tsv");
+  const auto events = slurp(s / "features" / "events.tsv");
+  const auto turns = slurp(s / "features" / "turns.tsv");
+  EXPECT_NE(events.find("overlap_between\t4.5\t5\tA\tB"), std::string::npos) << events;
+
+  // RTTM
+  r = run_dyad("export " + q(s) + " --format rttm --out " + q(d / "x.rttm"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto rttm = slurp(d / "x.rttm");
+  EXPECT_EQ(rttm.substr(0, rttm.find('\n')).substr(0, 8), "SPEAKER ");
+  EXPECT_NE(rttm.find(" 1 4.500 3.500 <NA> <NA> B <NA> <NA>\n"), std::string::npos) << rttm;
+  EXPECT_EQ(std::count(rttm.begin(), rttm.end(), '\n'), 5);
+  // never replaced without --force
+  r = run_dyad("export " + q(s) + " --format rttm --out " + q(d / "x.rttm"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "dyad: error: " + (d / "x.rttm").string() + ": already exists (use --force to replace it)\n");
+  EXPECT_EQ(run_dyad("export " + q(s) + " --format rttm --out " + q(d / "x.rttm") + " --force").status, 0);
+  r = run_dyad("export " + q(s) + " --format mp3 --out " + q(d / "x.mp3"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "dyad: error: unknown export format 'mp3' (expected one of: rttm, textgrid, eaf)\n");
+
+  // TextGrid: Praat opens it
+  ASSERT_EQ(run_dyad("export " + q(s) + " --format textgrid --out " + q(d / "x.TextGrid")).status, 0);
+  std::ofstream(d / "count.praat") << "form Count\n  sentence Path\nendform\nRead from file: path$\nn = Get number of tiers\n"
+                                      "m = Get number of intervals: 3\nwriteInfoLine: n, \" \", m\n";
+  if (fs::exists("/usr/bin/praat")) {
+    r = run_cmd("praat --run " + q(d / "count.praat") + " " + q(d / "x.TextGrid"));
+    EXPECT_EQ(r.status, 0) << r.out;
+    // tiers A, B, events; events: silence, pause, silence, overlap, B solo, backchannel, B solo, gap, silence
+    EXPECT_EQ(r.out, "3 9\n");
+  }
+  // ... and the TextGrid round-trips: import-annotations, analyze, same features
+  r = run_dyad("import-annotations " + q(s) + " " + q(d / "x.TextGrid"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("stored 5 talkspurts"), std::string::npos) << r.out;
+  EXPECT_EQ(slurp(s / "annotations" / "segments.tsv"), segments);
+  ASSERT_EQ(run_dyad("analyze " + q(s)).status, 0);
+  EXPECT_EQ(slurp(s / "features" / "segments.tsv"), segments);
+  EXPECT_EQ(slurp(s / "features" / "events.tsv"), events);
+  EXPECT_EQ(slurp(s / "features" / "turns.tsv"), turns);
+  EXPECT_NE(slurp(s / "features" / "summary.json").find("\"segments_source\": \"annotations\""), std::string::npos);
+
+  // EAF round trip, with a corrected talkspurt: B's ends later
+  ASSERT_EQ(run_dyad("export " + q(s) + " --format eaf --out " + q(d / "x.eaf")).status, 0);
+  auto eaf = slurp(d / "x.eaf");
+  EXPECT_NE(eaf.find("RELATIVE_MEDIA_URL=\"./s/audio.wav\""), std::string::npos) << eaf.substr(0, 800);
+  if (fs::exists("/usr/bin/python3"))
+    EXPECT_EQ(run_cmd("/usr/bin/python3 -c \"import xml.etree.ElementTree as E,sys; E.parse(sys.argv[1]); print('ok')\" " + q(d / "x.eaf")).out,
+              "ok\n");
+  auto pos = eaf.find("TIME_VALUE=\"8000\"");
+  ASSERT_NE(pos, std::string::npos);
+  eaf.replace(pos, 17, "TIME_VALUE=\"8250\"");
+  std::ofstream(d / "y.eaf") << eaf;
+  r = run_dyad("import-annotations " + q(s) + " " + q(d / "y.eaf") + " --tier A --tier B=B");
+  ASSERT_EQ(r.status, 0) << r.out;
+  ASSERT_EQ(run_dyad("analyze " + q(s)).status, 0);
+  auto seg2 = slurp(s / "features" / "segments.tsv");
+  EXPECT_NE(seg2.find("B\t4.5\t8.25\n"), std::string::npos) << seg2;
+  EXPECT_NE(slurp(s / "features" / "events.tsv").find("gap\t8.25\t8.5\tB\tA"), std::string::npos);
+  // --no-annotations goes back to the detector
+  ASSERT_EQ(run_dyad("analyze --no-annotations " + q(s)).status, 0);
+  EXPECT_EQ(slurp(s / "features" / "segments.tsv"), segments);
+
+  // errors name the file and tier
+  r = run_dyad("import-annotations " + q(s) + " " + q(d / "y.eaf") + " --tier A=speaker1");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "dyad: error: " + (d / "y.eaf").string() + ": no tier named 'speaker1' (tiers: A, B, events)\n");
+  r = run_dyad("import-annotations " + q(s) + " " + q(d / "x.rttm"));
+  EXPECT_EQ(r.out, "dyad: error: " + (d / "x.rttm").string() + ": unknown annotation file type '.rttm' (expected a Praat .TextGrid or an ELAN .eaf)\n");
+}
