@@ -194,9 +194,10 @@ class SectionSolver {
   /// The floor passes to `to` at time t.
   void pass_floor(int to, double t) {
     if (to == holder_) return;
+    auto idx = last_started(to, t);
+    if (idx == static_cast<std::size_t>(-1)) return;  // cannot happen: `to` speaks at or before t
     double end = last_end_before(holder_, t);
     out_.turns.back().end_s = end;
-    auto idx = last_started(to, t);
     double start = spans_[static_cast<std::size_t>(to)][idx].start_s;
     open_turn(to, start, end, holder_);
   }

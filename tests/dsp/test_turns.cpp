@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 #include <sstream>
 
 #include "dyad/dsp/turns.hpp"
@@ -311,4 +312,55 @@ TEST(TurnTaking, EventTypeNamesRoundTrip) {
                  EventType::backchannel, EventType::interruption})
     EXPECT_EQ(parse_event_type(event_type_name(t)), t);
   EXPECT_FALSE(parse_event_type("silence"));
+}
+
+TEST(TurnTaking, InvariantsHoldOnRandomConversations) {
+  std::mt19937 g(17);
+  const char* roles[] = {"A", "B", "therapist"};
+  for (int it = 0; it < 3000; ++it) {
+    std::vector<Segment> s;
+    int k = 1 + static_cast<int>(g() % 10);
+    for (int i = 0; i < k; ++i) {
+      double a = (g() % 60) * 0.25, d = (1 + g() % 12) * 0.25;
+      s.push_back({roles[g() % 3], a, a + d});
+    }
+    auto t = tt(s, {}, 1.0, {"A", "B", "therapist"});
+    auto st = summarize(t, 0, 20);
+    double first = t.segments.front().start_s, last = 0;
+    for (auto& x : t.segments) last = std::max(last, x.end_s);
+    // silences between talkspurts are exactly the pauses and gaps; overlaps are the overlap events
+    double silent = 0, overlapped = 0;
+    for (auto& e : t.events) {
+      if (e.type == EventType::pause || e.type == EventType::gap) silent += e.duration_s();
+      if (e.type == EventType::overlap_between || e.type == EventType::overlap_within) overlapped += e.duration_s();
+      if (e.type == EventType::backchannel || e.type == EventType::interruption) {
+        bool has_overlap = false;
+        for (auto& o : t.events)
+          has_overlap = has_overlap || ((o.type == EventType::overlap_within || o.type == EventType::overlap_between) &&
+                                        o.start_s == e.start_s && o.end_s == e.end_s && o.from_role == e.from_role);
+        EXPECT_TRUE(has_overlap);
+      }
+      EXPECT_NE(e.from_role, e.type == EventType::pause ? "" : e.to_role);
+    }
+    EXPECT_DOUBLE_EQ(silent, (last - first) - st.dyad.speech_s);
+    EXPECT_DOUBLE_EQ(overlapped, st.dyad.overlap_s);
+    // turns follow each other; fto links them; each starts and ends on its holder's talkspurts
+    ASSERT_FALSE(t.turns.empty());
+    EXPECT_EQ(t.turns.front().start_s, first);
+    for (std::size_t i = 0; i < t.turns.size(); ++i) {
+      const auto& u = t.turns[i];
+      EXPECT_LT(u.start_s, u.end_s);
+      bool starts = false, ends = false;
+      for (auto& x : t.segments) {
+        starts = starts || (x.role == u.role && x.start_s == u.start_s);
+        ends = ends || (x.role == u.role && x.end_s == u.end_s);
+      }
+      EXPECT_TRUE(starts && ends);
+      if (i > 0) {
+        EXPECT_NE(u.role, t.turns[i - 1].role);
+        EXPECT_EQ(u.fto_s, u.start_s - t.turns[i - 1].end_s);
+        EXPECT_GE(u.start_s, t.turns[i - 1].start_s);
+      }
+    }
+  }
 }
