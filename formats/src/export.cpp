@@ -223,10 +223,14 @@ std::string write_eaf(const ExportInput& in, const fs::path& out_path) {
   }
   out += "        <PROPERTY NAME=\"lastUsedAnnotationId\">" + std::to_string(anns.size()) + "</PROPERTY>\n";
   out += "    </HEADER>\n    <TIME_ORDER>\n";
+  std::vector<std::pair<long long, std::size_t>> slots;  // time order, as ELAN writes them
   for (std::size_t i = 0; i < anns.size(); ++i) {
-    out += "        <TIME_SLOT TIME_SLOT_ID=\"ts" + std::to_string(2 * i + 1) + "\" TIME_VALUE=\"" + std::to_string(anns[i].a) + "\"/>\n";
-    out += "        <TIME_SLOT TIME_SLOT_ID=\"ts" + std::to_string(2 * i + 2) + "\" TIME_VALUE=\"" + std::to_string(anns[i].b) + "\"/>\n";
+    slots.emplace_back(anns[i].a, 2 * i + 1);
+    slots.emplace_back(anns[i].b, 2 * i + 2);
   }
+  std::stable_sort(slots.begin(), slots.end(), [](auto& x, auto& y) { return x.first < y.first; });
+  for (auto& [t, id] : slots)
+    out += "        <TIME_SLOT TIME_SLOT_ID=\"ts" + std::to_string(id) + "\" TIME_VALUE=\"" + std::to_string(t) + "\"/>\n";
   out += "    </TIME_ORDER>\n";
   std::vector<std::string> tiers = in.roles;
   tiers.push_back("events");
