@@ -55,6 +55,13 @@ class SampleRing {
   }
   /// Copies samples [start, start+n) (zeros outside the signal) into dst.
   void copy(std::int64_t start, std::size_t n, float* dst) const noexcept {
+    if (start >= 0 && start + static_cast<std::int64_t>(n) <= total_) {  // common case: two spans
+      std::size_t s0 = static_cast<std::size_t>(start) & mask_;
+      std::size_t first = std::min(n, buf_.size() - s0);
+      std::copy(buf_.data() + s0, buf_.data() + s0 + first, dst);
+      std::copy(buf_.data(), buf_.data() + (n - first), dst + first);
+      return;
+    }
     std::size_t j = 0;
     for (; j < n && start + static_cast<std::int64_t>(j) < 0; ++j) dst[j] = 0.f;
     for (; j < n; ++j) {
@@ -96,8 +103,11 @@ struct PitchTracker::Impl {
   int max_voiced = 0;            // candidates besides the unvoiced one
   int sinc_depth = 70;
   double time_correction = 1;    // 0.01 / time_step_s
+  double log2_ceiling = 0;
   std::vector<double> window;    // Hanning
+  std::vector<float> windowf;
   std::vector<double> rw;        // normalised autocorrelation of the window
+  std::vector<double> rwinv;     // 1 / rw
   float* fin = nullptr;          // FFT input
   fftwf_complex* fspec = nullptr;
   float* fac = nullptr;          // autocorrelation out
@@ -115,6 +125,7 @@ struct PitchTracker::Impl {
     double time_s = 0, local_peak = 0;
     int n = 0;                          // candidates including unvoiced (index 0)
     double f[32]{}, r[32]{};            // f[0] = 0
+    double lf[32]{};                    // log2 f (voiced candidates)
     int psi[32]{};                      // best predecessor in the previous record
   };
   std::vector<Record> pend;
@@ -140,28 +151,49 @@ struct PitchTracker::Impl {
     return static_cast<std::int64_t>(std::floor(centre(k))) - static_cast<std::int64_t>(nw / 2) + 1;
   }
 
-  /// Windowed-sinc interpolation of rx at fractional lag x (rx is even: rx[-i] = rx[i]).
-  double sinc_interp(double x) const {
+  /// Windowed-sinc interpolation of rx at fractional lag x (rx is even: rx[-i] = rx[i]), with its
+  /// first and second derivatives. Kernel sinc(pi d) (0.5 + 0.5 cos(pi d / (depth + 0.5))), `depth`
+  /// samples each side.
+  struct Interp { double f = 0, d1 = 0, d2 = 0; };
+  // Per-tap tables, tap k = 0 .. 2 depth - 1 takes lag i = floor(x) - depth + 1 + k, m = depth - 1 - k:
+  // cos(a m), sin(a m), (-1)^m, and m itself.
+  std::vector<double> tcos, tsin, tsign, tm;
+  // rx mirrored and zero-padded: rxp[j + depth] = rx[|j|] for |j| <= nlag, else 0
+  std::vector<double> rxp;
+  Interp sinc_interp3(double x) const {
     std::int64_t ix = static_cast<std::int64_t>(std::floor(x));
     double frac = x - static_cast<double>(ix);
-    if (frac < 1e-12) return rx[static_cast<std::size_t>(std::llabs(ix))];
-    const double depth = sinc_depth;
-    // sin(pi (x - i)) = (-1)^(ix - i) sin(pi frac); window 0.5 + 0.5 cos(pi d / (depth + 0.5))
-    const double s = std::sin(M_PI * frac);
-    const double wstep = M_PI / (depth + 0.5);
-    double sum = 0;
-    std::int64_t lo = ix - sinc_depth + 1, hi = ix + sinc_depth;
-    const std::int64_t nmax = static_cast<std::int64_t>(nlag);
-    for (std::int64_t i = lo; i <= hi; ++i) {
-      std::int64_t ai = i < 0 ? -i : i;
-      if (ai > nmax) continue;
-      double d = x - static_cast<double>(i);
-      double sign = ((ix - i) & 1) ? -1.0 : 1.0;
-      double w = 0.5 + 0.5 * std::cos(wstep * d);
-      sum += rx[static_cast<std::size_t>(ai)] * sign * s / (M_PI * d) * w;
+    if (frac < 1e-7) frac = 1e-7;
+    if (frac > 1 - 1e-7) frac = 1 - 1e-7;
+    const double a = M_PI / (sinc_depth + 0.5);
+    const double sp = std::sin(M_PI * frac), cp = std::cos(M_PI * frac);
+    const double caf = std::cos(a * frac), saf = std::sin(a * frac);
+    const double* r = rxp.data() + (ix - sinc_depth + 1 + sinc_depth);
+    const int n = 2 * sinc_depth;
+    const double spi = sp * (1.0 / M_PI), hpa = -0.5 * a, hpa2 = -0.5 * a * a, mpisp = -M_PI * sp;
+    double f = 0, f1 = 0, f2 = 0;
+    const double* tsg = tsign.data();
+    const double* tmm = tm.data();
+    const double* tc = tcos.data();
+    const double* ts = tsin.data();
+#pragma omp simd reduction(+ : f, f1, f2)
+    for (int k = 0; k < n; ++k) {
+      const double sign = tsg[k];
+      const double inv = 1.0 / (frac + tmm[k]);
+      const double cm = tc[k], sm = ts[k];
+      const double cad = caf * cm - saf * sm, sad = saf * cm + caf * sm;
+      const double S = sign * spi * inv;
+      const double S1 = (sign * cp - S) * inv;
+      const double S2 = (sign * mpisp - 2 * S1) * inv;
+      const double W = 0.5 + 0.5 * cad, W1 = hpa * sad, W2 = hpa2 * cad;
+      const double rk = r[k];
+      f += rk * (S * W);
+      f1 += rk * (S1 * W + S * W1);
+      f2 += rk * (S2 * W + 2 * S1 * W1 + S * W2);
     }
-    return sum;
+    return {f, f1, f2};
   }
+  double sinc_interp(double x) const { return sinc_interp3(x).f; }
 
   /// Brent's method: the maximum of sinc_interp on [a, b]; returns its place, sets value.
   double maximise(double a, double b, double x0, double& value) const {
@@ -207,6 +239,25 @@ struct PitchTracker::Impl {
     return x;
   }
 
+  /// The maximum of the interpolated autocorrelation near discrete peak i, starting from x0: Newton
+  /// steps on the derivative (2 or 3 passes from the parabolic guess), Brent's method if they fail.
+  double refine(double i, double x0, double& value) const {
+    double x = x0;
+    for (int it = 0; it < 6; ++it) {
+      Interp v = sinc_interp3(x);
+      if (!(v.d2 < 0)) break;
+      double step = -v.d1 / v.d2;
+      if (std::abs(step) > 0.5) break;
+      if (std::abs(step) < 0.02) {  // error of the next step ~ step^2: far below 1e-4 of the lag
+        value = v.f + 0.5 * v.d1 * step;
+        return x + step;
+      }
+      x += step;
+      if (x < i - 1 || x > i + 1) break;
+    }
+    return maximise(i - 1, i + 1, x0, value);
+  }
+
   /// Analyses frame k into a new pending record (candidates), then runs one path-finder step.
   void analyse(std::int64_t k, const PitchConfig& cfg) {
     const std::int64_t start = window_start(k);
@@ -224,26 +275,37 @@ struct PitchTracker::Impl {
     double mean = 0;
     {
       std::int64_t a = std::max<std::int64_t>(ic + 1 - half_period, start), b = std::min<std::int64_t>(ic + half_period, end - 1);
-      for (std::int64_t i = a; i <= b; ++i) mean += fin[i - start];
-      mean /= static_cast<double>(b - a + 1);
+      float sum = 0;
+      const float* q = fin + (a - start);
+      const std::size_t cnt = static_cast<std::size_t>(b - a + 1);
+#pragma omp simd reduction(+ : sum)
+      for (std::size_t i = 0; i < cnt; ++i) sum += q[i];
+      mean = static_cast<double>(sum) / static_cast<double>(cnt);
     }
-    double lp = 0;
+    float lpf = 0;
+    const float meanf = static_cast<float>(mean);
+    const float* wf = windowf.data();
+#pragma omp simd reduction(max : lpf)
     for (std::size_t j = 0; j < nw; ++j) {
-      double v = (fin[j] - mean) * window[j];
-      fin[j] = static_cast<float>(v);
-      lp = std::max(lp, std::abs(v));
+      float v = (fin[j] - meanf) * wf[j];
+      fin[j] = v;
+      lpf = std::max(lpf, std::abs(v));
     }
+    const double lp = lpf;
     std::fill(fin + nw, fin + nfft, 0.f);
 
-    Record rec_tmp;
     Record& rec = push_record();
-    rec = rec_tmp;
     rec.time_s = centre(k) / fs;
     rec.local_peak = lp;
     rec.n = 1;
     rec.f[0] = 0;
     rec.r[0] = 0;
-    if (lp > 0) {
+    rec.lf[0] = 0;
+    // A frame so quiet that its unvoiced candidate outscores any voiced one (strength <= 1) by more
+    // than two voiced/unvoiced transitions is unvoiced on every best path: its voiced candidates
+    // cannot change the result, so they are not computed.
+    const bool hopeless = local_score(rec, 0, cfg) > 1 + 2 * cfg.voiced_unvoiced_cost * time_correction;
+    if (lp > 0 && !hopeless) {
       fftwf_execute(fwd);
       const std::size_t nb = nfft / 2 + 1;
       for (std::size_t i = 0; i < nb; ++i) {
@@ -254,7 +316,10 @@ struct PitchTracker::Impl {
       fftwf_execute(inv);
       const double r0 = fac[0];
       if (r0 > 0) {
-        for (std::size_t i = 0; i <= nlag; ++i) rx[i] = (fac[i] / r0) / rw[i];
+        const double inv0 = 1.0 / r0;
+        double* p = rxp.data() + sinc_depth;
+        for (std::size_t i = 0; i <= nlag; ++i) p[i] = rx[i] = fac[i] * inv0 * rwinv[i];
+        for (int j = 1; j <= sinc_depth && static_cast<std::size_t>(j) <= nlag; ++j) p[-j] = rx[static_cast<std::size_t>(j)];
         find_candidates(rec, cfg);
       }
     }
@@ -273,7 +338,7 @@ struct PitchTracker::Impl {
       double x0 = static_cast<double>(i) + (d2r > 0 ? dr / d2r : 0);
       x0 = std::clamp(x0, static_cast<double>(i) - 0.5, static_cast<double>(i) + 0.5);
       double val = 0;
-      double lag = maximise(static_cast<double>(i - 1), static_cast<double>(i + 1), x0, val);
+      double lag = refine(static_cast<double>(i), x0, val);
       if (val > 1) val = 1 / val;  // a strength above 1 is an artefact of the window division
       double f = fs / lag;
       if (!(f >= cfg.f0_min_hz && f <= cfg.f0_max_hz)) continue;
@@ -282,11 +347,12 @@ struct PitchTracker::Impl {
         rank[rec.n] = score;
         rec.f[rec.n] = f;
         rec.r[rec.n] = val;
+        rec.lf[rec.n] = std::log2(f);
         ++rec.n;
       } else {
         int worst = 1;
         for (int j = 2; j < rec.n; ++j) if (rank[j] < rank[worst]) worst = j;
-        if (score > rank[worst]) { rank[worst] = score; rec.f[worst] = f; rec.r[worst] = val; }
+        if (score > rank[worst]) { rank[worst] = score; rec.f[worst] = f; rec.r[worst] = val; rec.lf[worst] = std::log2(f); }
       }
     }
   }
@@ -303,14 +369,14 @@ struct PitchTracker::Impl {
       double ratio = gp > 0 ? rec.local_peak / gp : 0;
       return cfg.voicing_threshold + std::max(0.0, 2 - ratio / (cfg.silence_threshold / (1 + cfg.voicing_threshold)));
     }
-    return rec.r[j] - cfg.octave_cost * std::log2(cfg.f0_max_hz / rec.f[j]);
+    return rec.r[j] - cfg.octave_cost * (log2_ceiling - rec.lf[j]);
   }
 
-  double transition(double f1, double f2, const PitchConfig& cfg) const {
+  double transition(double f1, double lf1, double f2, double lf2, const PitchConfig& cfg) const {
     bool v1 = f1 > 0, v2 = f2 > 0;
     if (!v1 && !v2) return 0;
     if (v1 != v2) return cfg.voiced_unvoiced_cost * time_correction;
-    return cfg.octave_jump_cost * time_correction * std::abs(std::log2(f1 / f2));
+    return cfg.octave_jump_cost * time_correction * std::abs(lf1 - lf2);
   }
 
   void path_step(const PitchConfig& cfg) {
@@ -326,7 +392,7 @@ struct PitchTracker::Impl {
       double best = -std::numeric_limits<double>::infinity();
       int arg = 0;
       for (int i = 0; i < prev.n; ++i) {
-        double v = delta[i] - transition(prev.f[i], cur.f[j], cfg);
+        double v = delta[i] - transition(prev.f[i], prev.lf[i], cur.f[j], cur.lf[j], cfg);
         if (v > best) { best = v; arg = i; }
       }
       delta_new[j] = best + local_score(cur, j, cfg);
@@ -391,6 +457,7 @@ struct PitchTracker::Impl {
     Record& r = pend_at(0);
     r.f[0] = r.f[best];
     r.r[0] = r.r[best];
+    r.lf[0] = r.lf[best];
     r.n = 1;
     delta[0] = 0;
     return n;
@@ -439,9 +506,11 @@ PitchTracker::PitchTracker(const PitchConfig& c) : cfg_(c) {
   m.max_lag = static_cast<std::int64_t>(std::ceil(c.sample_rate_hz / c.f0_min_hz)) + 1;
   m.max_voiced = c.max_candidates - 1;
   m.time_correction = 0.01 / c.time_step_s;
+  m.log2_ceiling = std::log2(c.f0_max_hz);
   m.window.resize(nw);
   for (std::size_t j = 0; j < nw; ++j)
     m.window[j] = 0.5 - 0.5 * std::cos(2 * M_PI * static_cast<double>(j + 1) / static_cast<double>(nw + 1));
+  m.windowf.assign(m.window.begin(), m.window.end());
   m.rw.resize(m.nlag + 1);
   for (std::size_t l = 0; l <= m.nlag; ++l) {
     double s = 0;
@@ -449,7 +518,16 @@ PitchTracker::PitchTracker(const PitchConfig& c) : cfg_(c) {
     m.rw[l] = s;
   }
   for (std::size_t l = m.nlag + 1; l-- > 0;) m.rw[l] /= m.rw[0];
+  for (double v : m.rw) m.rwinv.push_back(1.0 / v);
   m.rx.assign(m.nlag + 1, 0.0);
+  m.rxp.assign(m.nlag + 1 + 2 * static_cast<std::size_t>(m.sinc_depth) + 2 + static_cast<std::size_t>(m.sinc_depth) + 2, 0.0);
+  for (int k = 0; k < 2 * m.sinc_depth; ++k) {
+    int mm = m.sinc_depth - 1 - k;
+    m.tm.push_back(mm);
+    m.tsign.push_back((mm & 1) ? -1.0 : 1.0);
+    m.tcos.push_back(std::cos(M_PI / (m.sinc_depth + 0.5) * mm));
+    m.tsin.push_back(std::sin(M_PI / (m.sinc_depth + 0.5) * mm));
+  }
   m.ring.init(nw + static_cast<std::size_t>(std::ceil(m.step_samples)) + 4096);
   std::size_t max_pending = static_cast<std::size_t>(std::ceil(c.max_undecided_s / c.time_step_s)) + 2;
   m.pend.resize(max_pending + 1);
@@ -538,10 +616,12 @@ struct IntensityTracker::Impl {
   double fs = 0, step_samples = 0, first_sample = 0, half = 0;  // half window in samples
   double beta = 20.24, i0beta = 1;
   bool table_ok = false;        // frame centres share one sub-sample phase: weights precomputed
-  std::vector<double> table;    // weights from the first sample of the window
+  std::vector<float> table;     // weights from the first sample of the window
+  float table_sum = 0;
   double table_phase = 0;
   SampleRing ring;
   std::int64_t next_frame = 0;
+  mutable std::vector<float> scratch;
 
   double centre(std::int64_t k) const { return first_sample + static_cast<double>(k) * step_samples; }
   std::int64_t first_index(double c) const { return static_cast<std::int64_t>(std::ceil(c - half)); }
@@ -557,19 +637,46 @@ struct IntensityTracker::Impl {
     std::int64_t a = first_index(c), b = last_index(c);
     std::int64_t a0 = std::max<std::int64_t>(a, 0), b0 = std::min<std::int64_t>(b, ring.total() - 1);
     if (b0 < a0) return kIntensityFloorDb;
-    double mean = 0;
+    const std::size_t n = static_cast<std::size_t>(b0 - a0 + 1);
+    float* x = scratch.data();
+    ring.copy(a0, n, x);
+    float meanf = 0;
     if (cfg.subtract_mean) {
-      for (std::int64_t i = a0; i <= b0; ++i) mean += ring.at(i);
-      mean /= static_cast<double>(b0 - a0 + 1);
+      float s = 0;
+#pragma omp simd reduction(+ : s)
+      for (std::size_t i = 0; i < n; ++i) s += x[i];
+      meanf = s / static_cast<float>(n);
     }
     double sxw = 0, sw = 0;
     bool use_table = table_ok && std::abs((c - std::floor(c)) - table_phase) < 1e-6 &&
                      static_cast<std::size_t>(b - a + 1) == table.size();
-    for (std::int64_t i = a0; i <= b0; ++i) {
-      double w = use_table ? table[static_cast<std::size_t>(i - a)] : weight(static_cast<double>(i) - c);
-      double v = ring.at(i) - mean;
-      sxw += w * v * v;
-      sw += w;
+    if (use_table) {
+      const float* w = table.data() + (a0 - a);
+      float acc = 0, wsum = 0;
+      if (a0 == a && b0 == b) {
+#pragma omp simd reduction(+ : acc)
+        for (std::size_t i = 0; i < n; ++i) {
+          float v = x[i] - meanf;
+          acc += w[i] * v * v;
+        }
+        wsum = table_sum;
+      } else {
+#pragma omp simd reduction(+ : acc, wsum)
+        for (std::size_t i = 0; i < n; ++i) {
+          float v = x[i] - meanf;
+          acc += w[i] * v * v;
+          wsum += w[i];
+        }
+      }
+      sxw = acc;
+      sw = wsum;
+    } else {
+      for (std::size_t i = 0; i < n; ++i) {
+        double w = weight(static_cast<double>(a0 + static_cast<std::int64_t>(i)) - c);
+        double v = x[i] - meanf;
+        sxw += w * v * v;
+        sw += w;
+      }
     }
     double p = sw > 0 ? sxw / sw : 0;
     if (!(p > 4e-40)) return kIntensityFloorDb;
@@ -600,10 +707,16 @@ IntensityTracker::IntensityTracker(const IntensityConfig& c) : cfg_(c) {
     m.table_phase = c0 - std::floor(c0);
     std::int64_t a = m.first_index(c0), b = m.last_index(c0);
     m.table.resize(static_cast<std::size_t>(b - a + 1));
-    for (std::int64_t i = a; i <= b; ++i) m.table[static_cast<std::size_t>(i - a)] = m.weight(static_cast<double>(i) - c0);
+    double sum = 0;
+    for (std::int64_t i = a; i <= b; ++i) {
+      m.table[static_cast<std::size_t>(i - a)] = static_cast<float>(m.weight(static_cast<double>(i) - c0));
+      sum += m.table[static_cast<std::size_t>(i - a)];
+    }
+    m.table_sum = static_cast<float>(sum);
     m.table_ok = true;
   }
   m.ring.init(static_cast<std::size_t>(2 * m.half + m.step_samples) + 4096);
+  m.scratch.assign(static_cast<std::size_t>(2 * m.half) + 4, 0.f);
   reset();
 }
 
