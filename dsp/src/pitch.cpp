@@ -415,7 +415,7 @@ struct PitchTracker::Impl {
       PitchFrame& f = out[i];
       f.time_s = r.time_s;
       f.local_peak = r.local_peak;
-      bool voiced = j > 0 && r.f[j] > 0;
+      bool voiced = r.f[j] > 0;  // index 0 is unvoiced, except after a forced decision kept one state
       f.f0_hz = voiced ? r.f[j] : 0;
       f.strength = voiced ? r.r[j] : 0;
     }
