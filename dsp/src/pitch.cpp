@@ -53,6 +53,19 @@ class SampleRing {
     if (i < 0 || i >= total_) return 0.f;
     return buf_[static_cast<std::size_t>(i) & mask_];
   }
+  /// Largest |x| over samples [a, b) (all inside the ring).
+  float max_abs(std::int64_t a, std::int64_t b) const noexcept {
+    float m = 0;
+    while (a < b) {
+      std::size_t s0 = static_cast<std::size_t>(a) & mask_;
+      std::size_t n = std::min(static_cast<std::size_t>(b - a), buf_.size() - s0);
+      const float* p = buf_.data() + s0;
+#pragma omp simd reduction(max : m)
+      for (std::size_t i = 0; i < n; ++i) m = std::max(m, std::abs(p[i]));
+      a += static_cast<std::int64_t>(n);
+    }
+    return m;
+  }
   /// Copies samples [start, start+n) (zeros outside the signal) into dst.
   void copy(std::int64_t start, std::size_t n, float* dst) const noexcept {
     if (start >= 0 && start + static_cast<std::int64_t>(n) <= total_) {  // common case: two spans
@@ -266,8 +279,7 @@ struct PitchTracker::Impl {
     const std::int64_t end = start + static_cast<std::int64_t>(nw);
     if (cfg.reference_peak <= 0) {
       std::int64_t upto = std::min(end, ring.total());
-      for (std::int64_t i = peak_upto; i < upto; ++i)
-        running_peak = std::max(running_peak, static_cast<double>(std::abs(ring.at(i))));
+      if (upto > peak_upto) running_peak = std::max(running_peak, static_cast<double>(ring.max_abs(std::max<std::int64_t>(peak_upto, 0), upto)));
       peak_upto = std::max(peak_upto, upto);
     }
     ring.copy(start, nw, fin);
@@ -537,8 +549,8 @@ PitchTracker::PitchTracker(const PitchConfig& c) : cfg_(c) {
     m.fin = fftwf_alloc_real(m.nfft);
     m.fspec = fftwf_alloc_complex(m.nfft / 2 + 1);
     m.fac = fftwf_alloc_real(m.nfft);
-    m.fwd = fftwf_plan_dft_r2c_1d(static_cast<int>(m.nfft), m.fin, m.fspec, FFTW_MEASURE);
-    m.inv = fftwf_plan_dft_c2r_1d(static_cast<int>(m.nfft), m.fspec, m.fac, FFTW_MEASURE);
+    m.fwd = fftwf_plan_dft_r2c_1d(static_cast<int>(m.nfft), m.fin, m.fspec, FFTW_ESTIMATE);
+    m.inv = fftwf_plan_dft_c2r_1d(static_cast<int>(m.nfft), m.fspec, m.fac, FFTW_ESTIMATE);
   }
   if (!m.fwd || !m.inv) throw std::runtime_error("PitchTracker: FFTW could not plan a transform of " + num(static_cast<double>(m.nfft)) + " points.");
   reset();
