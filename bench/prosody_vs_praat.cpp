@@ -77,9 +77,9 @@ int dyad_only(const fs::path& wav, bool peak_pass) {
   for (std::size_t j = 0; j < k; ++j) voiced += pf[j].voiced();
   iframes += it.finish(inf);
   auto t2 = std::chrono::steady_clock::now();
-  std::printf("dyad peak_pass_s %.3f pitch_s %.3f intensity_s %.3f total_s %.3f frames %zu voiced %zu intensity_frames %zu\n",
+  std::printf("dyad peak_pass_s %.3f pitch_s %.3f intensity_s %.3f total_s %.3f frames %zu voiced %zu intensity_frames %zu forced %zu\n",
               std::chrono::duration<double>(t1 - t0).count(), pitch_s, int_s,
-              std::chrono::duration<double>(t2 - t0).count(), frames, voiced, iframes);
+              std::chrono::duration<double>(t2 - t0).count(), frames, voiced, iframes, pt.forced_decisions());
   return 0;
 }
 

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   dyad::cli::add_devices(app);
   dyad::cli::add_view(app);
   dyad::cli::add_demo(app);
+  dyad::cli::add_pitch(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -460,7 +460,9 @@ struct PitchTracker::Impl {
   }
 
   /// Forces a decision on all but the newest frame (only when paths disagree for too long).
+  std::size_t forced = 0;
   std::size_t emit_forced(PitchFrame* out) {
+    ++forced;
     const Record& last = pend_at(pend_count - 1);
     int best = 0;
     for (int j = 1; j < last.n; ++j) if (delta[j] > delta[best]) best = j;
@@ -569,7 +571,10 @@ void PitchTracker::reset() noexcept {
   m.pend_head = m.pend_count = 0;
   m.frames_since_check = 0;
   m.have_prev = false;
+  m.forced = 0;
 }
+
+std::size_t PitchTracker::forced_decisions() const noexcept { return impl_->forced; }
 
 std::size_t PitchTracker::max_output(std::size_t block_samples) const noexcept {
   const Impl& m = *impl_;

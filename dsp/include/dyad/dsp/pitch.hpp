@@ -75,6 +75,9 @@ class PitchTracker {
   std::size_t max_output(std::size_t block_samples) const noexcept;
 
   const PitchConfig& config() const noexcept { return cfg_; }
+  /// How many times the path finder had to force a decision (paths disagreeing for longer than
+  /// max_undecided_s); 0 means the result equals the whole-signal Viterbi search.
+  std::size_t forced_decisions() const noexcept;
   /// Window length in samples.
   std::size_t window_samples() const noexcept { return nw_; }
 
