@@ -1,11 +1,15 @@
 // End-to-end tests of the dyad command: run the built program as a user would.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include <array>
 #include <cstdio>
 #include <fstream>
 
 #include "dyad/formats/session.hpp"
+#include "dyad/formats/audio.hpp"
 #include "test_util.hpp"
 
 namespace fs = std::filesystem;
@@ -30,7 +34,7 @@ std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 }  // namespace
 
 TEST(Cli, HelpOnEveryCommand) {
-  for (const char* c : {"", "info", "import", "devices", "view", "demo"}) {
+  for (const char* c : {"", "info", "import", "devices", "view", "demo", "pitch"}) {
     auto r = run_dyad(std::string(c) + " --help");
     EXPECT_EQ(r.status, 0) << c << r.out;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << c;
@@ -107,4 +111,42 @@ TEST(Cli, ViewRendersAScreenshotWithoutADisplay) {
                 " --size 800x400");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_GT(fs::file_size(d / "v.png"), 1000u);
+}
+
+TEST(Cli, PitchWritesOnePartnersTrack) {
+  dyad::test::TempDir d;
+  for (auto [name, f0] : {std::pair{"a.wav", 200.0}, std::pair{"b.wav", 310.0}}) {
+    auto x = dyad::test::sine(f0, 16000, 16000, 0.4);
+    dyad::formats::AudioWriter w(d / name, 16000, 1);
+    w.write(x);
+    w.close();
+  }
+  auto r = run_dyad("import " + q(d / "s") + " --audio A=" + q(d / "a.wav") + " --audio B=" + q(d / "b.wav"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = run_dyad("pitch " + q(d / "s") + " --role B --out " + q(d / "b.tsv"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::ifstream in(d / "b.tsv");
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "time_s\tf0_hz\tvoiced\tintensity_db");
+  int rows = 0, voiced = 0;
+  while (std::getline(in, line)) {
+    ++rows;
+    std::istringstream ls(line);
+    std::string t, f, v, i;
+    ls >> t >> f >> v >> i;
+    if (v == "1") {
+      ++voiced;
+      EXPECT_NEAR(std::stod(f), 310.0, 1.0) << line;
+    }
+  }
+  EXPECT_EQ(rows, 100);
+  EXPECT_GT(voiced, 90);
+  r = run_dyad("pitch " + q(d / "s") + " --role B --out " + q(d / "b.tsv"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("b.tsv: exists; add --force to replace it"), std::string::npos) << r.out;
+  r = run_dyad("pitch " + q(d / "s") + " --role therapist --out " + q(d / "t.tsv"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("no audio channel for role 'therapist' (roles with audio: A, B)"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(d / "t.tsv"));
 }

@@ -1,0 +1,168 @@
+// bench/prosody_vs_praat: Praat 6.3.07's To Pitch (ac) + To Intensity against dyad's PitchTracker +
+// IntensityTracker on the same long speech file (bench/make_long_speech.sh), alternating runs, each
+// in its own process under /usr/bin/time -v for wall time and peak memory.
+//
+// Usage: prosody_vs_praat FILE.wav [--runs N] [--praat-script FILE]
+//        prosody_vs_praat --dyad-only FILE.wav      (the dyad side, run as a child process)
+// The dyad side streams the file once in blocks of 16384 frames, pitch and intensity at 0.01 s on
+// one thread, with the running peak as `dyad analyze` does; --peak-pass reads the file twice (first
+// pass: the absolute peak, Praat's global peak, so results equal Praat's whole-file analysis).
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "dyad/dsp/pitch.hpp"
+#include "dyad/formats/audio.hpp"
+
+namespace fs = std::filesystem;
+using namespace dyad;
+
+namespace {
+
+int dyad_only(const fs::path& wav, bool peak_pass) {
+  auto t0 = std::chrono::steady_clock::now();
+  const std::size_t block = 16384;
+  double peak = 0, rate = 0;
+  int ch = 1;
+  {
+    formats::AudioReader r(wav);
+    rate = r.info().sample_rate_hz;
+    ch = r.info().channels;
+    if (peak_pass) {
+    std::vector<float> buf(block * static_cast<std::size_t>(ch));
+    std::int64_t n;
+    while (peak_pass && (n = r.read(buf)) > 0)
+      for (std::int64_t i = 0; i < n; ++i) peak = std::max(peak, static_cast<double>(std::abs(buf[static_cast<std::size_t>(i * ch)])));
+    }
+  }
+  auto t1 = std::chrono::steady_clock::now();
+  dsp::PitchConfig pc;
+  pc.sample_rate_hz = rate;
+  pc.reference_peak = peak;  // 0 without the first pass: the running peak, as `dyad analyze` does
+  dsp::PitchTracker pt(pc);
+  dsp::IntensityConfig ic;
+  ic.sample_rate_hz = rate;
+  dsp::IntensityTracker it(ic);
+  std::vector<dsp::PitchFrame> pf(pt.max_output(block));
+  std::vector<double> inf(it.max_output(block));
+  formats::AudioReader r(wav);
+  std::vector<float> buf(block * static_cast<std::size_t>(ch)), mono(block);
+  std::int64_t n;
+  std::size_t frames = 0, voiced = 0, iframes = 0;
+  double pitch_s = 0, int_s = 0;
+  while ((n = r.read(buf)) > 0) {
+    for (std::int64_t i = 0; i < n; ++i) mono[static_cast<std::size_t>(i)] = buf[static_cast<std::size_t>(i * ch)];
+    std::span<const float> b(mono.data(), static_cast<std::size_t>(n));
+    auto a = std::chrono::steady_clock::now();
+    std::size_t k = pt.process(b, pf);
+    auto m = std::chrono::steady_clock::now();
+    iframes += it.process(b, inf);
+    auto e = std::chrono::steady_clock::now();
+    pitch_s += std::chrono::duration<double>(m - a).count();
+    int_s += std::chrono::duration<double>(e - m).count();
+    frames += k;
+    for (std::size_t j = 0; j < k; ++j) voiced += pf[j].voiced();
+  }
+  std::size_t k = pt.finish(pf);
+  frames += k;
+  for (std::size_t j = 0; j < k; ++j) voiced += pf[j].voiced();
+  iframes += it.finish(inf);
+  auto t2 = std::chrono::steady_clock::now();
+  std::printf("dyad peak_pass_s %.3f pitch_s %.3f intensity_s %.3f total_s %.3f frames %zu voiced %zu intensity_frames %zu forced %zu\n",
+              std::chrono::duration<double>(t1 - t0).count(), pitch_s, int_s,
+              std::chrono::duration<double>(t2 - t0).count(), frames, voiced, iframes, pt.forced_decisions());
+  return 0;
+}
+
+struct Timed {
+  double wall_s = 0, peak_mb = 0, cpu_s = 0;
+  std::string out;
+};
+
+/// Runs a command under /usr/bin/time -v; returns wall time, peak RSS and stdout.
+Timed timed(const std::vector<std::string>& cmd) {
+  fs::path tv = fs::temp_directory_path() / ("dyad-bench-time-" + std::to_string(::getpid()));
+  fs::path so = tv;
+  so += ".out";
+  std::string line = "/usr/bin/time -v -o '" + tv.string() + "'";
+  for (auto& c : cmd) line += " '" + c + "'";
+  line += " > '" + so.string() + "' 2>/dev/null";
+  auto a = std::chrono::steady_clock::now();
+  int rc = std::system(line.c_str());
+  auto b = std::chrono::steady_clock::now();
+  Timed t;
+  t.wall_s = std::chrono::duration<double>(b - a).count();
+  std::ifstream in(tv);
+  std::string l;
+  while (std::getline(in, l)) {
+    auto p = l.find("Maximum resident set size (kbytes):");
+    if (p != std::string::npos) t.peak_mb = std::stod(l.substr(p + 36)) / 1024.0;
+    for (const char* key : {"User time (seconds):", "System time (seconds):"}) {
+      auto q = l.find(key);
+      if (q != std::string::npos) t.cpu_s += std::stod(l.substr(q + std::string(key).size()));
+    }
+  }
+  std::ifstream o(so);
+  std::stringstream ss;
+  ss << o.rdbuf();
+  t.out = ss.str();
+  while (!t.out.empty() && (t.out.back() == '\n' || t.out.back() == '\r')) t.out.pop_back();
+  if (rc != 0) std::cerr << "command failed (" << rc << "): " << line << "\n";
+  fs::remove(tv);
+  fs::remove(so);
+  return t;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  fs::path src = fs::path(__FILE__).parent_path().parent_path();
+  fs::path script = src / "bench" / "praat" / "time_pitch_intensity.praat";
+  fs::path wav;
+  int runs = 3;
+  bool only = false, peak_pass = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--dyad-only") only = true;
+    else if (a == "--peak-pass") peak_pass = true;
+    else if (a == "--runs" && i + 1 < argc) runs = std::stoi(argv[++i]);
+    else if (a == "--praat-script" && i + 1 < argc) script = argv[++i];
+    else wav = a;
+  }
+  if (wav.empty()) {
+    std::cerr << "usage: prosody_vs_praat FILE.wav [--runs N]  (make FILE with bench/make_long_speech.sh)\n";
+    return 2;
+  }
+  if (only) return dyad_only(wav, peak_pass);
+  fs::path self = fs::canonical("/proc/self/exe");
+  double praat_sum = 0, dyad_sum = 0, praat_mem = 0, dyad_mem = 0, praat_cpu = 0, dyad_cpu = 0;
+  for (int r = 0; r < runs; ++r) {
+    Timed p = timed({"praat", "--run", script.string(), wav.string()});
+    std::vector<std::string> dcmd = {self.string(), "--dyad-only", wav.string()};
+    if (peak_pass) dcmd.push_back("--peak-pass");
+    Timed d = timed(dcmd);
+    std::printf("run %d  praat wall %.2f s cpu %.2f s peak %.0f MB [%s]\n       dyad  wall %.2f s cpu %.2f s peak %.0f MB [%s]\n", r + 1,
+                p.wall_s, p.cpu_s, p.peak_mb, p.out.c_str(), d.wall_s, d.cpu_s, d.peak_mb, d.out.c_str());
+    std::fflush(stdout);
+    praat_sum += p.wall_s;
+    dyad_sum += d.wall_s;
+    praat_cpu += p.cpu_s;
+    dyad_cpu += d.cpu_s;
+    praat_mem = std::max(praat_mem, p.peak_mb);
+    dyad_mem = std::max(dyad_mem, d.peak_mb);
+  }
+  std::printf("mean wall: praat %.2f s, dyad %.2f s, ratio %.1fx; mean cpu (user+sys): praat %.2f s, dyad %.2f s, ratio %.1fx; "
+              "peak memory: praat %.0f MB, dyad %.0f MB\n",
+              praat_sum / runs, dyad_sum / runs, praat_sum / dyad_sum, praat_cpu / runs, dyad_cpu / runs, praat_cpu / dyad_cpu,
+              praat_mem, dyad_mem);
+  return 0;
+}

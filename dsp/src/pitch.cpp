@@ -1,0 +1,780 @@
+#include "dyad/dsp/pitch.hpp"
+
+#include <fftw3.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace dyad::dsp {
+
+namespace {
+
+/// FFTW's planner is not thread-safe; all dyad planning goes through this lock.
+std::mutex& fftw_planner_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+std::string num(double v) {
+  std::ostringstream s;
+  s.imbue(std::locale::classic());
+  s << v;
+  return s.str();
+}
+
+std::size_t next_pow2(std::size_t n) {
+  std::size_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+/// Samples addressed by absolute index, keeping the last `capacity` (a power of two).
+class SampleRing {
+ public:
+  void init(std::size_t capacity) {
+    buf_.assign(next_pow2(capacity), 0.f);
+    mask_ = buf_.size() - 1;
+    total_ = 0;
+  }
+  void clear() noexcept { total_ = 0; }
+  std::size_t capacity() const noexcept { return buf_.size(); }
+  std::int64_t total() const noexcept { return total_; }
+  void push(const float* x, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) buf_[static_cast<std::size_t>(total_ + static_cast<std::int64_t>(i)) & mask_] = x[i];
+    total_ += static_cast<std::int64_t>(n);
+  }
+  /// Sample i; zero before the start and at or after `total()`.
+  float at(std::int64_t i) const noexcept {
+    if (i < 0 || i >= total_) return 0.f;
+    return buf_[static_cast<std::size_t>(i) & mask_];
+  }
+  /// Largest |x| over samples [a, b) (all inside the ring).
+  float max_abs(std::int64_t a, std::int64_t b) const noexcept {
+    float m = 0;
+    while (a < b) {
+      std::size_t s0 = static_cast<std::size_t>(a) & mask_;
+      std::size_t n = std::min(static_cast<std::size_t>(b - a), buf_.size() - s0);
+      const float* p = buf_.data() + s0;
+#pragma omp simd reduction(max : m)
+      for (std::size_t i = 0; i < n; ++i) m = std::max(m, std::abs(p[i]));
+      a += static_cast<std::int64_t>(n);
+    }
+    return m;
+  }
+  /// Copies samples [start, start+n) (zeros outside the signal) into dst.
+  void copy(std::int64_t start, std::size_t n, float* dst) const noexcept {
+    if (start >= 0 && start + static_cast<std::int64_t>(n) <= total_) {  // common case: two spans
+      std::size_t s0 = static_cast<std::size_t>(start) & mask_;
+      std::size_t first = std::min(n, buf_.size() - s0);
+      std::copy(buf_.data() + s0, buf_.data() + s0 + first, dst);
+      std::copy(buf_.data(), buf_.data() + (n - first), dst + first);
+      return;
+    }
+    std::size_t j = 0;
+    for (; j < n && start + static_cast<std::int64_t>(j) < 0; ++j) dst[j] = 0.f;
+    for (; j < n; ++j) {
+      std::int64_t i = start + static_cast<std::int64_t>(j);
+      if (i >= total_) break;
+      dst[j] = buf_[static_cast<std::size_t>(i) & mask_];
+    }
+    for (; j < n; ++j) dst[j] = 0.f;
+  }
+
+ private:
+  std::vector<float> buf_;
+  std::size_t mask_ = 0;
+  std::int64_t total_ = 0;
+};
+
+/// Modified Bessel function of the first kind, order 0 (power series).
+double bessel_i0(double x) {
+  double sum = 1, term = 1, q = x * x / 4;
+  for (int k = 1; k < 500; ++k) {
+    term *= q / (static_cast<double>(k) * k);
+    sum += term;
+    if (term < sum * 1e-17) break;
+  }
+  return sum;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------
+// PitchTracker
+
+struct PitchTracker::Impl {
+  // analysis constants
+  double fs = 0, step_samples = 0, first_sample = 0;
+  std::size_t nw = 0, nfft = 0, nlag = 0;
+  std::int64_t half_period = 0;
+  std::int64_t min_lag = 0, max_lag = 0;
+  int max_voiced = 0;            // candidates besides the unvoiced one
+  int sinc_depth = 70;
+  double time_correction = 1;    // 0.01 / time_step_s
+  double log2_ceiling = 0;
+  std::vector<double> window;    // Hanning
+  std::vector<float> windowf;
+  std::vector<double> rw;        // normalised autocorrelation of the window
+  std::vector<double> rwinv;     // 1 / rw
+  float* fin = nullptr;          // FFT input
+  fftwf_complex* fspec = nullptr;
+  float* fac = nullptr;          // autocorrelation out
+  fftwf_plan fwd = nullptr, inv = nullptr;
+  std::vector<double> rx;        // corrected autocorrelation, lags 0..nlag
+  SampleRing ring;
+
+  // streaming state
+  std::int64_t next_frame = 0;       // index of the next frame to analyse
+  std::int64_t peak_upto = 0;        // running peak covers samples [0, peak_upto)
+  double running_peak = 0;
+
+  // path finder: pending (undecided) frames in a ring of records
+  struct Record {
+    double time_s = 0, local_peak = 0;
+    int n = 0;                          // candidates including unvoiced (index 0)
+    double f[32]{}, r[32]{};            // f[0] = 0
+    double lf[32]{};                    // log2 f (voiced candidates)
+    int psi[32]{};                      // best predecessor in the previous record
+  };
+  std::vector<Record> pend;
+  std::size_t pend_head = 0, pend_count = 0;  // oldest at pend_head
+  std::int64_t frames_since_check = 0;
+  double delta[32]{}, delta_new[32]{};
+  bool have_prev = false;
+  std::vector<int> path;  // scratch for backtracking, size pend.size()
+
+  Record& pend_at(std::size_t i) { return pend[(pend_head + i) % pend.size()]; }
+
+  ~Impl() {
+    std::lock_guard<std::mutex> lock(fftw_planner_mutex());
+    if (fwd) fftwf_destroy_plan(fwd);
+    if (inv) fftwf_destroy_plan(inv);
+    fftwf_free(fin);
+    fftwf_free(fspec);
+    fftwf_free(fac);
+  }
+
+  double centre(std::int64_t k) const { return first_sample + static_cast<double>(k) * step_samples; }
+  std::int64_t window_start(std::int64_t k) const {
+    return static_cast<std::int64_t>(std::floor(centre(k))) - static_cast<std::int64_t>(nw / 2) + 1;
+  }
+
+  /// Windowed-sinc interpolation of rx at fractional lag x (rx is even: rx[-i] = rx[i]), with its
+  /// first and second derivatives. Kernel sinc(pi d) (0.5 + 0.5 cos(pi d / (depth + 0.5))), `depth`
+  /// samples each side.
+  struct Interp { double f = 0, d1 = 0, d2 = 0; };
+  // Per-tap tables, tap k = 0 .. 2 depth - 1 takes lag i = floor(x) - depth + 1 + k, m = depth - 1 - k:
+  // cos(a m), sin(a m), (-1)^m, and m itself.
+  std::vector<double> tcos, tsin, tsign, tm;
+  // rx mirrored and zero-padded: rxp[j + depth] = rx[|j|] for |j| <= nlag, else 0
+  std::vector<double> rxp;
+  Interp sinc_interp3(double x) const {
+    std::int64_t ix = static_cast<std::int64_t>(std::floor(x));
+    double frac = x - static_cast<double>(ix);
+    if (frac < 1e-7) frac = 1e-7;
+    if (frac > 1 - 1e-7) frac = 1 - 1e-7;
+    const double a = M_PI / (sinc_depth + 0.5);
+    const double sp = std::sin(M_PI * frac), cp = std::cos(M_PI * frac);
+    const double caf = std::cos(a * frac), saf = std::sin(a * frac);
+    const double* r = rxp.data() + (ix - sinc_depth + 1 + sinc_depth);
+    const int n = 2 * sinc_depth;
+    const double spi = sp * (1.0 / M_PI), hpa = -0.5 * a, hpa2 = -0.5 * a * a, mpisp = -M_PI * sp;
+    double f = 0, f1 = 0, f2 = 0;
+    const double* tsg = tsign.data();
+    const double* tmm = tm.data();
+    const double* tc = tcos.data();
+    const double* ts = tsin.data();
+#pragma omp simd reduction(+ : f, f1, f2)
+    for (int k = 0; k < n; ++k) {
+      const double sign = tsg[k];
+      const double inv = 1.0 / (frac + tmm[k]);
+      const double cm = tc[k], sm = ts[k];
+      const double cad = caf * cm - saf * sm, sad = saf * cm + caf * sm;
+      const double S = sign * spi * inv;
+      const double S1 = (sign * cp - S) * inv;
+      const double S2 = (sign * mpisp - 2 * S1) * inv;
+      const double W = 0.5 + 0.5 * cad, W1 = hpa * sad, W2 = hpa2 * cad;
+      const double rk = r[k];
+      f += rk * (S * W);
+      f1 += rk * (S1 * W + S * W1);
+      f2 += rk * (S2 * W + 2 * S1 * W1 + S * W2);
+    }
+    return {f, f1, f2};
+  }
+  double sinc_interp(double x) const { return sinc_interp3(x).f; }
+
+  /// Brent's method: the maximum of sinc_interp on [a, b]; returns its place, sets value.
+  double maximise(double a, double b, double x0, double& value) const {
+    const double cgold = 0.3819660112501051, tol = 1e-6;
+    double x = x0, w = x0, v = x0;
+    double fx = -sinc_interp(x), fw = fx, fv = fx;
+    double d = 0, e = 0;
+    for (int it = 0; it < 60; ++it) {
+      double xm = 0.5 * (a + b);
+      double tol1 = tol * std::abs(x) + 1e-10, tol2 = 2 * tol1;
+      if (std::abs(x - xm) <= tol2 - 0.5 * (b - a)) break;
+      bool golden = true;
+      if (std::abs(e) > tol1) {
+        double r = (x - w) * (fx - fv), q = (x - v) * (fx - fw), p = (x - v) * q - (x - w) * r;
+        q = 2 * (q - r);
+        if (q > 0) p = -p;
+        q = std::abs(q);
+        double etemp = e;
+        e = d;
+        if (!(std::abs(p) >= std::abs(0.5 * q * etemp) || p <= q * (a - x) || p >= q * (b - x))) {
+          d = p / q;
+          double u = x + d;
+          if (u - a < tol2 || b - u < tol2) d = xm - x >= 0 ? tol1 : -tol1;
+          golden = false;
+        }
+      }
+      if (golden) {
+        e = (x >= xm ? a - x : b - x);
+        d = cgold * e;
+      }
+      double u = std::abs(d) >= tol1 ? x + d : x + (d >= 0 ? tol1 : -tol1);
+      double fu = -sinc_interp(u);
+      if (fu <= fx) {
+        if (u >= x) a = x; else b = x;
+        v = w; fv = fw; w = x; fw = fx; x = u; fx = fu;
+      } else {
+        if (u < x) a = u; else b = u;
+        if (fu <= fw || w == x) { v = w; fv = fw; w = u; fw = fu; }
+        else if (fu <= fv || v == x || v == w) { v = u; fv = fu; }
+      }
+    }
+    value = -fx;
+    return x;
+  }
+
+  /// The maximum of the interpolated autocorrelation near discrete peak i, starting from x0: Newton
+  /// steps on the derivative (2 or 3 passes from the parabolic guess), Brent's method if they fail.
+  double refine(double i, double x0, double& value) const {
+    double x = x0;
+    for (int it = 0; it < 6; ++it) {
+      Interp v = sinc_interp3(x);
+      if (!(v.d2 < 0)) break;
+      double step = -v.d1 / v.d2;
+      if (std::abs(step) > 0.5) break;
+      if (std::abs(step) < 0.02) {  // error of the next step ~ step^2: far below 1e-4 of the lag
+        value = v.f + 0.5 * v.d1 * step;
+        return x + step;
+      }
+      x += step;
+      if (x < i - 1 || x > i + 1) break;
+    }
+    return maximise(i - 1, i + 1, x0, value);
+  }
+
+  /// Analyses frame k into a new pending record (candidates), then runs one path-finder step.
+  void analyse(std::int64_t k, const PitchConfig& cfg) {
+    const std::int64_t start = window_start(k);
+    const std::int64_t ic = start + static_cast<std::int64_t>(nw / 2) - 1;
+    // running peak up to this frame's last sample (data-determined, independent of block cuts)
+    const std::int64_t end = start + static_cast<std::int64_t>(nw);
+    if (cfg.reference_peak <= 0) {
+      std::int64_t upto = std::min(end, ring.total());
+      if (upto > peak_upto) running_peak = std::max(running_peak, static_cast<double>(ring.max_abs(std::max<std::int64_t>(peak_upto, 0), upto)));
+      peak_upto = std::max(peak_upto, upto);
+    }
+    ring.copy(start, nw, fin);
+    // local mean over two floor periods around the centre
+    double mean = 0;
+    {
+      std::int64_t a = std::max<std::int64_t>(ic + 1 - half_period, start), b = std::min<std::int64_t>(ic + half_period, end - 1);
+      float sum = 0;
+      const float* q = fin + (a - start);
+      const std::size_t cnt = static_cast<std::size_t>(b - a + 1);
+#pragma omp simd reduction(+ : sum)
+      for (std::size_t i = 0; i < cnt; ++i) sum += q[i];
+      mean = static_cast<double>(sum) / static_cast<double>(cnt);
+    }
+    float lpf = 0;
+    const float meanf = static_cast<float>(mean);
+    const float* wf = windowf.data();
+#pragma omp simd reduction(max : lpf)
+    for (std::size_t j = 0; j < nw; ++j) {
+      float v = (fin[j] - meanf) * wf[j];
+      fin[j] = v;
+      lpf = std::max(lpf, std::abs(v));
+    }
+    const double lp = lpf;
+    std::fill(fin + nw, fin + nfft, 0.f);
+
+    Record& rec = push_record();
+    rec.time_s = centre(k) / fs;
+    rec.local_peak = lp;
+    rec.n = 1;
+    rec.f[0] = 0;
+    rec.r[0] = 0;
+    rec.lf[0] = 0;
+    // A frame so quiet that its unvoiced candidate outscores any voiced one (strength <= 1) by more
+    // than two voiced/unvoiced transitions is unvoiced on every best path: its voiced candidates
+    // cannot change the result, so they are not computed.
+    const bool hopeless = local_score(rec, 0, cfg) > 1 + 2 * cfg.voiced_unvoiced_cost * time_correction;
+    if (lp > 0 && !hopeless) {
+      fftwf_execute(fwd);
+      const std::size_t nb = nfft / 2 + 1;
+      for (std::size_t i = 0; i < nb; ++i) {
+        float re = fspec[i][0], im = fspec[i][1];
+        fspec[i][0] = re * re + im * im;
+        fspec[i][1] = 0;
+      }
+      fftwf_execute(inv);
+      const double r0 = fac[0];
+      if (r0 > 0) {
+        const double inv0 = 1.0 / r0;
+        double* p = rxp.data() + sinc_depth;
+        for (std::size_t i = 0; i <= nlag; ++i) p[i] = rx[i] = fac[i] * inv0 * rwinv[i];
+        for (int j = 1; j <= sinc_depth && static_cast<std::size_t>(j) <= nlag; ++j) p[-j] = rx[static_cast<std::size_t>(j)];
+        find_candidates(rec, cfg);
+      }
+    }
+    path_step(cfg);
+  }
+
+  void find_candidates(Record& rec, const PitchConfig& cfg) {
+    const double thr = 0.5 * cfg.voicing_threshold;
+    double rank[32];
+    for (std::int64_t i = std::max<std::int64_t>(min_lag, 1); i <= max_lag && i + 1 <= static_cast<std::int64_t>(nlag); ++i) {
+      double r = rx[static_cast<std::size_t>(i)];
+      if (!(r > thr && r > rx[static_cast<std::size_t>(i - 1)] && r >= rx[static_cast<std::size_t>(i + 1)])) continue;
+      // parabolic first guess, then the sinc-interpolated maximum
+      double rl = rx[static_cast<std::size_t>(i - 1)], rr = rx[static_cast<std::size_t>(i + 1)];
+      double dr = 0.5 * (rr - rl), d2r = 2 * r - rl - rr;
+      double x0 = static_cast<double>(i) + (d2r > 0 ? dr / d2r : 0);
+      x0 = std::clamp(x0, static_cast<double>(i) - 0.5, static_cast<double>(i) + 0.5);
+      double val = 0;
+      double lag = refine(static_cast<double>(i), x0, val);
+      if (val > 1) val = 1 / val;  // a strength above 1 is an artefact of the window division
+      double f = fs / lag;
+      if (!(f >= cfg.f0_min_hz && f <= cfg.f0_max_hz)) continue;
+      double score = val - cfg.octave_cost * std::log2(cfg.f0_max_hz / f);
+      if (rec.n - 1 < max_voiced) {
+        rank[rec.n] = score;
+        rec.f[rec.n] = f;
+        rec.r[rec.n] = val;
+        rec.lf[rec.n] = std::log2(f);
+        ++rec.n;
+      } else {
+        int worst = 1;
+        for (int j = 2; j < rec.n; ++j) if (rank[j] < rank[worst]) worst = j;
+        if (score > rank[worst]) { rank[worst] = score; rec.f[worst] = f; rec.r[worst] = val; rec.lf[worst] = std::log2(f); }
+      }
+    }
+  }
+
+  Record& push_record() {
+    std::size_t idx = (pend_head + pend_count) % pend.size();
+    ++pend_count;
+    return pend[idx];
+  }
+
+  double local_score(const Record& rec, int j, const PitchConfig& cfg) const {
+    if (j == 0) {
+      double gp = cfg.reference_peak > 0 ? cfg.reference_peak : running_peak;
+      double ratio = gp > 0 ? rec.local_peak / gp : 0;
+      return cfg.voicing_threshold + std::max(0.0, 2 - ratio / (cfg.silence_threshold / (1 + cfg.voicing_threshold)));
+    }
+    return rec.r[j] - cfg.octave_cost * (log2_ceiling - rec.lf[j]);
+  }
+
+  double transition(double f1, double lf1, double f2, double lf2, const PitchConfig& cfg) const {
+    bool v1 = f1 > 0, v2 = f2 > 0;
+    if (!v1 && !v2) return 0;
+    if (v1 != v2) return cfg.voiced_unvoiced_cost * time_correction;
+    return cfg.octave_jump_cost * time_correction * std::abs(lf1 - lf2);
+  }
+
+  void path_step(const PitchConfig& cfg) {
+    Record& cur = pend_at(pend_count - 1);
+    if (!have_prev) {
+      for (int j = 0; j < cur.n; ++j) { delta[j] = local_score(cur, j, cfg); cur.psi[j] = 0; }
+      have_prev = true;
+      return;
+    }
+    const Record& prev = pend_at(pend_count - 2);
+    double best_all = -std::numeric_limits<double>::infinity();
+    for (int j = 0; j < cur.n; ++j) {
+      double best = -std::numeric_limits<double>::infinity();
+      int arg = 0;
+      for (int i = 0; i < prev.n; ++i) {
+        double v = delta[i] - transition(prev.f[i], prev.lf[i], cur.f[j], cur.lf[j], cfg);
+        if (v > best) { best = v; arg = i; }
+      }
+      delta_new[j] = best + local_score(cur, j, cfg);
+      cur.psi[j] = arg;
+      best_all = std::max(best_all, delta_new[j]);
+    }
+    for (int j = 0; j < cur.n; ++j) delta[j] = delta_new[j] - best_all;  // keep numbers small
+  }
+
+  /// Writes decided frames [0, count) of the pending ring, given the state of frame count-1.
+  std::size_t emit(std::size_t count, int last_state, PitchFrame* out) {
+    int s = last_state;
+    for (std::size_t i = count; i-- > 0;) {
+      path[i] = s;
+      s = pend_at(i).psi[s];
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+      const Record& r = pend_at(i);
+      int j = path[i];
+      PitchFrame& f = out[i];
+      f.time_s = r.time_s;
+      f.local_peak = r.local_peak;
+      bool voiced = r.f[j] > 0;  // index 0 is unvoiced, except after a forced decision kept one state
+      f.f0_hz = voiced ? r.f[j] : 0;
+      f.strength = voiced ? r.r[j] : 0;
+    }
+    pend_head = (pend_head + count) % pend.size();
+    pend_count -= count;
+    return count;
+  }
+
+  /// Emits every frame on which all surviving paths agree (exactly the whole-signal result).
+  std::size_t emit_converged(PitchFrame* out) {
+    if (pend_count < 2) return 0;
+    // trace all states of the newest frame back until they merge
+    int states[32], n = pend_at(pend_count - 1).n;
+    for (int j = 0; j < n; ++j) states[j] = j;
+    for (std::size_t i = pend_count - 1;; --i) {
+      // states[] are states of frame i
+      bool same = true;
+      for (int j = 1; j < n; ++j) if (states[j] != states[0]) { same = false; break; }
+      if (same) {
+        if (i == 0) return 0;
+        // frame i is decided with state states[0]; frames before it follow its back pointers
+        // emit frames [0, i) with frame i-1 in state psi_i[states[0]]
+        int s = pend_at(i).psi[states[0]];
+        return emit(i, s, out);
+      }
+      if (i == 0) return 0;
+      const Record& r = pend_at(i);
+      for (int j = 0; j < n; ++j) states[j] = r.psi[states[j]];
+    }
+  }
+
+  /// Forces a decision on all but the newest frame (only when paths disagree for too long).
+  std::size_t forced = 0;
+  std::size_t emit_forced(PitchFrame* out) {
+    ++forced;
+    const Record& last = pend_at(pend_count - 1);
+    int best = 0;
+    for (int j = 1; j < last.n; ++j) if (delta[j] > delta[best]) best = j;
+    std::size_t n = emit(pend_count - 1, pend_at(pend_count - 1).psi[best], out);
+    // the newest frame keeps only the chosen state
+    Record& r = pend_at(0);
+    r.f[0] = r.f[best];
+    r.r[0] = r.r[best];
+    r.lf[0] = r.lf[best];
+    r.n = 1;
+    delta[0] = 0;
+    return n;
+  }
+};
+
+PitchTracker::PitchTracker(const PitchConfig& c) : cfg_(c) {
+  auto fail = [](const std::string& what) { throw std::invalid_argument("PitchTracker: " + what); };
+  if (!(c.sample_rate_hz > 0 && std::isfinite(c.sample_rate_hz)))
+    fail("sample_rate_hz must be positive, got " + num(c.sample_rate_hz) + ".");
+  if (!(c.time_step_s > 0 && std::isfinite(c.time_step_s)))
+    fail("time_step_s must be positive, got " + num(c.time_step_s) + ".");
+  if (!std::isfinite(c.first_frame_s)) fail("first_frame_s must be finite, got " + num(c.first_frame_s) + ".");
+  if (!(c.f0_min_hz > 0 && c.f0_max_hz > c.f0_min_hz && c.f0_max_hz < c.sample_rate_hz / 2))
+    fail("need 0 < f0_min_hz < f0_max_hz < sample_rate_hz / 2, got f0_min_hz " + num(c.f0_min_hz) +
+         ", f0_max_hz " + num(c.f0_max_hz) + ", sample_rate_hz " + num(c.sample_rate_hz) + ".");
+  if (3.0 / c.f0_min_hz * c.sample_rate_hz < 16)
+    fail("the window (3 / f0_min_hz = " + num(3.0 / c.f0_min_hz) + " s) must span at least 16 samples at " +
+         num(c.sample_rate_hz) + " Hz.");
+  if (c.max_candidates < 2 || c.max_candidates > 32)
+    fail("max_candidates must be between 2 and 32, got " + num(c.max_candidates) + ".");
+  if (!(c.silence_threshold >= 0 && c.silence_threshold < 1))
+    fail("silence_threshold must be in [0, 1), got " + num(c.silence_threshold) + ".");
+  if (!(c.voicing_threshold >= 0 && c.voicing_threshold < 1))
+    fail("voicing_threshold must be in [0, 1), got " + num(c.voicing_threshold) + ".");
+  if (!(c.octave_cost >= 0) || !(c.octave_jump_cost >= 0) || !(c.voiced_unvoiced_cost >= 0))
+    fail("costs must be non-negative, got octave_cost " + num(c.octave_cost) + ", octave_jump_cost " +
+         num(c.octave_jump_cost) + ", voiced_unvoiced_cost " + num(c.voiced_unvoiced_cost) + ".");
+  if (!(c.reference_peak >= 0)) fail("reference_peak must be 0 (running peak) or positive, got " + num(c.reference_peak) + ".");
+  if (!(c.max_undecided_s >= 10 * c.time_step_s))
+    fail("max_undecided_s must be at least 10 time steps, got " + num(c.max_undecided_s) + " s with time_step_s " +
+         num(c.time_step_s) + ".");
+
+  impl_ = std::make_unique<Impl>();
+  Impl& m = *impl_;
+  m.fs = c.sample_rate_hz;
+  m.step_samples = c.time_step_s * c.sample_rate_hz;
+  m.first_sample = c.first_frame_s * c.sample_rate_hz;
+  std::size_t nw = static_cast<std::size_t>(std::floor(3.0 / c.f0_min_hz * c.sample_rate_hz));
+  nw -= nw % 2;
+  m.nw = nw_ = nw;
+  m.nlag = nw / 2;
+  m.nfft = next_pow2(nw + nw / 2 + 1);
+  m.half_period = static_cast<std::int64_t>(std::floor(c.sample_rate_hz / c.f0_min_hz));
+  m.min_lag = static_cast<std::int64_t>(std::floor(c.sample_rate_hz / c.f0_max_hz));
+  m.max_lag = static_cast<std::int64_t>(std::ceil(c.sample_rate_hz / c.f0_min_hz)) + 1;
+  m.max_voiced = c.max_candidates - 1;
+  m.time_correction = 0.01 / c.time_step_s;
+  m.log2_ceiling = std::log2(c.f0_max_hz);
+  m.window.resize(nw);
+  for (std::size_t j = 0; j < nw; ++j)
+    m.window[j] = 0.5 - 0.5 * std::cos(2 * M_PI * static_cast<double>(j + 1) / static_cast<double>(nw + 1));
+  m.windowf.assign(m.window.begin(), m.window.end());
+  m.rw.resize(m.nlag + 1);
+  for (std::size_t l = 0; l <= m.nlag; ++l) {
+    double s = 0;
+    for (std::size_t j = 0; j + l < nw; ++j) s += m.window[j] * m.window[j + l];
+    m.rw[l] = s;
+  }
+  for (std::size_t l = m.nlag + 1; l-- > 0;) m.rw[l] /= m.rw[0];
+  for (double v : m.rw) m.rwinv.push_back(1.0 / v);
+  m.rx.assign(m.nlag + 1, 0.0);
+  m.rxp.assign(m.nlag + 1 + 2 * static_cast<std::size_t>(m.sinc_depth) + 2 + static_cast<std::size_t>(m.sinc_depth) + 2, 0.0);
+  for (int k = 0; k < 2 * m.sinc_depth; ++k) {
+    int mm = m.sinc_depth - 1 - k;
+    m.tm.push_back(mm);
+    m.tsign.push_back((mm & 1) ? -1.0 : 1.0);
+    m.tcos.push_back(std::cos(M_PI / (m.sinc_depth + 0.5) * mm));
+    m.tsin.push_back(std::sin(M_PI / (m.sinc_depth + 0.5) * mm));
+  }
+  m.ring.init(nw + static_cast<std::size_t>(std::ceil(m.step_samples)) + 4096);
+  std::size_t max_pending = static_cast<std::size_t>(std::ceil(c.max_undecided_s / c.time_step_s)) + 2;
+  m.pend.resize(max_pending + 1);
+  m.path.resize(max_pending + 1);
+  {
+    std::lock_guard<std::mutex> lock(fftw_planner_mutex());
+    m.fin = fftwf_alloc_real(m.nfft);
+    m.fspec = fftwf_alloc_complex(m.nfft / 2 + 1);
+    m.fac = fftwf_alloc_real(m.nfft);
+    m.fwd = fftwf_plan_dft_r2c_1d(static_cast<int>(m.nfft), m.fin, m.fspec, FFTW_ESTIMATE);
+    m.inv = fftwf_plan_dft_c2r_1d(static_cast<int>(m.nfft), m.fspec, m.fac, FFTW_ESTIMATE);
+  }
+  if (!m.fwd || !m.inv) throw std::runtime_error("PitchTracker: FFTW could not plan a transform of " + num(static_cast<double>(m.nfft)) + " points.");
+  reset();
+}
+
+PitchTracker::~PitchTracker() = default;
+
+void PitchTracker::reset() noexcept {
+  Impl& m = *impl_;
+  m.ring.clear();
+  // first frame whose window may already have started: frames with centres far before 0 still exist
+  // (zeros); the first frame is k = 0
+  m.next_frame = 0;
+  m.peak_upto = 0;
+  m.running_peak = 0;
+  m.pend_head = m.pend_count = 0;
+  m.frames_since_check = 0;
+  m.have_prev = false;
+  m.forced = 0;
+}
+
+std::size_t PitchTracker::forced_decisions() const noexcept { return impl_->forced; }
+
+std::size_t PitchTracker::max_output(std::size_t block_samples) const noexcept {
+  const Impl& m = *impl_;
+  return m.pend.size() + static_cast<std::size_t>(static_cast<double>(block_samples) / m.step_samples) + 2;
+}
+
+std::size_t PitchTracker::process(std::span<const float> block, std::span<PitchFrame> out) noexcept {
+  Impl& m = *impl_;
+  std::size_t written = 0;
+  std::size_t pos = 0;
+  while (pos < block.size()) {
+    // keep every sample from the next frame's window start
+    std::int64_t keep_from = std::max<std::int64_t>(0, m.window_start(m.next_frame));
+    if (cfg_.reference_peak <= 0) keep_from = std::min(keep_from, m.peak_upto);
+    std::int64_t room = static_cast<std::int64_t>(m.ring.capacity()) - (m.ring.total() - keep_from);
+    std::size_t take = std::min<std::size_t>(block.size() - pos, static_cast<std::size_t>(std::max<std::int64_t>(room, 0)));
+    m.ring.push(block.data() + pos, take);
+    pos += take;
+    // analyse every frame whose window is complete
+    while (m.window_start(m.next_frame) + static_cast<std::int64_t>(m.nw) <= m.ring.total()) {
+      m.analyse(m.next_frame, cfg_);
+      ++m.next_frame;
+      if (++m.frames_since_check >= 32) {
+        m.frames_since_check = 0;
+        written += m.emit_converged(out.data() + written);
+      }
+      if (m.pend_count + 1 >= m.pend.size()) written += m.emit_forced(out.data() + written);
+    }
+  }
+  return written;
+}
+
+std::size_t PitchTracker::finish(std::span<PitchFrame> out) noexcept {
+  Impl& m = *impl_;
+  std::size_t written = 0;
+  const double n = static_cast<double>(m.ring.total());
+  while (m.centre(m.next_frame) < n) {
+    m.analyse(m.next_frame, cfg_);
+    ++m.next_frame;
+    if (m.pend_count + 1 >= m.pend.size()) written += m.emit_forced(out.data() + written);
+  }
+  if (m.pend_count > 0) {
+    const Impl::Record& last = m.pend_at(m.pend_count - 1);
+    int best = 0;
+    for (int j = 1; j < last.n; ++j) if (m.delta[j] > m.delta[best]) best = j;
+    written += m.emit(m.pend_count, best, out.data() + written);
+  }
+  m.have_prev = false;
+  return written;
+}
+
+// ------------------------------------------------------------------------------------------------
+// IntensityTracker
+
+struct IntensityTracker::Impl {
+  double fs = 0, step_samples = 0, first_sample = 0, half = 0;  // half window in samples
+  double beta = 20.24, i0beta = 1;
+  bool table_ok = false;        // frame centres share one sub-sample phase: weights precomputed
+  std::vector<float> table;     // weights from the first sample of the window
+  float table_sum = 0;
+  double table_phase = 0;
+  SampleRing ring;
+  std::int64_t next_frame = 0;
+  mutable std::vector<float> scratch;
+
+  double centre(std::int64_t k) const { return first_sample + static_cast<double>(k) * step_samples; }
+  std::int64_t first_index(double c) const { return static_cast<std::int64_t>(std::ceil(c - half)); }
+  std::int64_t last_index(double c) const { return static_cast<std::int64_t>(std::floor(c + half)); }
+  double weight(double d) const {
+    double x = d / half;
+    if (x * x >= 1) return 0;
+    return bessel_i0(beta * std::sqrt(1 - x * x)) / i0beta;
+  }
+
+  /// Intensity of the frame centred at sample position c, using samples in [0, n_valid).
+  double frame(double c, const IntensityConfig& cfg) const {
+    std::int64_t a = first_index(c), b = last_index(c);
+    std::int64_t a0 = std::max<std::int64_t>(a, 0), b0 = std::min<std::int64_t>(b, ring.total() - 1);
+    if (b0 < a0) return kIntensityFloorDb;
+    const std::size_t n = static_cast<std::size_t>(b0 - a0 + 1);
+    float* x = scratch.data();
+    ring.copy(a0, n, x);
+    float meanf = 0;
+    if (cfg.subtract_mean) {
+      float s = 0;
+#pragma omp simd reduction(+ : s)
+      for (std::size_t i = 0; i < n; ++i) s += x[i];
+      meanf = s / static_cast<float>(n);
+    }
+    double sxw = 0, sw = 0;
+    bool use_table = table_ok && std::abs((c - std::floor(c)) - table_phase) < 1e-6 &&
+                     static_cast<std::size_t>(b - a + 1) == table.size();
+    if (use_table) {
+      const float* w = table.data() + (a0 - a);
+      float acc = 0, wsum = 0;
+      if (a0 == a && b0 == b) {
+#pragma omp simd reduction(+ : acc)
+        for (std::size_t i = 0; i < n; ++i) {
+          float v = x[i] - meanf;
+          acc += w[i] * v * v;
+        }
+        wsum = table_sum;
+      } else {
+#pragma omp simd reduction(+ : acc, wsum)
+        for (std::size_t i = 0; i < n; ++i) {
+          float v = x[i] - meanf;
+          acc += w[i] * v * v;
+          wsum += w[i];
+        }
+      }
+      sxw = acc;
+      sw = wsum;
+    } else {
+      for (std::size_t i = 0; i < n; ++i) {
+        double w = weight(static_cast<double>(a0 + static_cast<std::int64_t>(i)) - c);
+        double v = x[i] - meanf;
+        sxw += w * v * v;
+        sw += w;
+      }
+    }
+    double p = sw > 0 ? sxw / sw : 0;
+    if (!(p > 4e-40)) return kIntensityFloorDb;
+    return 10 * std::log10(p / 4e-10);
+  }
+};
+
+IntensityTracker::IntensityTracker(const IntensityConfig& c) : cfg_(c) {
+  auto fail = [](const std::string& what) { throw std::invalid_argument("IntensityTracker: " + what); };
+  if (!(c.sample_rate_hz > 0 && std::isfinite(c.sample_rate_hz)))
+    fail("sample_rate_hz must be positive, got " + num(c.sample_rate_hz) + ".");
+  if (!(c.time_step_s > 0 && std::isfinite(c.time_step_s)))
+    fail("time_step_s must be positive, got " + num(c.time_step_s) + ".");
+  if (!std::isfinite(c.first_frame_s)) fail("first_frame_s must be finite, got " + num(c.first_frame_s) + ".");
+  if (!(c.f0_min_hz > 0 && 3.2 / c.f0_min_hz * c.sample_rate_hz >= 4))
+    fail("f0_min_hz must be positive and give a window (6.4 / f0_min_hz) of at least 8 samples, got f0_min_hz " +
+         num(c.f0_min_hz) + " at sample_rate_hz " + num(c.sample_rate_hz) + ".");
+  impl_ = std::make_unique<Impl>();
+  Impl& m = *impl_;
+  m.fs = c.sample_rate_hz;
+  m.step_samples = c.time_step_s * c.sample_rate_hz;
+  m.first_sample = c.first_frame_s * c.sample_rate_hz;
+  m.half = 3.2 / c.f0_min_hz * c.sample_rate_hz;
+  m.i0beta = bessel_i0(m.beta);
+  // precompute the weights when every frame centre has the same sub-sample phase
+  if (std::abs(m.step_samples - std::round(m.step_samples)) < 1e-9) {
+    double c0 = m.first_sample;
+    m.table_phase = c0 - std::floor(c0);
+    std::int64_t a = m.first_index(c0), b = m.last_index(c0);
+    m.table.resize(static_cast<std::size_t>(b - a + 1));
+    double sum = 0;
+    for (std::int64_t i = a; i <= b; ++i) {
+      m.table[static_cast<std::size_t>(i - a)] = static_cast<float>(m.weight(static_cast<double>(i) - c0));
+      sum += m.table[static_cast<std::size_t>(i - a)];
+    }
+    m.table_sum = static_cast<float>(sum);
+    m.table_ok = true;
+  }
+  m.ring.init(static_cast<std::size_t>(2 * m.half + m.step_samples) + 4096);
+  m.scratch.assign(static_cast<std::size_t>(2 * m.half) + 4, 0.f);
+  reset();
+}
+
+IntensityTracker::~IntensityTracker() = default;
+
+void IntensityTracker::reset() noexcept {
+  impl_->ring.clear();
+  impl_->next_frame = 0;
+}
+
+std::size_t IntensityTracker::max_output(std::size_t block_samples) const noexcept {
+  return static_cast<std::size_t>(static_cast<double>(block_samples) / impl_->step_samples) +
+         static_cast<std::size_t>(2 * impl_->half / impl_->step_samples) + 4;
+}
+
+std::size_t IntensityTracker::process(std::span<const float> block, std::span<double> out) noexcept {
+  Impl& m = *impl_;
+  std::size_t written = 0, pos = 0;
+  while (pos < block.size()) {
+    std::int64_t keep_from = std::max<std::int64_t>(0, m.first_index(m.centre(m.next_frame)));
+    std::int64_t room = static_cast<std::int64_t>(m.ring.capacity()) - (m.ring.total() - keep_from);
+    std::size_t take = std::min<std::size_t>(block.size() - pos, static_cast<std::size_t>(std::max<std::int64_t>(room, 0)));
+    m.ring.push(block.data() + pos, take);
+    pos += take;
+    while (m.last_index(m.centre(m.next_frame)) < m.ring.total()) {
+      out[written++] = m.frame(m.centre(m.next_frame), cfg_);
+      ++m.next_frame;
+    }
+  }
+  return written;
+}
+
+std::size_t IntensityTracker::finish(std::span<double> out) noexcept {
+  Impl& m = *impl_;
+  std::size_t written = 0;
+  const double n = static_cast<double>(m.ring.total());
+  while (m.centre(m.next_frame) < n) {
+    out[written++] = m.frame(m.centre(m.next_frame), cfg_);
+    ++m.next_frame;
+  }
+  return written;
+}
+
+}  // namespace dyad::dsp

@@ -1,0 +1,122 @@
+// The prosody extension inside `dyad analyze`: pitch_<role>.tsv, turn and window columns,
+// summary.json, baselines and entrainment, on tone-burst sessions (A at 220 Hz, B at 330 Hz).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "dyad/analysis/analyze.hpp"
+#include "dyad/analysis/prosody.hpp"
+#include "dyad/formats/files.hpp"
+#include "dyad/formats/text.hpp"
+#include "tone_session.hpp"
+
+using namespace dyad;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<std::vector<std::string>> table(const fs::path& p) {
+  std::istringstream in(formats::read_file(p));
+  std::vector<std::vector<std::string>> rows;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::size_t a = 0, b;
+    while ((b = line.find('\t', a)) != std::string::npos) { f.push_back(line.substr(a, b - a)); a = b + 1; }
+    f.push_back(line.substr(a));
+    rows.push_back(f);
+  }
+  return rows;
+}
+
+std::size_t col(const std::vector<std::string>& header, const std::string& name) {
+  for (std::size_t i = 0; i < header.size(); ++i)
+    if (header[i] == name) return i;
+  ADD_FAILURE() << "no column " << name;
+  return 0;
+}
+
+double num(const std::string& s) { return formats::parse_number(s).value_or(NAN); }
+
+}  // namespace
+
+TEST(ProsodyExtension, TracksColumnsAndSummary) {
+  test::TempDir d;
+  test::ToneSpec s;
+  s.bursts["A"] = {{1, 3}, {3.5, 5}, {8.5, 9.5}};
+  s.bursts["B"] = {{5.5, 8}};
+  s.markers.push_back({1, 2, "baseline", "n/a", "user"});
+  test::make_tone_session(d / "s", s);
+  analysis::analyze_session(d / "s", {});
+
+  // frame tracks
+  auto pa = table(d / "s/features/pitch_A.tsv");
+  ASSERT_EQ(pa[0], (std::vector<std::string>{"time_s", "f0_hz", "voiced", "intensity_db"}));
+  ASSERT_EQ(pa.size(), 1u + 1000u);  // 10 s at 0.01 s
+  EXPECT_EQ(pa[201][0], "2");
+  EXPECT_EQ(pa[201][2], "1");
+  EXPECT_NEAR(num(pa[201][1]), 220, 0.5);
+  EXPECT_NEAR(num(pa[201][3]), 10 * std::log10(0.3 * 0.3 / 2 / 4e-10), 0.05);  // sine of amplitude 0.3
+  EXPECT_EQ(pa[701][2], "0");  // A silent at 7 s (faint noise)
+  EXPECT_EQ(pa[701][1], "n/a");
+  EXPECT_TRUE(fs::exists(d / "s/features/pitch_A.json"));
+  auto pb = table(d / "s/features/pitch_B.tsv");
+  EXPECT_NEAR(num(pb[601][1]), 330, 0.7);
+
+  // turns: A 1-5, B 5.5-8, A 8.5-9.5
+  auto t = table(d / "s/features/turns.tsv");
+  ASSERT_EQ(t.size(), 4u);
+  const auto& h = t[0];
+  const double st_a = 12 * std::log2(220 / 27.5), st_b = 12 * std::log2(330 / 27.5);
+  EXPECT_NEAR(num(t[1][col(h, "f0_st_mean")]), st_a, 0.01);
+  EXPECT_NEAR(num(t[2][col(h, "f0_st_mean")]), st_b, 0.01);
+  EXPECT_NEAR(num(t[1][col(h, "f0_st_sd")]), 0, 0.01);
+  EXPECT_NEAR(num(t[1][col(h, "f0_st_range_20_80")]), 0, 0.01);
+  EXPECT_NEAR(num(t[2][col(h, "intensity_db_mean")]), 10 * std::log10(0.09 / 2 / 4e-10), 0.3);
+  EXPECT_NEAR(num(t[1][col(h, "f0_st_mean_rel")]), 0, 0.01);  // A's baseline marker: the same tone
+  EXPECT_GT(num(t[1][col(h, "f0_voiced_frames")]), 330);     // 3.5 s of talkspurts, edges unvoiced
+  EXPECT_LE(num(t[1][col(h, "f0_voiced_frames")]), 350);
+
+  // windows: one 60 s window holds the whole 10 s
+  auto w = table(d / "s/features/windows.tsv");
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_NEAR(num(w[1][col(w[0], "f0_st_mean_A")]), st_a, 0.01);
+  EXPECT_NEAR(num(w[1][col(w[0], "f0_st_mean_B")]), st_b, 0.01);
+
+  // summary and codebook
+  auto j = nlohmann::json::parse(formats::read_file(d / "s/features/summary.json"));
+  auto& p = j["extensions"]["prosody"];
+  EXPECT_EQ(p["partners"]["A"]["baseline_source"], "baseline marker");
+  EXPECT_EQ(p["partners"]["B"]["baseline_source"], "session median");
+  EXPECT_NEAR(p["partners"]["B"]["f0_hz_median"].get<double>(), 330, 0.7);
+  EXPECT_EQ(p["entrainment"]["A>B"]["f0_st_mean"]["pairs"], 1);
+  EXPECT_TRUE(p["entrainment"]["A>B"]["f0_st_mean"]["r"].is_null());  // fewer than 3 pairs
+  EXPECT_EQ(p["parameters"]["voicing_threshold"], 0.45);
+  auto cb = nlohmann::json::parse(formats::read_file(d / "s/features/turns.json"));
+  bool documented = false;
+  for (auto& c : cb["columns"])
+    if (c["name"] == "f0_st_p50") documented = c["definition"] == "eGeMAPS F0semitoneFrom27.5Hz_sma3nz_percentile50.0";
+  EXPECT_TRUE(documented);
+}
+
+TEST(ProsodyExtension, PerRoleRangeIsUsed) {
+  test::TempDir d;
+  test::ToneSpec s;
+  s.bursts["A"] = {{1, 3}};
+  s.bursts["B"] = {{4, 6}};
+  test::make_tone_session(d / "s", s);
+  analysis::AnalyzeOptions o;
+  analysis::ProsodyOptions po;
+  po.ranges["B"] = {75, 250};  // B's 330 Hz tone is above B's ceiling: no F0 at 330 Hz
+  o.extensions = {[po] { return analysis::make_prosody_extension(po); }};
+  analysis::analyze_session(d / "s", o);
+  auto pb = table(d / "s/features/pitch_B.tsv");
+  for (std::size_t i = 1; i < pb.size(); ++i)
+    if (pb[i][2] == "1") EXPECT_LE(num(pb[i][1]), 250.0);
+  auto j = nlohmann::json::parse(formats::read_file(d / "s/features/summary.json"));
+  EXPECT_EQ(j["extensions"]["prosody"]["partners"]["B"]["f0_max_hz"], 250.0);
+  EXPECT_EQ(j["extensions"]["prosody"]["partners"]["A"]["f0_max_hz"], 600.0);
+}
