@@ -68,6 +68,48 @@ SynchronyResult WindowedCrossCorrelation::compute(std::span<const double> a, std
   if (n < W) return res;
   std::vector<std::size_t> starts;
   for (std::size_t s = 0; s + W <= n; s += S) starts.push_back(s);
+  // Centred copies and prefix sums: a window without missing samples needs only its cross sum.
+  auto centre = [n](std::span<const double> x) {
+    double m = 0;
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      if (std::isfinite(x[i])) {
+        m += x[i];
+        ++k;
+      }
+    m = k ? m / static_cast<double>(k) : 0;
+    std::vector<double> c(n);
+    for (std::size_t i = 0; i < n; ++i) c[i] = x[i] - m;
+    return c;
+  };
+  const auto ca = centre(a), cb = centre(b);
+  struct Prefix {
+    std::vector<double> s1, s2;
+    std::vector<std::size_t> bad;
+  };
+  auto prefix = [n](const std::vector<double>& x) {
+    Prefix p{std::vector<double>(n + 1, 0.0), std::vector<double>(n + 1, 0.0), std::vector<std::size_t>(n + 1, 0)};
+    for (std::size_t i = 0; i < n; ++i) {
+      const bool ok = std::isfinite(x[i]);
+      p.s1[i + 1] = p.s1[i] + (ok ? x[i] : 0);
+      p.s2[i + 1] = p.s2[i] + (ok ? x[i] * x[i] : 0);
+      p.bad[i + 1] = p.bad[i] + (ok ? 0 : 1);
+    }
+    return p;
+  };
+  const auto pa = prefix(ca), pb = prefix(cb);
+  const double wn = static_cast<double>(W);
+  auto corr = [&](std::size_t sa, std::size_t sb) {
+    if (pa.bad[sa + W] != pa.bad[sa] || pb.bad[sb + W] != pb.bad[sb]) return pearson(ca.data() + sa, cb.data() + sb, W, min_pairs);
+    const double sx = pa.s1[sa + W] - pa.s1[sa], sy = pb.s1[sb + W] - pb.s1[sb];
+    const double vx = pa.s2[sa + W] - pa.s2[sa] - sx * sx / wn, vy = pb.s2[sb + W] - pb.s2[sb] - sy * sy / wn;
+    if (!(vx > 1e-12 * wn * 1e-12) || !(vy > 1e-12 * wn * 1e-12)) return pearson(ca.data() + sa, cb.data() + sb, W, min_pairs);
+    double sxy = 0;
+    const double* x = ca.data() + sa;
+    const double* y = cb.data() + sb;
+    for (std::size_t i = 0; i < W; ++i) sxy += x[i] * y[i];
+    return std::clamp((sxy - sx * sy / wn) / std::sqrt(vx * vy), -1.0, 1.0);
+  };
   // max over lags of |r| between A at sa and B at sb + lag; returns the signed r and its lag.
   auto best = [&](std::size_t sa, std::size_t sb, double& r_out, long& lag_out) {
     r_out = nan;
@@ -75,7 +117,7 @@ SynchronyResult WindowedCrossCorrelation::compute(std::span<const double> a, std
     for (long l = -L; l <= L; ++l) {
       const long bs = static_cast<long>(sb) + l;
       if (bs < 0 || static_cast<std::size_t>(bs) + W > n) continue;
-      const double r = pearson(a.data() + sa, b.data() + bs, W, min_pairs);
+      const double r = corr(sa, static_cast<std::size_t>(bs));
       if (!std::isfinite(r)) continue;
       if (!std::isfinite(r_out) || std::abs(r) > std::abs(r_out) + 1e-12 ||
           (std::abs(r) > std::abs(r_out) - 1e-12 && std::abs(l) < std::abs(lag_out))) {
@@ -108,16 +150,26 @@ SynchronyResult WindowedCrossCorrelation::compute(std::span<const double> a, std
   // Surrogate: mismatched windows far enough apart that no lag brings them together.
   const std::size_t sep = W + 2 * static_cast<std::size_t>(L);
   std::vector<std::pair<std::size_t, std::size_t>> pairs;
-  for (std::size_t i = 0; i < starts.size(); ++i)
-    for (std::size_t j = 0; j < starts.size(); ++j)
-      if ((starts[i] > starts[j] ? starts[i] - starts[j] : starts[j] - starts[i]) >= sep) pairs.emplace_back(i, j);
-  if (pairs.size() > static_cast<std::size_t>(c_.surrogate_pairs)) {
-    std::mt19937 g(c_.seed);
-    for (std::size_t k = 0; k < static_cast<std::size_t>(c_.surrogate_pairs); ++k) {
-      std::uniform_int_distribution<std::size_t> d(k, pairs.size() - 1);
-      std::swap(pairs[k], pairs[d(g)]);
+  auto far = [&](std::size_t i, std::size_t j) { return (starts[i] > starts[j] ? starts[i] - starts[j] : starts[j] - starts[i]) >= sep; };
+  std::mt19937 g(c_.seed);
+  const auto want = static_cast<std::size_t>(c_.surrogate_pairs);
+  if (starts.size() <= 300) {  // enumerate, then draw without replacement
+    for (std::size_t i = 0; i < starts.size(); ++i)
+      for (std::size_t j = 0; j < starts.size(); ++j)
+        if (far(i, j)) pairs.emplace_back(i, j);
+    if (pairs.size() > want) {
+      for (std::size_t k = 0; k < want; ++k) {
+        std::uniform_int_distribution<std::size_t> d(k, pairs.size() - 1);
+        std::swap(pairs[k], pairs[d(g)]);
+      }
+      pairs.resize(want);
     }
-    pairs.resize(static_cast<std::size_t>(c_.surrogate_pairs));
+  } else {  // long sessions: almost every pair is far enough apart; draw by rejection
+    std::uniform_int_distribution<std::size_t> d(0, starts.size() - 1);
+    for (std::size_t tries = 0; pairs.size() < want && tries < 100 * want; ++tries) {
+      const std::size_t i = d(g), j = d(g);
+      if (far(i, j)) pairs.emplace_back(i, j);
+    }
   }
   std::vector<double> sur;
   for (auto [i, j] : pairs) {

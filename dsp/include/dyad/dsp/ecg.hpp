@@ -16,6 +16,8 @@ struct EcgConfig {
   double refractory_s = 0.2;          ///< no two beats closer than this (s)
   double t_wave_window_s = 0.36;      ///< a candidate this soon after a beat is tested for T wave (s)
   double searchback_factor = 1.66;    ///< search back when no beat for this x the mean RR
+  double detection_rate_hz = 250;     ///< input at 2x this or more is block-averaged to about this
+                                      ///< rate for detection; R peaks are then placed on the full-rate samples
 };
 
 /// Finds R peaks in one contiguous run of ECG samples (any polarity, any amplitude; baseline
@@ -30,6 +32,7 @@ class EcgPeakDetector {
   const EcgConfig& config() const noexcept { return c_; }
 
  private:
+  std::vector<std::size_t> detect_at(std::span<const double> ecg, double fs, double& polarity) const;
   EcgConfig c_;
 };
 
@@ -64,8 +67,8 @@ class BeatCorrector {
 /// Instantaneous heart rate 60 / RR (bpm) at each beat; NaN for the first.
 std::vector<double> instantaneous_hr_bpm(std::span<const double> beat_times_s);
 
-/// Heart rate in [start_s, end_s): 60 / mean of the RR intervals that end inside it (bpm);
-/// NaN when fewer than two beats fall in it.
+/// Heart rate in [start_s, end_s): 60 / mean of the RR intervals whose second beat is inside it
+/// (bpm); NaN when there is none.
 double window_hr_bpm(std::span<const double> beat_times_s, double start_s, double end_s);
 
 }  // namespace dyad::dsp

@@ -1,6 +1,9 @@
 #pragma once
 /// \file Electrodermal activity: tonic level and skin-conductance responses (trough-to-peak on
-/// the low-passed signal, Boucsein 2012; amplitude >= 0.01 uS by default).
+/// the low-passed signal, Boucsein 2012; amplitude >= 0.01 uS by default). Peaks and troughs are
+/// found with hysteresis of min_amplitude / 2; the onset is placed where the slope, going back
+/// from the steepest point of the rise, falls to onset_slope_fraction of its maximum, and the
+/// amplitude is measured from there to the peak.
 #include <span>
 #include <vector>
 
@@ -12,6 +15,7 @@ struct EdaConfig {
   double tonic_cutoff_hz = 0.05;      ///< tonic level = low-pass at this cut-off (Hz)
   double min_amplitude_us = 0.01;     ///< smallest SCR kept (uS)
   double min_rise_s = 0.1, max_rise_s = 10;  ///< SCR rise time limits (s)
+  double onset_slope_fraction = 0.1;  ///< onset: where the slope falls to this x its maximum, before the steepest rise
   double internal_rate_hz = 20;       ///< faster input is block-averaged down to about this (Hz)
 };
 
