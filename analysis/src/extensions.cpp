@@ -1,12 +1,14 @@
 // The analyses `dyad analyze` runs besides turn-taking. To add one, write a FeatureExtension
 // (see analyze.hpp) and add its factory here; the order here is the order of added columns.
 #include "dyad/analysis/analyze.hpp"
+#include "dyad/analysis/physiology.hpp"
 
 namespace dyad::analysis {
 
 std::vector<ExtensionFactory> default_extensions() {
   std::vector<ExtensionFactory> out;
   // e.g. out.push_back([] { return std::make_unique<PitchExtension>(); });
+  out.push_back([] { return make_physiology_extension(); });
   return out;
 }
 

@@ -378,9 +378,10 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
                    {"bp_readings", "blood-pressure readings of this partner in the window", "count", ""},
                    {"bp_flagged", "of those, flagged above the thresholds", "count", ""}},
                   {}};
+    const bool any = !roles.empty();
     std::vector<std::pair<double, double>> wins;
-    for (double a = 0; a + c.window_s <= duration + 1e-9; a += c.step_s) wins.emplace_back(a, a + c.window_s);
-    if (wins.empty() && duration > 0) wins.emplace_back(0, duration);
+    for (double a = 0; !roles.empty() && a + c.window_s <= duration + 1e-9; a += c.step_s) wins.emplace_back(a, a + c.window_s);
+    if (wins.empty() && duration > 0 && !roles.empty()) wins.emplace_back(0, duration);
     dsp::HrvAnalyzer hrv(c.hrv);
     for (std::size_t w = 0; w < wins.size(); ++w) {
       const auto [a, b] = wins[w];
@@ -421,7 +422,7 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
                           rate_s, fmt(resp.rate_bpm), fmt(resp.interval_sd_s), fmt_int(nbp), fmt_int(nflag)});
       }
     }
-    out.tables.push_back(std::move(t));
+    if (any) out.tables.push_back(std::move(t));
   }
 
   // synchrony.tsv
@@ -456,12 +457,12 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
                            {"surrogate_pairs", r.surrogate_n},
                            {"fraction_above_surrogate", jnum(r.fraction_above_surrogate)}};
     }
-    out.tables.push_back(std::move(t));
+    if (both) out.tables.push_back(std::move(t));
   }
 
   // States while speaking, listening, overlapping (segments known).
   nlohmann::json roles_json = nlohmann::json::object();
-  if (!segments.empty()) {
+  if (!segments.empty() && !roles.empty()) {
     PhysioTable t{"physio_states", "Heart rate and EDA per partner while speaking, listening, overlapping and in mutual silence",
                   {{"role", "partner", "", ""},
                    {"state", "speaking (only this partner talks), listening (another talks, not this partner), overlapping (this partner and another), silence", "", "from segments.tsv"},
@@ -517,7 +518,7 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
   }
 
   // Per-turn columns.
-  if (!turns.empty()) {
+  if (!turns.empty() && !roles.empty()) {
     const double bef = c.reactivity_before_s, aft = c.reactivity_after_s;
     out.turn_columns = {
         {"hr_bpm", "speaker's mean heart rate during the turn", "1/min", ""},

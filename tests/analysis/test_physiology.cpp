@@ -195,3 +195,40 @@ TEST(PhysioConfig, InvalidParametersAreSentences) {
     EXPECT_STREQ(e.what(), "PhysioConfig: window_s and step_s must be above 0 (got 0 and 60).");
   }
 }
+
+#include "dyad/analysis/analyze.hpp"
+#include "tone_session.hpp"
+
+TEST(PhysioExtension, DyadAnalyzeWritesPhysiologyBesideTurns) {
+  dt::TempDir d;
+  dt::ToneSpec spec;
+  spec.duration_s = 60;
+  spec.rate_hz = 8000;
+  spec.bursts["A"] = {{5, 20}, {36, 50}};
+  spec.bursts["B"] = {{21, 35}};
+  dt::make_tone_session(d / "s", spec);
+  auto m = formats::read_manifest(d / "s");
+  const auto beats = dt::beat_times(60, 0.8, 0.02, 3);
+  dt::EcgSynthOptions o;
+  o.rate_hz = 250;
+  const auto ecg = dt::synth_ecg(beats, 60, o);
+  add_stream(d / "s", m, "ecg_A", "ecg", "A", 250, {"ecg"}, uniform_times(ecg.size(), 250), {ecg});
+  const auto eda = dt::synth_eda({{22, 0.2}}, 60, 16, 5, 0.0005);
+  add_stream(d / "s", m, "eda_B", "eda", "B", 16, {"eda"}, uniform_times(eda.size(), 16), {eda});
+  formats::write_manifest(d / "s", m);
+  const auto r = analysis::analyze_session(d / "s", {});
+  const auto f = r.features_dir;
+  const auto b = read(f / "beats_ecg_A.tsv");
+  EXPECT_NEAR(static_cast<double>(b.rows.size()), static_cast<double>(beats.size()), 1);
+  EXPECT_TRUE(std::filesystem::exists(f / "beats_ecg_A.json"));
+  EXPECT_TRUE(std::filesystem::exists(f / "scr_eda_B.tsv"));
+  EXPECT_TRUE(std::filesystem::exists(f / "physio_windows.tsv"));
+  const auto t = read(f / "turns.tsv");
+  ASSERT_GE(t.rows.size(), 3u);
+  EXPECT_EQ(t.rows[0][1], "A");
+  EXPECT_EQ(t.rows[0][t.require_column("listener_scr_count")], "1");
+  EXPECT_EQ(t.rows[1][t.require_column("listener_scr_count")], "n/a");  // A has no EDA
+  EXPECT_NEAR(t.number(0, t.require_column("hr_bpm")), 75, 3);
+  const auto sum = nlohmann::json::parse(formats::read_file(f / "summary.json"));
+  EXPECT_EQ(sum["extensions"]["physiology"]["roles"]["B"]["scr_count"], 1);
+}

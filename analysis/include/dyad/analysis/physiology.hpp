@@ -96,3 +96,14 @@ PhysioOutput run_physiology(const std::filesystem::path& session_dir, const Phys
 nlohmann::json physio_codebook(const PhysioTable& t);
 
 }  // namespace dyad::analysis
+
+#include "dyad/analysis/analyze.hpp"
+
+namespace dyad::analysis {
+
+/// The physiology as a `dyad analyze` extension: its tables and codebooks go into features/, its
+/// per-turn columns into turns.tsv, its summary under summary.json "extensions"/"physiology".
+/// Uses the pipeline's talkspurts and turns. Adds nothing when the session has no physiology.
+std::unique_ptr<FeatureExtension> make_physiology_extension(const PhysioConfig& c = {});
+
+}  // namespace dyad::analysis
