@@ -1,0 +1,419 @@
+// Accuracy and speed of the physiology algorithms (issue 10). Prints figures for bench/RESULTS.md.
+//   eval_physio [--data DIR] [--fixtures OUTDIR] [--skip-speed]
+// DIR defaults to ../shared/data/physio beside the repository.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "dyad/dsp/ecg.hpp"
+#include "dyad/dsp/eda.hpp"
+#include "dyad/dsp/filter.hpp"
+#include "dyad/dsp/hrv.hpp"
+#include "dyad/dsp/ppg.hpp"
+#include "dyad/dsp/respiration.hpp"
+#include "dyad/dsp/synchrony.hpp"
+#include "physio_synth.hpp"
+#include "test_util.hpp"
+#include "wfdb.hpp"
+
+using namespace dyad;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Match {
+  int tp = 0, fp = 0, fn = 0;
+  double se() const { return tp + fn ? 100.0 * tp / (tp + fn) : 0; }
+  double ppv() const { return tp + fp ? 100.0 * tp / (tp + fp) : 0; }
+  double f1() const { return 2.0 * tp / (2.0 * tp + fp + fn) * 100; }
+};
+
+/// One-to-one matching of detections to references within `tol` (both sorted).
+Match match_beats(const std::vector<double>& ref, const std::vector<double>& det, double tol) {
+  Match m;
+  std::size_t j = 0;
+  std::vector<char> used(det.size(), 0);
+  for (double r : ref) {
+    while (j < det.size() && det[j] < r - tol) ++j;
+    std::size_t best = det.size();
+    for (std::size_t k = j; k < det.size() && det[k] <= r + tol; ++k)
+      if (!used[k] && (best == det.size() || std::abs(det[k] - r) < std::abs(det[best] - r))) best = k;
+    if (best < det.size()) {
+      used[best] = 1;
+      ++m.tp;
+    } else {
+      ++m.fn;
+    }
+  }
+  for (char u : used) m.fp += !u;
+  return m;
+}
+
+std::vector<std::vector<double>> read_csv(const std::string& path, std::vector<std::string>& header) {
+  std::ifstream f(path);
+  if (!f) throw std::runtime_error(path + ": cannot open");
+  std::string line;
+  std::getline(f, line);
+  header.clear();
+  std::stringstream hs(line);
+  std::string h;
+  while (std::getline(hs, h, ',')) {
+    if (!h.empty() && h.back() == '\r') h.pop_back();
+    header.push_back(h);
+  }
+  std::vector<std::vector<double>> cols(header.size());
+  while (std::getline(f, line)) {
+    if (line.empty()) continue;
+    std::stringstream ls(line);
+    std::string v;
+    std::size_t c = 0;
+    while (std::getline(ls, v, ',') && c < cols.size()) cols[c++].push_back(std::strtod(v.c_str(), nullptr));
+  }
+  return cols;
+}
+
+std::vector<double> column(const std::vector<std::vector<double>>& cols, const std::vector<std::string>& header, const std::string& name) {
+  for (std::size_t i = 0; i < header.size(); ++i)
+    if (header[i] == name) return cols[i];
+  throw std::runtime_error("no column " + name);
+}
+
+std::vector<double> to_times(const std::vector<std::size_t>& idx, double fs) {
+  std::vector<double> t;
+  for (auto i : idx) t.push_back(static_cast<double>(i) / fs);
+  return t;
+}
+
+double mean_of(const std::vector<double>& v) {
+  double s = 0;
+  int k = 0;
+  for (double x : v)
+    if (std::isfinite(x)) {
+      s += x;
+      ++k;
+    }
+  return k ? s / k : std::nan("");
+}
+
+/// HR (bpm) of beats on a uniform grid (linear interpolation of 60/RR).
+std::vector<double> hr_grid(const std::vector<double>& beats, double fs, std::size_t n) {
+  if (beats.size() < 3) return std::vector<double>(n, std::nan(""));
+  std::vector<double> t, v;
+  for (std::size_t i = 1; i < beats.size(); ++i) {
+    t.push_back(beats[i]);
+    v.push_back(60.0 / (beats[i] - beats[i - 1]));
+  }
+  std::vector<double> at(n);
+  for (std::size_t i = 0; i < n; ++i) at[i] = static_cast<double>(i) / fs;
+  return dsp::interpolate_linear(t, v, at);
+}
+
+void eval_mitdb(const fs::path& dir, const fs::path& fixtures) {
+  const auto rec = bench::read_wfdb((dir / "mitdb_100" / "100").string());
+  const auto ann = bench::read_wfdb_annotations((dir / "mitdb_100" / "100.atr").string());
+  std::vector<double> ref;
+  for (const auto& a : ann)
+    if (bench::wfdb_is_beat(a.code)) ref.push_back(static_cast<double>(a.sample) / rec.rate_hz);
+  dsp::EcgConfig c;
+  c.sample_rate_hz = rec.rate_hz;
+  auto t0 = std::chrono::steady_clock::now();
+  const auto peaks = dsp::EcgPeakDetector(c).detect(rec.signals_mv[0]);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto det = to_times(peaks, rec.rate_hz);
+  const auto m = match_beats(ref, det, 0.15);
+  const auto corrected = dsp::BeatCorrector().correct(det);
+  std::vector<double> ct;
+  int ncorr = 0;
+  for (const auto& b : corrected) {
+    ct.push_back(b.time_s);
+    ncorr += b.corrected;
+  }
+  const auto mc = match_beats(ref, ct, 0.15);
+  double err = 0;
+  {  // mean absolute localisation error of matched beats
+    int k = 0;
+    std::size_t j = 0;
+    for (double r : ref) {
+      while (j + 1 < det.size() && det[j + 1] <= r) ++j;
+      double best = 1e9;
+      for (std::size_t q = j; q < std::min(det.size(), j + 2); ++q) best = std::min(best, std::abs(det[q] - r));
+      if (best <= 0.15) {
+        err += best;
+        ++k;
+      }
+    }
+    err = k ? err / k * 1000 : 0;
+  }
+  std::printf("MIT-BIH record 100 (lead %s, %zu samples at %.0f Hz, %zu reference beats)\n", rec.names[0].c_str(),
+              rec.signals_mv[0].size(), rec.rate_hz, ref.size());
+  std::printf("  detector:           TP %d FP %d FN %d  Se %.2f %%  PPV %.2f %%  F1 %.2f %%  (mean |error| %.1f ms, %.3f s)\n", m.tp, m.fp,
+              m.fn, m.se(), m.ppv(), m.f1(), err, secs);
+  std::printf("  after correction:   TP %d FP %d FN %d  Se %.2f %%  PPV %.2f %%  F1 %.2f %%  (%d beats marked corrected)\n", mc.tp, mc.fp,
+              mc.fn, mc.se(), mc.ppv(), mc.f1(), ncorr);
+  if (!fixtures.empty()) {
+    // First 120 s of lead MLII in ADC units, and the reference beats in it.
+    fs::create_directories(fixtures);
+    std::ofstream f(fixtures / "mitdb100_120s.tsv");
+    f << "# MIT-BIH Arrhythmia Database record 100, lead MLII, first 120 s, ADC units (gain 200 adu/mV, baseline 1024), 360 Hz.\n"
+         "# Source: MIT-LCP/wfdb-python @ 6850ad1a : sample-data/100.dat (PhysioNet, ODC-BY; repository MIT).\n"
+         "adu\n";
+    const auto nfix = static_cast<std::size_t>(120 * rec.rate_hz);
+    for (std::size_t i = 0; i < nfix; ++i) f << rec.adu[0][i] << "\n";
+    std::ofstream a(fixtures / "mitdb100_120s_beats.tsv");
+    a << "# Reference beat annotations of MIT-BIH record 100 in the first 120 s (sample index at 360 Hz, MIT code).\n"
+         "# Source: MIT-LCP/wfdb-python @ 6850ad1a : sample-data/100.atr (PhysioNet, ODC-BY; repository MIT).\n"
+         "sample\tcode\n";
+    for (const auto& x : ann)
+      if (bench::wfdb_is_beat(x.code) && x.sample < static_cast<long>(nfix)) a << x.sample << "\t" << x.code << "\n";
+  }
+}
+
+void eval_neurokit(const fs::path& dir, const fs::path& fixtures) {
+  std::vector<std::string> h;
+  const double fs = 100;
+  {
+    const auto cols = read_csv((dir / "neurokit" / "bio_resting_5min_100hz.csv").string(), h);
+    const auto ecg = column(cols, h, "ECG"), ppg = column(cols, h, "PPG"), rsp = column(cols, h, "RSP");
+    dsp::EcgConfig ec;
+    ec.sample_rate_hz = fs;
+    dsp::PpgConfig pc;
+    pc.sample_rate_hz = fs;
+    auto eb = dsp::BeatCorrector().correct(to_times(dsp::EcgPeakDetector(ec).detect(ecg), fs));
+    auto pb = dsp::BeatCorrector().correct(to_times(dsp::PpgPeakDetector(pc).detect(ppg), fs));
+    std::vector<double> et, pt;
+    for (auto& b : eb) et.push_back(b.time_s);
+    for (auto& b : pb) pt.push_back(b.time_s);
+    const double dur = static_cast<double>(ecg.size()) / fs;
+    const double hr_e = dsp::window_hr_bpm(et, 0, dur), hr_p = dsp::window_hr_bpm(pt, 0, dur);
+    double mad = 0, maxd = 0;
+    int k = 0;
+    for (double s = 0; s + 10 <= dur; s += 10) {
+      const double a = dsp::window_hr_bpm(et, s, s + 10), b = dsp::window_hr_bpm(pt, s, s + 10);
+      if (!std::isfinite(a) || !std::isfinite(b)) continue;
+      mad += std::abs(a - b);
+      maxd = std::max(maxd, std::abs(a - b));
+      ++k;
+    }
+    std::printf("NeuroKit bio_resting_5min_100hz (%.0f s)\n", dur);
+    std::printf("  ECG beats %zu, PPG beats %zu; mean HR ECG %.2f bpm, PPG %.2f bpm (diff %.2f)\n", et.size(), pt.size(), hr_e, hr_p,
+                hr_e - hr_p);
+    std::printf("  10-s windows: mean |HR_ECG - HR_PPG| %.2f bpm, max %.2f bpm over %d windows\n", mad / std::max(1, k), maxd, k);
+    const auto hrv = dsp::HrvAnalyzer().compute(et);
+    std::printf("  HRV (ECG): mean RR %.1f ms, SDNN %.1f ms, RMSSD %.1f ms, pNN50 %.1f %%, LF %.0f ms2, HF %.0f ms2, LF/HF %.2f\n", hrv.mean_rr_ms,
+                hrv.sdnn_ms, hrv.rmssd_ms, hrv.pnn50_pct, hrv.lf_ms2, hrv.hf_ms2, hrv.lf_hf);
+    dsp::RespConfig rc;
+    rc.sample_rate_hz = fs;
+    const auto rr = dsp::RespirationAnalyzer(rc).compute(rsp);
+    std::printf("  respiration: %zu breaths, rate %.2f /min, interval SD %.2f s\n", rr.breaths.size(), rr.rate_bpm, rr.interval_sd_s);
+    // Independent check: the dominant frequency of the belt signal (0.1-0.7 Hz), by a direct DFT.
+    double best_f = 0, best_p = -1;
+    for (double f = 0.1; f <= 0.7; f += 0.002) {
+      double c = 0, s = 0;
+      for (std::size_t i = 0; i < rsp.size(); i += 5) {
+        c += rsp[i] * std::cos(2 * M_PI * f * static_cast<double>(i) / fs);
+        s += rsp[i] * std::sin(2 * M_PI * f * static_cast<double>(i) / fs);
+      }
+      if (c * c + s * s > best_p) {
+        best_p = c * c + s * s;
+        best_f = f;
+      }
+    }
+    std::printf("  respiration spectral peak: %.2f /min\n", best_f * 60);
+    if (!fixtures.empty()) {
+      std::ofstream f(fixtures / "neurokit_resting_90s.tsv");
+      f << "# First 90 s of NeuroKit bio_resting_5min_100hz.csv (ECG, PPG, RSP at 100 Hz), values rounded to 5 decimals.\n"
+           "# Source: mixue-t/NeuroKit @ f2bb3452 : data/bio_resting_5min_100hz.csv (a fork of NeuroKit2), MIT licence.\n"
+           "ecg\tppg\trsp\n";
+      char buf[128];
+      for (std::size_t i = 0; i < 9000; ++i) {
+        std::snprintf(buf, sizeof buf, "%.5f\t%.5f\t%.5f\n", ecg[i], ppg[i], rsp[i]);
+        f << buf;
+      }
+    }
+  }
+  for (const char* name : {"bio_resting_8min_100hz.csv", "bio_eventrelated_100hz.csv"}) {
+    const auto cols = read_csv((dir / "neurokit" / name).string(), h);
+    const auto eda = column(cols, h, "EDA"), rsp = column(cols, h, "RSP"), ecg = column(cols, h, "ECG");
+    std::vector<double> photo;
+    for (std::size_t i = 0; i < h.size(); ++i)
+      if (h[i] == "Photosensor" || h[i] == "PhotoSensor") photo = cols[i];
+    dsp::EdaConfig c;
+    c.sample_rate_hz = fs;
+    const auto r = dsp::EdaAnalyzer(c).compute(eda);
+    const double dur = static_cast<double>(eda.size()) / fs;
+    double amp = 0;
+    for (const auto& s : r.scrs) amp += s.amplitude_us;
+    std::printf("NeuroKit %s (%.0f s)\n", name, dur);
+    std::printf("  SCRs >= 0.01 uS: %zu (%.2f /min), mean amplitude %.3f uS; tonic mean %.2f uS\n", r.scrs.size(), r.scrs.size() / dur * 60,
+                r.scrs.empty() ? 0.0 : amp / r.scrs.size(), mean_of(r.tonic_us));
+    // Events: photosensor drops below half its range.
+    if (!photo.empty()) {
+      const auto [mn, mx] = std::minmax_element(photo.begin(), photo.end());
+      const double thr = (*mn + *mx) / 2;
+      std::vector<double> ev;
+      for (std::size_t i = 1; i < photo.size(); ++i)
+        if ((photo[i] < thr) != (photo[i - 1] < thr) && photo[i] < thr) ev.push_back(static_cast<double>(i) / fs);
+      int with = 0;
+      for (double e : ev) {
+        bool any = false;
+        for (const auto& s : r.scrs) any |= s.onset_s >= e + 1 && s.onset_s <= e + 5;
+        with += any;
+      }
+      std::printf("  photosensor events: %zu; events followed by an SCR onset 1-5 s later: %d\n", ev.size(), with);
+    }
+    dsp::RespConfig rc;
+    rc.sample_rate_hz = fs;
+    const auto rr = dsp::RespirationAnalyzer(rc).compute(rsp);
+    dsp::EcgConfig ec;
+    ec.sample_rate_hz = fs;
+    const auto et = to_times(dsp::EcgPeakDetector(ec).detect(ecg), fs);
+    std::printf("  respiration %.2f /min (%zu breaths); ECG HR %.1f bpm (%zu beats)\n", rr.rate_bpm, rr.breaths.size(),
+                dsp::window_hr_bpm(et, 0, dur), et.size());
+  }
+}
+
+void eval_synchrony() {
+  const double fs = 4, dur = 3600;
+  const auto n = static_cast<std::size_t>(dur * fs);
+  auto smooth_noise = [&](std::uint32_t seed) {
+    auto w = test::noise(n, 1.0, seed);
+    std::vector<double> x(w.begin(), w.end());
+    const dsp::Biquad lp[] = {dsp::butter_lowpass(0.1, fs)};
+    dsp::filtfilt(lp, x);
+    return x;
+  };
+  dsp::SynchronyConfig c;
+  for (double lag_true : {-3.0, 0.0, 2.0, 4.5}) {
+    auto a = smooth_noise(11);
+    auto e = smooth_noise(12);
+    std::vector<double> b(n);
+    const long L = std::lround(lag_true * fs);
+    for (std::size_t i = 0; i < n; ++i) {
+      const long j = static_cast<long>(i) - L;
+      b[i] = (j >= 0 && j < static_cast<long>(n) ? a[static_cast<std::size_t>(j)] : 0) + 0.5 * e[i];
+    }
+    const auto r = dsp::WindowedCrossCorrelation(c).compute(a, b, 0);
+    int within = 0;
+    for (const auto& w : r.windows) within += std::abs(w.lag_s - lag_true) <= c.step_s / 5 + 1e-9 ? 1 : 0;
+    std::printf("  coupled, true lag %+.2f s: median lag %+.2f s, windows within one lag step (%.2f s): %d/%zu, mean |r| %.2f, above p95 %.1f %%\n",
+                lag_true, r.median_lag_s, 1 / fs, within, r.windows.size(), r.mean_abs_peak_r, 100 * r.fraction_above_surrogate);
+  }
+  double worst = 0, sum = 0;
+  for (std::uint32_t seed = 1; seed <= 10; ++seed) {
+    const auto a = smooth_noise(100 + seed), b = smooth_noise(200 + seed);
+    const auto r = dsp::WindowedCrossCorrelation(c).compute(a, b, 0);
+    worst = std::max(worst, r.fraction_above_surrogate);
+    sum += r.fraction_above_surrogate;
+    if (seed == 1) std::printf("  independent: %zu windows, surrogate p95 %.3f\n", r.windows.size(), r.surrogate_p95);
+  }
+  std::printf("  independent partners, 10 seeds x 1 h: windows above surrogate p95: mean %.1f %%, worst %.1f %%\n", 10 * sum, 100 * worst);
+}
+
+void eval_speed() {
+  const double dur = 3 * 3600.0, fs_ecg = 1000, fs_slow = 100;
+  std::printf("Speed: three-hour session, two partners, ECG %.0f Hz, EDA and respiration %.0f Hz (synthetic)\n", fs_ecg, fs_slow);
+  struct Partner {
+    std::vector<double> ecg, eda, resp;
+  };
+  std::vector<Partner> p(2);
+  for (int k = 0; k < 2; ++k) {
+    test::EcgSynthOptions o;
+    o.seed = 10u + static_cast<unsigned>(k);
+    o.amp_mod = 0.3;
+    p[k].ecg = test::synth_ecg(test::beat_times(dur, 0.8 + 0.05 * k, 0.03, 20u + static_cast<unsigned>(k)), dur, o);
+    std::vector<test::SynthScr> s;
+    for (double t = 20; t < dur - 60; t += 37 + 11 * k) s.push_back({t, 0.1});
+    p[k].eda = test::synth_eda(s, dur, fs_slow);
+    p[k].resp = test::synth_resp(dur, fs_slow, 14 + k);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::clock_t c0 = std::clock();
+  std::vector<std::vector<double>> hr(2), eda4(2);
+  double cpu_ecg = 0, cpu_corr = 0, cpu_hrv = 0, cpu_rest = 0;
+  std::size_t beats = 0, scrs = 0, breaths = 0;
+  const double gfs = 4;
+  const auto ng = static_cast<std::size_t>(dur * gfs);
+  for (int k = 0; k < 2; ++k) {
+    std::clock_t a = std::clock();
+    dsp::EcgConfig ec;
+    ec.sample_rate_hz = fs_ecg;
+    const auto det = to_times(dsp::EcgPeakDetector(ec).detect(p[k].ecg), fs_ecg);
+    cpu_ecg += static_cast<double>(std::clock() - a) / CLOCKS_PER_SEC;
+    a = std::clock();
+    auto bt = dsp::BeatCorrector().correct(det);
+    cpu_corr += static_cast<double>(std::clock() - a) / CLOCKS_PER_SEC;
+    a = std::clock();
+    std::vector<double> t;
+    for (auto& b : bt) t.push_back(b.time_s);
+    beats += t.size();
+    dsp::HrvAnalyzer hrv;
+    for (double s = 0; s + 300 <= dur; s += 60) {
+      auto lo = std::lower_bound(t.begin(), t.end(), s), hi = std::lower_bound(t.begin(), t.end(), s + 300);
+      (void)hrv.compute(std::span<const double>(&*lo, static_cast<std::size_t>(hi - lo)));
+    }
+    (void)hrv.compute(t);
+    cpu_hrv += static_cast<double>(std::clock() - a) / CLOCKS_PER_SEC;
+    a = std::clock();
+    hr[k] = hr_grid(t, gfs, ng);
+    dsp::EdaConfig c;
+    c.sample_rate_hz = fs_slow;
+    auto er = dsp::EdaAnalyzer(c).compute(p[k].eda);
+    scrs += er.scrs.size();
+    std::vector<double> at(ng);
+    for (std::size_t i = 0; i < ng; ++i) at[i] = static_cast<double>(i) / gfs;
+    eda4[k] = dsp::interpolate_linear(er.time_s, er.smoothed_us, at);
+    dsp::RespConfig rc;
+    rc.sample_rate_hz = fs_slow;
+    breaths += dsp::RespirationAnalyzer(rc).compute(p[k].resp).breaths.size();
+    cpu_rest += static_cast<double>(std::clock() - a) / CLOCKS_PER_SEC;
+  }
+  std::clock_t a = std::clock();
+  dsp::SynchronyConfig sc;
+  auto s1 = dsp::WindowedCrossCorrelation(sc).compute(hr[0], hr[1], 0);
+  auto s2 = dsp::WindowedCrossCorrelation(sc).compute(eda4[0], eda4[1], 0);
+  const double cpu_sync = static_cast<double>(std::clock() - a) / CLOCKS_PER_SEC;
+  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("  CPU: R peaks %.3f s, beat correction %.3f s, HRV %.3f s, EDA + respiration + resampling %.3f s, synchrony %.3f s\n",
+              cpu_ecg, cpu_corr, cpu_hrv, cpu_rest, cpu_sync);
+  const double cpu = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
+  std::printf("  CPU time %.3f s (one thread)\n", cpu);
+  std::printf("  wall %.3f s; %zu beats, %zu SCRs, %zu breaths, %zu + %zu synchrony windows\n", total,
+              beats, scrs, breaths, s1.windows.size(), s2.windows.size());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  fs::path data = fs::path(DYAD_SOURCE_DIR) / ".." / "shared" / "data" / "physio";
+  fs::path fixtures;
+  bool speed = true;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--data") && i + 1 < argc) data = argv[++i];
+    else if (!std::strcmp(argv[i], "--fixtures") && i + 1 < argc) fixtures = argv[++i];
+    else if (!std::strcmp(argv[i], "--skip-speed")) speed = false;
+    else {
+      std::fprintf(stderr, "usage: eval_physio [--data DIR] [--fixtures OUTDIR] [--skip-speed]\n");
+      return 2;
+    }
+  }
+  try {
+    eval_mitdb(data, fixtures);
+    eval_neurokit(data, fixtures);
+    std::printf("Synchrony (synthetic, 1 h at 4 Hz, window 30 s, step 5 s, lags +-5 s)\n");
+    eval_synchrony();
+    if (speed) eval_speed();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "eval_physio: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,19 @@
+#pragma once
+// Internal helpers for parameter validation messages.
+#include <stdexcept>
+#include <string>
+
+namespace dyad::dsp::detail {
+
+inline std::string num(double v) {
+  std::string s = std::to_string(v);
+  while (s.size() > 1 && s.back() == '0') s.pop_back();
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+inline void require(bool ok, const std::string& msg) {
+  if (!ok) throw std::invalid_argument(msg);
+}
+
+}  // namespace dyad::dsp::detail

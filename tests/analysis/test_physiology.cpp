@@ -1,0 +1,234 @@
+// The session-level physiology runner: a physiology-only session with known beats, SCRs,
+// breaths and blood pressure; exclusions; per-turn columns added to an existing turns.tsv.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "dyad/analysis/physiology.hpp"
+#include "dyad/formats/files.hpp"
+#include "dyad/formats/manifest.hpp"
+#include "dyad/formats/markers.hpp"
+#include "dyad/formats/session.hpp"
+#include "dyad/formats/stream.hpp"
+#include "dyad/formats/text.hpp"
+#include "physio_synth.hpp"
+#include "test_util.hpp"
+
+using namespace dyad;
+namespace dt = dyad::test;
+
+namespace {
+
+void add_stream(const std::filesystem::path& dir, formats::Manifest& m, const std::string& name, const std::string& kind,
+                const std::string& role, double rate, const std::vector<std::string>& cols, const std::vector<double>& t,
+                const std::vector<std::vector<double>>& values) {
+  formats::StreamSidecar sc;
+  sc.name = name;
+  sc.kind = kind;
+  sc.role = role;
+  sc.nominal_rate_hz = rate;
+  sc.measured_rate_hz = rate;
+  sc.columns = cols;
+  sc.units.assign(cols.size(), kind == "eda" ? "uS" : kind == "bp" ? "mmHg" : "mV");
+  formats::StreamData d;
+  d.time_s = t;
+  d.device_time_s = t;
+  d.values = values;
+  formats::write_stream(dir, sc, d);
+  m.streams.push_back({name, kind, role});
+}
+
+std::vector<double> uniform_times(std::size_t n, double rate) {
+  std::vector<double> t(n);
+  for (std::size_t i = 0; i < n; ++i) t[i] = static_cast<double>(i) / rate;
+  return t;
+}
+
+formats::Table read(const std::filesystem::path& p) { return formats::read_table_file(p.string()); }
+
+}  // namespace
+
+class PhysioSession : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = tmp_.path() / "s";
+    formats::create_session_dir(dir_);
+    auto m = formats::new_manifest("C1", 1, "dosing");
+    m.participants = {{"A", "p1"}, {"B", "p2"}};
+    const double dur = 600;
+    beats_a_ = dt::beat_times(dur, 0.8, 0.03, 1);
+    beats_b_ = dt::beat_times(dur, 0.9, 0.03, 2);
+    dt::EcgSynthOptions o;
+    o.rate_hz = 500;
+    auto ecg_a = dt::synth_ecg(beats_a_, dur, o);
+    o.seed = 9;
+    auto ecg_b = dt::synth_ecg(beats_b_, dur, o);
+    add_stream(dir_, m, "ecg_A", "ecg", "A", 500, {"ecg"}, uniform_times(ecg_a.size(), 500), {ecg_a});
+    add_stream(dir_, m, "ecg_B", "ecg", "B", 500, {"ecg"}, uniform_times(ecg_b.size(), 500), {ecg_b});
+    scr_a_ = {{40, 0.2}, {130, 0.1}, {250, 0.3}, {420, 0.05}};
+    scr_b_ = {{62, 0.15}, {200, 0.2}, {452, 0.1}};  // 452: 2 s after A's turn ending at 450
+    auto eda_a = dt::synth_eda(scr_a_, dur, 32, 4, 0.0005, 4);
+    auto eda_b = dt::synth_eda(scr_b_, dur, 32, 6, 0.0005, 5);
+    add_stream(dir_, m, "eda_A", "eda", "A", 32, {"eda"}, uniform_times(eda_a.size(), 32), {eda_a});
+    add_stream(dir_, m, "eda_B", "eda", "B", 32, {"eda"}, uniform_times(eda_b.size(), 32), {eda_b});
+    auto resp = dt::synth_resp(dur, 25, 12);
+    add_stream(dir_, m, "resp_A", "resp", "A", 25, {"resp"}, uniform_times(resp.size(), 25), {resp});
+    add_stream(dir_, m, "bp_A", "bp", "A", 0, {"systolic", "diastolic", "mean"}, {100, 300}, {{120, 165}, {80, 95}, {93, 118}});
+    formats::write_manifest(dir_, m);
+    formats::write_markers(dir_, {{500, 0, "bp", "170/105", "viewer"}, {550, 10, "exclude", "n/a", "viewer"}, {560, 0, "bp", "oops", "viewer"}});
+    // Turn-taking from the pipeline (hand-made here): A talks 440-450, B answers.
+    const auto f = dir_ / "features";
+    formats::make_private_dir(f);
+    formats::write_file_atomic(f / "segments.tsv", "role\tstart_s\tend_s\nA\t100\t200\nB\t150\t160\nB\t210\t300\nA\t440\t450\nB\t451\t470\n");
+    formats::write_file_atomic(f / "turns.tsv",
+                               "turn\trole\tstart_s\tend_s\tfto_s\n1\tA\t100\t200\tn/a\n2\tB\t210\t300\t10\n3\tA\t440\t450\t140\n4\tB\t451\t470\t1\n");
+    formats::write_file_atomic(f / "turns.json", R"({"file":"turns.tsv","columns":[{"name":"turn"}]})");
+  }
+  dt::TempDir tmp_;
+  std::filesystem::path dir_;
+  std::vector<double> beats_a_, beats_b_;
+  std::vector<dt::SynthScr> scr_a_, scr_b_;
+};
+
+TEST_F(PhysioSession, WritesBeatsScrsWindowsSynchronyAndTurnColumns) {
+  const auto out = analysis::run_physiology(dir_);
+  const auto f = dir_ / "features";
+  // Beats: every true beat outside the excluded 550-560 s, within 5 ms.
+  const auto b = read(f / "beats_ecg_A.tsv");
+  ASSERT_EQ(b.header, (std::vector<std::string>{"time_s", "rr_s", "hr_bpm", "corrected"}));
+  std::size_t expected = 0, matched = 0;
+  std::size_t j = 0;
+  for (double t : beats_a_) {
+    if (t >= 549.7 && t < 560.3) continue;
+    ++expected;
+    while (j < b.rows.size() && b.number(j, 0) < t - 0.005) ++j;
+    if (j < b.rows.size() && std::abs(b.number(j, 0) - t) <= 0.005) ++matched;
+  }
+  EXPECT_EQ(matched, expected);
+  EXPECT_LE(b.rows.size(), expected + 2);  // beats just before the exclusion may be found
+  EXPECT_TRUE(std::isnan(b.number(0, 1)));
+  EXPECT_NEAR(b.number(1, 2), 60 / b.number(1, 1), 1e-9);
+  for (std::size_t r = 0; r < b.rows.size(); ++r) EXPECT_FALSE(b.number(r, 0) >= 550 && b.number(r, 0) < 560);
+
+  // SCRs at the known onsets.
+  const auto s = read(f / "scr_eda_A.tsv");
+  ASSERT_EQ(s.rows.size(), scr_a_.size());
+  for (std::size_t i = 0; i < scr_a_.size(); ++i) {
+    EXPECT_NEAR(s.number(i, 0), scr_a_[i].onset_s, 0.6);
+    EXPECT_NEAR(s.number(i, 2), scr_a_[i].amplitude_us, 0.25 * scr_a_[i].amplitude_us);
+  }
+  EXPECT_TRUE(std::filesystem::exists(f / "breaths_resp_A.tsv"));
+
+  // Windows: 300 s every 60 s over the 599.998 s session (last sample), both partners.
+  const auto w = read(f / "physio_windows.tsv");
+  EXPECT_EQ(w.rows.size(), 10u);
+  const auto hr = w.require_column("hr_bpm"), rate = w.require_column("resp_rate_bpm"), bp = w.require_column("bp_flagged");
+  EXPECT_NEAR(w.number(0, hr), 75, 2);  // A: mean RR 0.8 s
+  EXPECT_NEAR(w.number(0, rate), 12, 0.3);
+  EXPECT_EQ(w.rows[0][3], "A");
+  EXPECT_EQ(w.rows[1][3], "B");
+  EXPECT_TRUE(std::isnan(w.number(1, rate)));  // B has no respiration
+  EXPECT_EQ(w.rows[8][bp], "1");               // window 5 (240-540 s) of A holds the 165/95 reading
+  EXPECT_EQ(w.rows[0][bp], "0");
+
+  // Synchrony: hr and eda rows, positive lags allowed, the surrogate level filled.
+  const auto y = read(f / "synchrony.tsv");
+  ASSERT_GT(y.rows.size(), 100u);
+  EXPECT_EQ(y.rows.front()[0], "hr");
+  EXPECT_EQ(y.rows.back()[0], "eda");
+  EXPECT_TRUE(std::isfinite(y.number(0, 5)));
+
+  // Blood pressure: stream readings and the clinical entry; the bad entry is a warning.
+  const auto e = read(f / "bp_events.tsv");
+  ASSERT_EQ(e.rows.size(), 3u);
+  EXPECT_EQ(e.rows[2][2], "marker");
+  EXPECT_EQ(e.rows[0][6], "0");
+  EXPECT_EQ(e.rows[1][6], "1");
+  EXPECT_EQ(e.rows[2][6], "1");
+  ASSERT_EQ(out.warnings.size(), 1u);
+  EXPECT_EQ(out.warnings[0], "markers.tsv: a bp marker at 560 s has no reading like 120/80: 'oops'");
+
+  // Turns gained the physiology columns; B reacted to A's turn 3 with one SCR.
+  const auto t = read(f / "turns.tsv");
+  ASSERT_EQ(t.rows.size(), 4u);
+  const auto cnt = t.require_column("listener_scr_count"), mx = t.require_column("listener_scr_max_uS");
+  EXPECT_EQ(t.require_column("fto_s"), 4u);
+  EXPECT_EQ(t.rows[2][cnt], "1");
+  EXPECT_NEAR(t.number(2, mx), 0.1, 0.03);
+  EXPECT_EQ(t.rows[0][cnt], "0");
+  EXPECT_NEAR(t.number(0, t.require_column("hr_bpm")), 75, 3);
+  const auto cb = nlohmann::json::parse(formats::read_file(f / "turns.json"));
+  EXPECT_EQ(cb["columns"].size(), 6u);
+
+  // States and summary.
+  const auto st = read(f / "physio_states.tsv");
+  EXPECT_EQ(st.rows.size(), 8u);
+  EXPECT_EQ(st.rows[0][1], "speaking");
+  EXPECT_NEAR(st.number(0, 2), 100 + 10 - 10, 1);  // A alone: 100-150, 160-200, 440-450
+  const auto sum = nlohmann::json::parse(formats::read_file(f / "summary.json"));
+  const auto& p = sum["physiology"];
+  EXPECT_EQ(p["roles"]["A"]["scr_count"], 4);
+  EXPECT_EQ(p["blood_pressure"]["flagged"], 2);
+  EXPECT_EQ(p["parameters"]["synchrony"]["window_s"], 30.0);
+  EXPECT_TRUE(p["synchrony"].contains("hr"));
+  // Codebooks beside every table.
+  for (const char* n : {"beats_ecg_A", "scr_eda_B", "physio_windows", "synchrony", "bp_events", "physio_states"}) {
+    const auto js = nlohmann::json::parse(formats::read_file(f / (std::string(n) + ".json")));
+    EXPECT_EQ(js["file"], std::string(n) + ".tsv");
+    EXPECT_EQ(js["missing_value"], "n/a");
+  }
+  // Running again replaces the columns rather than adding them twice.
+  analysis::run_physiology(dir_);
+  EXPECT_EQ(read(f / "turns.tsv").header.size(), 10u);
+}
+
+TEST(PhysioConfig, InvalidParametersAreSentences) {
+  analysis::PhysioConfig c;
+  c.window_s = 0;
+  try {
+    analysis::validate(c);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "PhysioConfig: window_s and step_s must be above 0 (got 0 and 60).");
+  }
+}
+
+#include "dyad/analysis/analyze.hpp"
+#include "tone_session.hpp"
+
+TEST(PhysioExtension, DyadAnalyzeWritesPhysiologyBesideTurns) {
+  dt::TempDir d;
+  dt::ToneSpec spec;
+  spec.duration_s = 60;
+  spec.rate_hz = 8000;
+  spec.bursts["A"] = {{5, 20}, {36, 50}};
+  spec.bursts["B"] = {{21, 35}};
+  dt::make_tone_session(d / "s", spec);
+  auto m = formats::read_manifest(d / "s");
+  const auto beats = dt::beat_times(60, 0.8, 0.02, 3);
+  dt::EcgSynthOptions o;
+  o.rate_hz = 250;
+  const auto ecg = dt::synth_ecg(beats, 60, o);
+  add_stream(d / "s", m, "ecg_A", "ecg", "A", 250, {"ecg"}, uniform_times(ecg.size(), 250), {ecg});
+  const auto eda = dt::synth_eda({{22, 0.2}}, 60, 16, 5, 0.0005);
+  add_stream(d / "s", m, "eda_B", "eda", "B", 16, {"eda"}, uniform_times(eda.size(), 16), {eda});
+  formats::write_manifest(d / "s", m);
+  const auto r = analysis::analyze_session(d / "s", {});
+  const auto f = r.features_dir;
+  const auto b = read(f / "beats_ecg_A.tsv");
+  EXPECT_NEAR(static_cast<double>(b.rows.size()), static_cast<double>(beats.size()), 1);
+  EXPECT_TRUE(std::filesystem::exists(f / "beats_ecg_A.json"));
+  EXPECT_TRUE(std::filesystem::exists(f / "scr_eda_B.tsv"));
+  EXPECT_TRUE(std::filesystem::exists(f / "physio_windows.tsv"));
+  const auto t = read(f / "turns.tsv");
+  ASSERT_GE(t.rows.size(), 3u);
+  EXPECT_EQ(t.rows[0][1], "A");
+  EXPECT_EQ(t.rows[0][t.require_column("listener_scr_count")], "1");
+  EXPECT_EQ(t.rows[1][t.require_column("listener_scr_count")], "n/a");  // A has no EDA
+  EXPECT_NEAR(t.number(0, t.require_column("hr_bpm")), 75, 3);
+  const auto sum = nlohmann::json::parse(formats::read_file(f / "summary.json"));
+  EXPECT_EQ(sum["extensions"]["physiology"]["roles"]["B"]["scr_count"], 1);
+}
