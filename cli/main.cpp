@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   dyad::cli::add_devices(app);
   dyad::cli::add_view(app);
   dyad::cli::add_demo(app);
+  dyad::cli::add_export(app);
+  dyad::cli::add_table(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,97 @@
+// dyad export SESSION --format F --out PATH: write a session for other tools.
+// One interface for every format: a registry from format name to writer.
+#include <functional>
+#include <iostream>
+#include <map>
+
+#include "common.hpp"
+#include "dyad/formats/edf.hpp"
+#include "dyad/formats/error.hpp"
+#include "dyad/formats/export.hpp"
+#include "dyad/formats/session.hpp"
+#include "dyad/formats/xdf.hpp"
+
+namespace dyad::cli {
+
+namespace {
+
+struct ExportOptions {
+  std::string session, format, out, task = "dyad";
+  bool force = false;
+};
+
+struct Exporter {
+  std::string help;
+  /// Writes; returns the paths written (printed on stdout).
+  std::function<std::vector<std::filesystem::path>(const formats::Session&, const ExportOptions&)> write;
+};
+
+const std::map<std::string, Exporter>& exporters() {
+  static const std::map<std::string, Exporter> m = {
+      {"edf", {"EDF+C file: streams on a uniform grid, markers/events as annotations",
+               [](const formats::Session& s, const ExportOptions& o) {
+                 for (auto& w : formats::export_edf(s, o.out, false, o.force)) warn(w);
+                 return std::vector<std::filesystem::path>{o.out};
+               }}},
+      {"bdf", {"BDF+C file (24-bit), as edf",
+               [](const formats::Session& s, const ExportOptions& o) {
+                 for (auto& w : formats::export_edf(s, o.out, true, o.force)) warn(w);
+                 return std::vector<std::filesystem::path>{o.out};
+               }}},
+      {"xdf", {"XDF file: the whole session, audio included",
+               [](const formats::Session& s, const ExportOptions& o) {
+                 ProgressLine p("writing XDF");
+                 formats::export_xdf(s, o.out, o.force, [&](double f, const std::string&) { p.update(f); });
+                 return std::vector<std::filesystem::path>{o.out};
+               }}},
+      {"wav", {"folder of mono float WAV files, one per role",
+               [](const formats::Session& s, const ExportOptions& o) {
+                 ProgressLine p("writing WAV");
+                 return formats::export_audio_per_role(s, o.out, "wav", o.force, [&](double f, const std::string&) { p.update(f); });
+               }}},
+      {"flac", {"folder of mono 24-bit FLAC files, one per role",
+                [](const formats::Session& s, const ExportOptions& o) {
+                  ProgressLine p("writing FLAC");
+                  return formats::export_audio_per_role(s, o.out, "flac", o.force, [&](double f, const std::string&) { p.update(f); });
+                }}},
+      {"csv", {"folder with every features/ table as CSV and its codebook",
+               [](const formats::Session& s, const ExportOptions& o) { return formats::export_csv(s, o.out, o.force); }}},
+      {"bids", {"BIDS folder: *_physio.tsv.gz + JSON, *_events.tsv, audio",
+                [](const formats::Session& s, const ExportOptions& o) {
+                  ProgressLine p("writing BIDS");
+                  return formats::export_bids(s, o.out, o.force, o.task, [&](double f, const std::string&) { p.update(f); });
+                }}},
+  };
+  return m;
+}
+
+void run_export(const ExportOptions& o) {
+  auto it = exporters().find(o.format);
+  if (it == exporters().end()) {
+    std::string names;
+    for (auto& [n, _] : exporters()) names += (names.empty() ? "" : ", ") + n;
+    throw formats::FormatError(formats::ErrorKind::unsupported, "export: --format must be one of " + names + ", found '" + o.format + "'");
+  }
+  formats::Session s = formats::Session::open(o.session);
+  for (auto& w : s.warnings) warn(w);
+  for (auto& p : it->second.write(s, o)) std::cout << p.string() << "\n";
+}
+
+}  // namespace
+
+void add_export(CLI::App& app) {
+  auto o = std::make_shared<ExportOptions>();
+  std::string list;
+  for (auto& [n, e] : exporters()) list += "  " + n + ": " + e.help + "\n";
+  auto* cmd = app.add_subcommand("export", "Write a session in a format other tools read. Never replaces a file without --force.\n" + list +
+                                               "  dyad export S --format edf --out s.edf\n"
+                                               "  dyad export S --format wav --out s_audio/");
+  cmd->add_option("SESSION", o->session, "Session folder")->required();
+  cmd->add_option("--format", o->format, "edf, bdf, xdf, wav, flac, csv or bids")->required();
+  cmd->add_option("--out", o->out, "Output file (edf, bdf, xdf) or folder (wav, flac, csv, bids)")->required();
+  cmd->add_option("--task", o->task, "BIDS task label")->capture_default_str();
+  cmd->add_flag("--force", o->force, "Replace existing output files");
+  cmd->callback([o] { run_export(*o); });
+}
+
+}  // namespace dyad::cli
