@@ -183,7 +183,7 @@ EdfFile read_edf(std::span<const std::uint8_t> bytes, const std::string& label) 
   for (std::size_t i = 0; i < ns; ++i) {
     auto& s = f.signals[i];
     if (!s.annotation && s.digital_max <= s.digital_min)
-      throw FormatError(ErrorKind::malformed, at(256 + ns * 200 + i * 8) + "signal '" + s.label + "': digital maximum " +
+      throw FormatError(ErrorKind::malformed, at(256 + ns * 128 + i * 8) + "signal '" + s.label + "': digital maximum " +
                                                   std::to_string(s.digital_max) + " is not above the digital minimum " + std::to_string(s.digital_min));
     record_bytes += static_cast<std::size_t>(s.samples_per_record) * bps;
   }
