@@ -109,7 +109,10 @@ std::vector<fs::path> export_audio_per_role(const Session& s, const fs::path& ou
     throw FormatError(ErrorKind::unsupported, s.audio_path().string() + ": one channel is over 4 GiB as float WAV; export flac instead");
   std::vector<fs::path> files;
   const auto& chans = s.manifest.audio->channels;
-  for (auto& c : chans) files.push_back(out_dir / (alnum(s.manifest.id, "session") + "_" + c.role + "." + format));
+  std::string id;
+  for (char ch : s.manifest.id) id += (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_') ? ch : '_';
+  if (id.empty()) id = "session";
+  for (auto& c : chans) files.push_back(out_dir / (id + "_" + c.role + "." + format));
   for (auto& f : files) refuse_existing(f, force);
   make_out_dir(out_dir);
   for (std::size_t i = 0; i < chans.size(); ++i)

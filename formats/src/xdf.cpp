@@ -10,6 +10,8 @@
 #include <numeric>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "dyad/formats/audio.hpp"
 #include "dyad/formats/error.hpp"
 #include "dyad/formats/files.hpp"
@@ -502,20 +504,24 @@ std::vector<std::string> import_xdf(const std::filesystem::path& dir, Manifest& 
     }
     const bool marker_stream = s.is_string() || lower(s.type).find("marker") != std::string::npos;
     if (marker_stream) {
-      // dyad's own export writes the channels label, value, duration_s.
-      const bool ours = s.labels.size() == 3 && s.labels[0] == "label" && s.labels[1] == "value" && s.labels[2] == "duration_s";
+      // dyad's own export writes the label, or a JSON object {label, value, duration_s}.
+      const bool ours = s.name == "markers" && header.find("desc/dyad") != nullptr;
       for (std::size_t k = 0; k < s.samples(); ++k) {
         Marker mk;
         mk.onset_s = to_session(times[k]);
-        mk.source = "xdf:" + s.name;
+        mk.source = ours ? "xdf" : "xdf:" + s.name;
         if (s.is_string()) {
           const auto& row = s.strings[k];
           mk.label = row.empty() ? "" : row[0];
-          if (ours) {
-            mk.value = row[1].empty() ? "n/a" : row[1];
-            auto d = parse_number(row[2]);
-            mk.duration_s = d && *d >= 0 ? *d : 0;
-            mk.source = "xdf";
+          if (ours && !mk.label.empty() && mk.label[0] == '{') {
+            try {
+              auto j = nlohmann::json::parse(mk.label);
+              mk.label = j.value("label", "");
+              mk.value = j.value("value", "n/a");
+              mk.duration_s = std::max(0.0, j.value("duration_s", 0.0));
+            } catch (const nlohmann::json::exception&) {
+              warnings.push_back(label + ": " + sname + ", sample " + std::to_string(k + 1) + ": not the JSON dyad writes; kept as text");
+            }
           } else if (row.size() > 1) {
             std::string v;
             for (std::size_t j = 1; j < row.size(); ++j) v += (j > 1 ? "|" : "") + row[j];
@@ -775,7 +781,10 @@ void export_xdf(const Session& session, const std::filesystem::path& out, bool f
       done.push_back({os.id, d.size() ? d.time_s.front() : 0.0, d.size() ? d.time_s.back() : 0.0, d.size()});
     }
     if (!session.markers.empty()) {
-      OutStream os{next_id++, "markers", "Markers", "string", "", "", 0.0, {"label", "value", "duration_s"}, {"", "", "s"}};
+      // One string channel, as LabRecorder's marker streams (some readers, libxdf among them,
+      // mishandle several string channels): the label, or a JSON object when the marker also
+      // has a value or a duration.
+      OutStream os{next_id++, "markers", "Markers", "string", "", "", 0.0, {"marker"}, {""}};
       w.chunk(kStreamHeader, with_id(os.id) + os.header());
       std::string c = with_id(os.id);
       append<std::uint8_t>(c, 4);
@@ -783,10 +792,11 @@ void export_xdf(const Session& session, const std::filesystem::path& out, bool f
       for (auto& mk : session.markers) {
         append<std::uint8_t>(c, 8);
         append<double>(c, mk.onset_s);
-        for (const std::string& v : {mk.label, mk.value, format_number(mk.duration_s)}) {
-          append_varlen(c, v.size());
-          c += v;
-        }
+        std::string v = mk.label;
+        const bool plain = (mk.value.empty() || mk.value == "n/a") && mk.duration_s == 0 && (mk.label.empty() || mk.label[0] != '{');
+        if (!plain) v = nlohmann::json({{"label", mk.label}, {"value", mk.value}, {"duration_s", mk.duration_s}}).dump();
+        append_varlen(c, v.size());
+        c += v;
       }
       w.chunk(kSamples, c);
       done.push_back({os.id, session.markers.front().onset_s, session.markers.back().onset_s, session.markers.size()});

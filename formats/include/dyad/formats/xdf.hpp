@@ -78,7 +78,7 @@ std::vector<std::string> import_xdf(const std::filesystem::path& dir, Manifest& 
 
 /// Writes the whole session as XDF: the audio as one float32 stream of type Audio (channel labels
 /// are the roles), each sensor stream as a double64 stream (time stamps = session seconds), and the
-/// markers as a string stream of type Markers (channels label, value, duration_s). Clock offsets
+/// markers as a one-channel string stream of type Markers (the label, or a JSON object {label, value, duration_s} when the marker has a value or a duration). Clock offsets
 /// are zero. Refuses to replace `out` unless `force`.
 void export_xdf(const Session& session, const std::filesystem::path& out, bool force, const Progress& progress = {});
 
