@@ -363,6 +363,13 @@ std::string pad(std::string s, std::size_t width) {
   return s;
 }
 
+/// A TAL number: plain decimal, never exponent notation (EDF+ 2.2.2), shortest that reads back.
+std::string tal_number(double v) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+  return std::string(buf, r.ptr);
+}
+
 std::string tal_text(std::string s) {
   for (auto& c : s)
     if (c == '\x14' || c == '\x15' || c == '\0' || c == '\n' || c == '\r') c = ' ';
@@ -473,16 +480,16 @@ std::vector<std::string> export_edf(const Session& session, const std::filesyste
   std::stable_sort(ann.begin(), ann.end(), [](auto& a, auto& b) { return a.onset_s < b.onset_s; });
   // TALs per record (EDF+ 2.2.4: each record starts with its time-keeping TAL).
   std::vector<std::string> tal(static_cast<std::size_t>(nrec));
-  for (std::int64_t r = 0; r < nrec; ++r) tal[static_cast<std::size_t>(r)] = "+" + format_number(static_cast<double>(r) * record_s) + "\x14\x14";
+  for (std::int64_t r = 0; r < nrec; ++r) tal[static_cast<std::size_t>(r)] = "+" + tal_number(static_cast<double>(r) * record_s) + "\x14\x14";
   tal.back().reserve(64);
   for (auto& a : ann) {
     auto r = static_cast<std::int64_t>(std::floor(a.onset_s / record_s));
     r = std::clamp<std::int64_t>(r, 0, nrec - 1);
-    std::string onset = (a.onset_s < 0 ? "" : "+") + format_number(a.onset_s);
+    std::string onset = (a.onset_s < 0 ? "" : "+") + tal_number(a.onset_s);
     auto& s = tal[static_cast<std::size_t>(r)];
     s.push_back('\0');
     s += onset;
-    if (a.duration_s > 0) s += "\x15" + format_number(a.duration_s);
+    if (a.duration_s > 0) s += "\x15" + tal_number(a.duration_s);
     s += "\x14" + tal_text(a.text) + "\x14";
   }
   const std::size_t bps = bdf ? 3 : 2;

@@ -154,6 +154,7 @@ TEST_P(EdfExport, WritesWhatOurReaderAndMneRead) {
   const bool bdf = GetParam();
   TempDir tmp;
   Session s = dyad::test::make_export_session(tmp / "s");
+  s.markers.push_back({0.00005, 0, "tiny onset", "n/a", "user"});  // to_chars' shortest would be 5e-05
   auto out = tmp / (bdf ? "s.bdf" : "s.edf");
   export_edf(s, out, bdf, false);
   try {
@@ -193,6 +194,7 @@ TEST_P(EdfExport, WritesWhatOurReaderAndMneRead) {
   EXPECT_TRUE(has("bp_A systolic=120 diastolic=80 mean=93", 0.5, 0));
   EXPECT_TRUE(has("gap A->B", 1.25, 0.5));
   EXPECT_TRUE(has("gap ecg_A", 1.004, 0.496));
+  EXPECT_TRUE(has("tiny onset", 0.00005, 0));
 
   // Round trip through the importer.
   auto dir = tmp / "back";
