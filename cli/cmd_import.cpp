@@ -6,6 +6,8 @@
 #include "dyad/formats/import.hpp"
 #include "dyad/formats/session.hpp"
 #include "dyad/formats/text.hpp"
+#include "dyad/formats/xdf.hpp"
+#include "dyad/formats/edf.hpp"
 
 namespace dyad::cli {
 
@@ -26,11 +28,25 @@ struct ImportOptions {
   std::string couple = "unknown";
   long long session_number = 1;
   std::string session_type = "other";
+  std::string xdf;
+  std::vector<std::string> xdf_roles;
+  std::string audio_roles;
+  std::string edf;
 };
 
 void run_import(const ImportOptions& o) {
-  if (o.audio.empty() && o.physio.empty())
-    throw formats::FormatError(formats::ErrorKind::malformed, "import: give --audio and/or --physio (see 'dyad import --help')");
+  if (o.audio.empty() && o.physio.empty() && o.xdf.empty() && o.edf.empty())
+    throw formats::FormatError(formats::ErrorKind::malformed, "import: give --audio, --physio, --xdf or --edf (see 'dyad import --help')");
+  if (!o.xdf.empty() && !o.audio.empty())
+    throw formats::FormatError(formats::ErrorKind::malformed, "import: --xdf brings its own time zero; it cannot be combined with --audio");
+  formats::XdfImportOptions xo;
+  if (!o.audio_roles.empty()) xo.audio_roles = split_list(o.audio_roles);
+  for (auto& r : o.xdf_roles) {
+    auto eq = r.rfind('=');
+    if (eq == std::string::npos || eq == 0)
+      throw formats::FormatError(formats::ErrorKind::malformed, "import: --xdf-role expects STREAM=ROLE, found '" + r + "'");
+    xo.roles[r.substr(0, eq)] = r.substr(eq + 1);
+  }
   if (!formats::is_valid_session_type(o.session_type))
     throw formats::FormatError(formats::ErrorKind::malformed,
                                "import: --session-type must be preparation, dosing, integration or other, found '" + o.session_type + "'");
@@ -72,6 +88,16 @@ void run_import(const ImportOptions& o) {
       ProgressLine p("importing audio");
       for (auto& w : formats::import_audio(out, m, sources, [&](double f, const std::string&) { p.update(f); })) warn(w);
     }
+    if (!o.xdf.empty()) {
+      ProgressLine p("importing XDF");
+      for (auto& w : formats::import_xdf(out, m, o.xdf, xo, [&](double f, const std::string&) { p.update(f); })) warn(w);
+    }
+    if (!o.edf.empty()) {
+      formats::EdfImportOptions eo;
+      eo.role = o.physio_roles.empty() ? "" : o.physio_roles.front();
+      ProgressLine p("importing EDF");
+      for (auto& w : formats::import_edf(out, m, o.edf, eo, [&](double f, const std::string&) { p.update(f); })) warn(w);
+    }
     for (std::size_t i = 0; i < o.physio.size(); ++i) {
       formats::PhysioImport spec;
       spec.path = o.physio[i];
@@ -103,6 +129,8 @@ void add_import(CLI::App& app) {
                                            "  dyad import OUT --audio A=partnerA.wav --audio B=partnerB.wav\n"
                                            "  dyad import OUT --audio stereo.wav --roles A,B\n"
                                            "  dyad import OUT --physio ecg.csv --role A --rate 500 --kind ecg\n"
+                                           "  dyad import OUT --xdf recording.xdf [--xdf-role 'Polar H10=B']\n"
+                                           "  dyad import OUT --edf night.edf --role A\n"
                                            "OUT must not exist, or be empty.");
   cmd->add_option("OUT", o->out, "New session folder")->required();
   cmd->add_option("--audio", o->audio, "ROLE=FILE, one mono file per role (same rate; shorter ones padded with silence), "
@@ -117,6 +145,12 @@ void add_import(CLI::App& app) {
   cmd->add_option("--column", o->column_kinds, "NAME=KIND: the kind of one column (repeatable)");
   cmd->add_option("--offset", o->offset_s, "Seconds added to every physiology time (default 0)");
   cmd->add_option("--markers", o->markers, "A markers table (onset_s, duration_s, label[, value, source]) to copy in");
+  cmd->add_option("--xdf", o->xdf, "A LabRecorder XDF file: its Audio stream becomes the session audio, numeric streams become "
+                                   "sensor streams (clock offsets applied), string streams markers");
+  cmd->add_option("--xdf-role", o->xdf_roles, "STREAM=ROLE: the role of an XDF stream (default: from a name ending in _A/_B, else A)");
+  cmd->add_option("--audio-roles", o->audio_roles, "Roles of the XDF audio stream's channels (default A,B,therapist in order)");
+  cmd->add_option("--edf", o->edf, "An EDF/EDF+ or BDF/BDF+ file: each signal becomes a stream (physical units), annotations markers; "
+                                   "--role gives the partner (default A)");
   cmd->add_option("--couple", o->couple, "Couple id (pseudonymous)")->capture_default_str();
   cmd->add_option("--session-number", o->session_number, "Session number in the course of treatment")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--session-type", o->session_type, "preparation, dosing, integration or other")->capture_default_str();

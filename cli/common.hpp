@@ -18,12 +18,13 @@ void add_devices(CLI::App& app);
 void add_analyze(CLI::App& app);
 void add_export(CLI::App& app);
 void add_import_annotations(CLI::App& app);
+void add_pitch(CLI::App& app);
+void add_table(CLI::App& app);
 
 /// Session folders named by command-line inputs: a session folder, a folder of sessions (its
 /// sub-folders holding a session.json, sorted) or a glob. Inputs that are none of these are kept,
 /// so the command reports them.
 std::vector<std::filesystem::path> expand_sessions(const std::vector<std::string>& inputs);
-void add_pitch(CLI::App& app);
 
 /// A one-line progress display on stderr (only when stderr is a terminal, else a line per 10 %).
 class ProgressLine {

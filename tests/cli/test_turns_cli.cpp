@@ -101,7 +101,7 @@ TEST(CliTurns, ExportsAndRoundTripThroughImportAnnotations) {
   EXPECT_EQ(run_dyad("export " + q(s) + " --format rttm --out " + q(d / "x.rttm") + " --force").status, 0);
   r = run_dyad("export " + q(s) + " --format mp3 --out " + q(d / "x.mp3"));
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.out, "dyad: error: unknown export format 'mp3' (expected one of: rttm, textgrid, eaf)\n");
+  EXPECT_EQ(r.out, "dyad: error: export: --format must be one of bdf, bids, csv, eaf, edf, flac, rttm, textgrid, wav, xdf, found 'mp3'\n");
 
   // TextGrid: Praat opens it
   ASSERT_EQ(run_dyad("export " + q(s) + " --format textgrid --out " + q(d / "x.TextGrid")).status, 0);

@@ -1,0 +1,143 @@
+// End-to-end: dyad import --xdf/--edf, dyad export, dyad table, scripts/batch.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+
+#include "dyad/formats/files.hpp"
+#include "dyad/formats/session.hpp"
+#include "test_util.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+struct Run {
+  int status;
+  std::string out;
+};
+Run sh(const std::string& cmd) {
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  int st = ::pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+Run run_dyad(const std::string& args) { return sh(std::string(DYAD_BIN_DIR) + "/dyad " + args); }
+std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+fs::path shared(const std::string& f) { return dyad::test::shared_data() / "formats" / f; }
+}  // namespace
+
+TEST(CliLabs, HelpOnNewCommands) {
+  for (const char* c : {"export", "table"}) {
+    auto r = run_dyad(std::string(c) + " --help");
+    EXPECT_EQ(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find("Usage"), std::string::npos);
+  }
+}
+
+TEST(CliLabs, ImportXdfThenExportEveryFormatThenImportBack) {
+  if (!fs::exists(shared("xdf/minimal.xdf"))) GTEST_SKIP() << "shared data missing";
+  dyad::test::TempDir tmp;
+  auto s = tmp / "s";
+  auto r = run_dyad("import " + q(s) + " --xdf " + q(shared("xdf/minimal.xdf")) + " --xdf-role SendDataC=B --couple c9");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto sess = dyad::formats::Session::open(s);
+  ASSERT_EQ(sess.streams.size(), 1u);
+  EXPECT_EQ(sess.streams[0].sidecar.role, "B");
+  for (const char* f : {"edf", "bdf", "xdf"}) {
+    auto out = tmp / (std::string("s.") + f);
+    r = run_dyad("export " + q(s) + " --format " + f + " --out " + q(out));
+    ASSERT_EQ(r.status, 0) << f << r.out;
+    r = run_dyad("export " + q(s) + " --format " + f + " --out " + q(out));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.out, "dyad: error: " + out.string() + ": already exists; add --force to replace it\n");
+    EXPECT_EQ(run_dyad("export " + q(s) + " --format " + f + " --out " + q(out) + " --force").status, 0);
+  }
+  r = run_dyad("import " + q(tmp / "back") + " --xdf " + q(tmp / "s.xdf"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto back = dyad::formats::Session::open(tmp / "back");
+  ASSERT_EQ(back.streams.size(), 1u);
+  EXPECT_EQ(back.streams[0].samples, 9u);
+  EXPECT_EQ(back.markers.size(), 9u);
+  r = run_dyad("import " + q(tmp / "fromedf") + " --edf " + q(tmp / "s.edf") + " --role B");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto fe = dyad::formats::Session::open(tmp / "fromedf");
+  EXPECT_EQ(fe.streams.size(), 3u);  // one EDF signal per column
+  r = run_dyad("export " + q(s) + " --format wav --out " + q(tmp / "w"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "dyad: error: " + s.string() + ": the session has no audio to export\n");
+  r = run_dyad("export " + q(s) + " --format rttm2 --out x");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "dyad: error: export: --format must be one of bdf, bids, csv, eaf, edf, flac, rttm, textgrid, wav, xdf, found 'rttm2'\n");
+}
+
+TEST(CliLabs, ImportEdfAndMalformedXdf) {
+  if (!fs::exists(shared("edf/mne_test.edf"))) GTEST_SKIP() << "shared data missing";
+  dyad::test::TempDir tmp;
+  auto r = run_dyad("import " + q(tmp / "e") + " --edf " + q(shared("edf/mne_test.edf")) + " --role A");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(dyad::formats::Session::open(tmp / "e").markers.size(), 5u);
+  dyad::formats::write_file_new(tmp / "bad.xdf", std::string("XDF:\x03\x10\x00", 7), false);
+  r = run_dyad("import " + q(tmp / "x") + " --xdf " + q(tmp / "bad.xdf"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "dyad: error: " + (tmp / "bad.xdf").string() + ": byte 4: chunk length field of 3 bytes; expected 1, 4 or 8\n");
+  EXPECT_FALSE(fs::exists(tmp / "x"));  // nothing half-made is left behind
+}
+
+TEST(CliLabs, TableGathersSessions) {
+  dyad::test::TempDir tmp;
+  for (int i = 1; i <= 2; ++i) {
+    auto d = tmp / ("s" + std::to_string(i));
+    dyad::formats::create_session_dir(d);
+    auto m = dyad::formats::new_manifest("c1", i, "integration");
+    m.id = "s" + std::to_string(i);
+    dyad::formats::write_manifest(d, m);
+    dyad::formats::make_private_dir(d / "features");
+    dyad::formats::write_file_new(d / "features" / "turns.tsv", "turn\trole\tstart_s\tend_s\tfto_s\n1\tA\t0\t1\tn/a\n2\tB\t1.5\t3\t0.5\n", false);
+  }
+  auto r = run_dyad("table " + q(tmp / "s1") + " " + q(tmp / "s2") + " --out " + q(tmp / "long.csv") + " --wide " + q(tmp / "wide.csv"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(dyad::formats::read_file(tmp / "wide.csv"),
+            "session_id,couple_id,session_number,session_type,turns.fto_s.mean_A,turns.fto_s.mean_B\n"
+            "s1,c1,1,integration,n/a,0.5\ns2,c1,2,integration,n/a,0.5\n");
+  EXPECT_EQ(run_dyad("table " + q(tmp / "s1") + " --out " + q(tmp / "long.csv")).status, 1);  // exists, no --force
+  // Readable by pandas when it is installed.
+  auto py = sh("/usr/bin/python3 -c 'import pandas' >/dev/null 2>&1");
+  if (py.status != 0) GTEST_SKIP() << "pandas not installed (python3-pandas): CSV checked as text only";
+  auto p = sh("/usr/bin/python3 -c \"import pandas as pd; d = pd.read_csv('" + (tmp / "long.csv").string() +
+              "'); print(len(d), d['value'].isna().sum(), d.groupby('role')['value'].count().to_dict())\"");
+  EXPECT_EQ(p.out, "4 2 {'A': 0, 'B': 2}\n");
+}
+
+TEST(CliLabs, BatchRunsIndependentJobsThenGathers) {
+  dyad::test::TempDir tmp;
+  // A stand-in for `dyad analyze` that writes a session's features/ (the real one is tested in
+  // the analysis tests); a session that does not exist fails its job only.
+  auto fake = tmp / "fake-analyze";
+  dyad::formats::write_file_new(fake,
+                                "#!/bin/sh\nset -e\n[ -d \"$1\" ] || { echo \"no $1\" >&2; exit 1; }\nmkdir -p \"$1/features\"\n"
+                                "printf 'turn\\trole\\tstart_s\\tend_s\\tfto_s\\n1\\tA\\t0\\t1\\tn/a\\n2\\tB\\t1.5\\t3\\t0.5\\n' > \"$1/features/turns.tsv\"\n",
+                                false);
+  fs::permissions(fake, fs::perms::owner_all);
+  std::string list;
+  for (int i = 1; i <= 3; ++i) {
+    auto d = tmp / ("s" + std::to_string(i));
+    dyad::formats::create_session_dir(d);
+    auto m = dyad::formats::new_manifest("c1", i, "integration");
+    m.id = "s" + std::to_string(i);
+    dyad::formats::write_manifest(d, m);
+    list += d.string() + "\n";
+  }
+  list += "# a comment\n" + (tmp / "missing").string() + "\n";
+  dyad::formats::write_file_new(tmp / "list.txt", list, false);
+  const fs::path script = fs::path(DYAD_TEST_DATA) / ".." / ".." / "scripts" / "batch";
+  auto r = sh("DYAD=" + std::string(DYAD_BIN_DIR) + "/dyad DYAD_ANALYZE=" + q(fake) + " " + q(script) + " -j 2 " + q(tmp / "list.txt") + " " +
+              q(tmp / "long.csv") + " " + q(tmp / "wide.csv"));
+  EXPECT_EQ(r.status, 1) << r.out;  // one session failed
+  EXPECT_NE(r.out.find("analysis failed for:\n  " + (tmp / "missing").string()), std::string::npos) << r.out;
+  std::string wide = dyad::formats::read_file(tmp / "wide.csv");
+  EXPECT_EQ(wide,
+            "session_id,couple_id,session_number,session_type,turns.fto_s.mean_A,turns.fto_s.mean_B\n"
+            "s1,c1,1,integration,n/a,0.5\ns2,c1,2,integration,n/a,0.5\ns3,c1,3,integration,n/a,0.5\n");
+}
