@@ -104,7 +104,7 @@ InputStream::InputStream(const StreamParams& p, Sink sink, void* ctx) : sink_(si
   in.device = p.device;
   in.channelCount = p.channels;
   in.sampleFormat = paFloat32;  // PortAudio dithers float -> int16: capture float32 (RECIPES.md)
-  in.suggestedLatency = di->defaultLowInputLatency;
+  in.suggestedLatency = p.low_latency ? di->defaultLowInputLatency : di->defaultHighInputLatency;  // recording needs no low latency: larger device buffers ride out a busy machine
   in.hostApiSpecificStreamInfo = nullptr;
   PaStream* s = nullptr;
   PaError e = Pa_OpenStream(&s, &in, nullptr, p.sample_rate_hz, p.frames_per_buffer, paClipOff | paDitherOff,

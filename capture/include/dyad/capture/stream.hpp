@@ -50,6 +50,7 @@ struct StreamParams {
   int channels = 2;                      ///< interleaved channels opened (1..max input channels)
   double sample_rate_hz = 48000;
   unsigned long frames_per_buffer = 256;
+  bool low_latency = false;              ///< PortAudio's low (true) or high suggested input latency
 };
 
 /// One PortAudio float32 input stream (paClipOff | paDitherOff). Needs a live PortAudioSession.
