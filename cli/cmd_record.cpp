@@ -184,7 +184,7 @@ class Display {
       last_clip_[k] = st.clipped[k];
     }
     if (!tty_) {
-      if (now_s - last_plain_ < 10 && last_plain_ >= 0) return;
+      if (now_s - last_plain_ < 10) return;
       last_plain_ = now_s;
       std::string s = "dyad: recording " + format_hms(elapsed) + "  dropped " + std::to_string(dropped) + " frames";
       for (std::size_t k = 0; k < channels_.size(); ++k)
@@ -232,7 +232,7 @@ class Display {
   std::vector<double> clip_until_;
   std::vector<std::int64_t> last_clip_;
   int drawn_ = 0;
-  double last_plain_ = -1;
+  double last_plain_ = 0;  // first plain status line after 10 s
   std::string last_event_;
 };
 
