@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -19,11 +20,12 @@ jack_client_t* g_client = nullptr;
 volatile std::sig_atomic_t g_stop = 0;
 
 int process(jack_nframes_t n, void*) {
-  const jack_nframes_t t = jack_last_frame_time(g_client);
+  static std::uint64_t t = 0;  // frames played so far (the process thread only)
   for (std::size_t c = 0; c < g_ports.size(); ++c) {
     auto* out = static_cast<float*>(jack_port_get_buffer(g_ports[c], n));
-    for (jack_nframes_t i = 0; i < n; ++i) out[i] = dyad::test::feeder_value(static_cast<std::uint64_t>(t) + i, static_cast<int>(c));
+    for (jack_nframes_t i = 0; i < n; ++i) out[i] = dyad::test::feeder_value(t + i, static_cast<int>(c));
   }
+  t += n;
   return 0;
 }
 void on_signal(int) { g_stop = 1; }
