@@ -111,22 +111,20 @@ void Recorder::on_audio(const float* in, std::size_t frames, bool overflow, std:
 // ---- writer thread -------------------------------------------------------------------------
 
 bool Recorder::writer_pass(bool stopping) {
-  const double rate = cfg_.sample_rate_hz;
   const auto lookahead_ns = static_cast<std::int64_t>(cfg_.lookahead_s * 1e9);
   BlockStamp s;
   while (stamps_.try_pop(s)) pending_.push_back(s);
   bool progressed = false;
   while (!pending_.empty() && !writer_done_.load(std::memory_order_relaxed)) {
     const BlockStamp& f = pending_.front();
-    // A callback is suspect when PortAudio flagged an overflow or it came much later than the
-    // previous block's length: frames may be missing before it.
-    const bool suspect =
-        f.overflow != 0 ||
-        (prev_host_ns_ >= 0 && static_cast<double>(f.host_ns - prev_host_ns_) > 2e9 * prev_frames_ / rate + 2e6);
-    if (suspect && !stopping && pending_.back().host_ns < f.host_ns + lookahead_ns) break;  // wait and see
+    // Every block waits until the blocks of the next `lookahead_s` have arrived: whether frames
+    // are missing before it is judged from their host times (a late callback that catches up is
+    // no loss; host time that stays ahead of the frame count is).
+    if (!stopping && pending_.back().host_ns < f.host_ns + lookahead_ns) break;
+    const bool suspect = true;
     BlockStamp cur = f;
     pending_.pop_front();
-    process(cur, suspect ? 1 : 0);
+    process(cur, suspect ? 1 : 0);  // the overflow flag is counted; the judgement is from host time
     progressed = true;
   }
   if (dropouts_dirty_ && std::chrono::steady_clock::now() - last_manifest_ >= std::chrono::seconds(1)) {
@@ -139,7 +137,7 @@ bool Recorder::writer_pass(bool stopping) {
 
 void Recorder::drain() {
   try {
-    writer_pass(false);
+    writer_pass(true);  // judge losses with the blocks queued so far
   } catch (const std::exception& e) {
     std::lock_guard<std::mutex> lk(mutex_);
     error_ = e.what();
@@ -190,7 +188,8 @@ void Recorder::process(const BlockStamp& s, std::size_t suspect) {
       consider(b);
     }
     const double deficit = (min_after - env_before) * rate;
-    const double threshold = std::max(0.5 * s.frames, 0.002 * rate);
+    // half a block (a device loses whole periods), and never less than 0.5 ms of jitter in the envelope
+    const double threshold = std::max(0.5 * s.frames, 0.0005 * rate);
     if (deficit > threshold) {
       auto lost = static_cast<std::int64_t>(std::llround(deficit));
       if (s.frames > 0) {  // devices lose whole periods: snap to one when close

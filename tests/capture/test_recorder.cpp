@@ -277,3 +277,27 @@ TEST(Recorder, WriteErrorStopsCleanlyAndKeepsWhatWasWritten) {
   auto x = read_all(dir / "audio.wav", info);
   for (std::int64_t k = 0; k < info.frames; ++k) ASSERT_EQ(x[static_cast<std::size_t>(2 * k)], value(k, 2)) << k;
 }
+
+// A client that misses one small cycle while callbacks keep their pace (no overflow flag, no
+// late arrival): host time runs one block ahead of the frame count from there on.
+TEST(Recorder, OneMissingSmallBlockWithRegularArrivalsIsFound) {
+  dyad::test::TempDir d;
+  auto c = config(d / "s");
+  c.frames_per_buffer = 64;
+  Recorder rec(c);
+  const std::int64_t period = 1333333;  // 64 / 48000 s
+  std::int64_t dev = 0;
+  for (int b = 0; b < 1000; ++b) {
+    if (b == 600) continue;  // this cycle never reaches the recorder
+    auto blk = device_block(dev, 64, 3);
+    rec.on_audio(blk.data(), 64, false, 3'000'000'000LL + (b + 1) * period);
+    dev += 64;
+  }
+  auto st = rec.finish();
+  EXPECT_EQ(st.device_lost_frames, 64);
+  auto drops = rec.dropouts();
+  ASSERT_EQ(drops.size(), 1u);
+  EXPECT_EQ(drops[0].start_frame, 600 * 64);
+  EXPECT_EQ(drops[0].frames, 64);
+  EXPECT_EQ(st.frames_written, 1000 * 64);
+}

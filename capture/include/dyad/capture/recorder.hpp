@@ -45,7 +45,7 @@ struct RecorderConfig {
   std::size_t ring_frames = 0;        ///< ring capacity; 0 = 4 s of audio
   std::size_t stamp_capacity = 0;     ///< stamp queue capacity; 0 = enough for the ring in 32-frame blocks
   std::int64_t max_frames = -1;       ///< stop after this many frames in the file (-1: no limit)
-  double lookahead_s = 0.15;          ///< how far past a suspect callback the loss detector looks
+  double lookahead_s = 0.3;           ///< how far past each block the loss detector looks (writer lag)
 };
 
 /// A dropout as written: frames of zeros at a file frame.
@@ -93,7 +93,7 @@ class Recorder {
   RecorderStatus finish();
 
   /// Control thread, only when start_writer() was never called (tests): writes what is queued
-  /// now, as the writer thread would.
+  /// now, as the writer thread would (judging losses with the blocks queued so far).
   void drain();
 
   /// Any non-real-time thread.
