@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
     ::setenv("JACK_NO_AUDIO_RESERVATION", "1", 1);
     ::setenv("ALSA_CONFIG_PATH", (dir / "alsa.conf").c_str(), 1);
     { std::FILE* f = std::fopen((dir / "alsa.conf").c_str(), "w"); std::fputs("pcm.!default { type null }\n", f); std::fclose(f); }
-    pid_t jackd = spawn({"jackd", "-n", server, "-d", "dummy", "-r", "48000", "-p", std::to_string(period), "-C", "2", "-P", "2"},
+    pid_t jackd = spawn({"jackd", "-S", "-n", server, "-d", "dummy", "-r", "48000", "-p", std::to_string(period), "-C", "2", "-P", "2"},
                         dir / ("jackd-" + std::to_string(period) + ".log"));
     if (std::system("jack_wait -w -t 10 >/dev/null 2>&1 </dev/null") != 0) {
       std::fprintf(stderr, "jackd did not start for period %lu\n", period);

@@ -29,7 +29,7 @@ struct FeederCheck {
 /// Checks interleaved stereo `x` against the feeder, given which frames are listed dropouts.
 /// Each stretch between dropouts must be one contiguous run of the source on both channels
 /// (never rotated), and each dropout zeros. Across a dropout of L frames the source must have
-/// moved on by L (frames the device lost: the source played on) or by 0: a *slip*, which the
+/// moved on by L (frames the device lost: the source played on) or by 0 (or in between): a *slip*, which the
 /// JACK dummy driver makes when a cycle runs late (it re-anchors its clock; no sample is lost but
 /// time is, and the recorder rightly fills that time so frame n stays at n / rate).
 inline FeederCheck check_feeder_capture(const std::vector<float>& x, const std::vector<char>& dropped) {
@@ -49,9 +49,10 @@ inline FeederCheck check_feeder_capture(const std::vector<float>& x, const std::
       if (have) {
         // loss: the source played on during the dropout, so the offset is unchanged;
         // slip: the source waited, so it now lags the file by the dropout's length
-        const std::int64_t slip = ((offset - run) % 1048576 + 1048576) % 1048576;
-        if (o == offset) ++r.losses;
-        else if (o == slip) ++r.slips;
+        // (a late cycle can be both: the source moved on by between 0 and the dropout's length)
+        const std::int64_t moved = ((o - offset) % 1048576 + 1048576 + 524288) % 1048576 - 524288;  // -run..0
+        if (moved == 0) ++r.losses;
+        else if (moved >= -run && moved < 0) ++r.slips;
         else ++r.bad_jumps;
       }
       offset = o;

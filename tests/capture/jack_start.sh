@@ -7,7 +7,7 @@ mkdir -p "$state"; rm -f "$state/skip"
 export JACK_DEFAULT_SERVER="$name" JACK_NO_AUDIO_RESERVATION=1 JACK_NO_START_SERVER=1
 if ! command -v jackd >/dev/null 2>&1; then echo "jackd is not installed (package jackd2)" >"$state/skip"; exit 0; fi
 "$(dirname "$0")/jack_stop.sh" "$state" >/dev/null 2>&1
-jackd -n "$name" -d dummy -r 48000 -p "$period" -C 2 -P 2 >"$state/jackd.log" 2>&1 </dev/null &
+jackd -S -n "$name" -d dummy -r 48000 -p "$period" -C 2 -P 2 >"$state/jackd.log" 2>&1 </dev/null &
 echo $! >"$state/jackd.pid"
 if ! jack_wait -w -t 10 >/dev/null 2>&1 </dev/null; then
   echo "the JACK dummy server '$name' did not start: $(tail -n 3 "$state/jackd.log" | tr '\n' ' ')" >"$state/skip"; exit 0
