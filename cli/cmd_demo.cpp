@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "common.hpp"
+#include "demo_capture.hpp"
 #include "dyad/formats/error.hpp"
 
 namespace dyad::cli {
@@ -74,6 +75,8 @@ void run_demo(const DemoOptions& o) {
   step("The session folder, validated and summarised (dyad info)");
   rc = run_program(self, {"info", out.string()});
   if (rc != 0) throw CLI::RuntimeError(rc);
+  step("A live capture through the real-time pipeline (dyad record, 3 s)");
+  demo_live_capture(self, fresh_folder(out.string() + "-live"));
   if (o.no_view) return;
   step("The viewer");
   if (have_display() && o.screenshot.empty()) {

@@ -34,7 +34,7 @@ std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 }  // namespace
 
 TEST(Cli, HelpOnEveryCommand) {
-  for (const char* c : {"", "info", "import", "devices", "view", "demo", "pitch"}) {
+  for (const char* c : {"", "info", "import", "devices", "view", "demo", "analyze", "export", "import-annotations", "pitch", "table", "record", "recover"}) {
     auto r = run_dyad(std::string(c) + " --help");
     EXPECT_EQ(r.status, 0) << c << r.out;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << c;
@@ -149,4 +149,62 @@ TEST(Cli, PitchWritesOnePartnersTrack) {
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("no audio channel for role 'therapist' (roles with audio: A, B)"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(d / "t.tsv"));
+}
+
+// dyad record refuses bad arguments before touching any device (the live recording tests run
+// against a JACK dummy server in dyad_capture_live_tests).
+TEST(Cli, RecordArgumentErrorsAreOneLine) {
+  dyad::test::TempDir d;
+  struct Case {
+    std::string args, message;
+  } cases[] = {
+      {"--device 0 --channels 1,2 --roles A", "dyad: error: --channels has 2 channel(s) but --roles has 1; give one role per channel\n"},
+      {"--device 0 --channels 1,x --roles A,B", "dyad: error: --channels: 'x' is not a channel number (channels count from 1)\n"},
+      {"--device 0 --channels 0,1 --roles A,B", "dyad: error: --channels: '0' is not a channel number (channels count from 1)\n"},
+      {"--device 0 --channels 1,1 --roles A,B", "dyad: error: --channels: a channel is listed twice\n"},
+      {"--device 0 --roles A,X", "dyad: error: --roles: 'X' is not a role (expected A, B or therapist)\n"},
+      {"--device 0 --session-type party", "dyad: error: --session-type: 'party' is not one of preparation, dosing, integration, other\n"},
+  };
+  for (auto& c : cases) {
+    auto r = run_dyad("record " + q(d / "s") + " " + c.args);
+    EXPECT_EQ(r.status, 1) << c.args;
+    EXPECT_EQ(r.out, c.message) << c.args;
+    EXPECT_FALSE(fs::exists(d / "s"));
+  }
+}
+
+TEST(Cli, RecordRefusesWhenTheDiskCannotHoldTheDuration) {
+  dyad::test::TempDir d;
+  auto r = run_dyad("record " + q(d / "s") + " --device 0 --duration 1e9");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("dyad: error: not enough free disk for "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" free (about "), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(d / "s"));
+}
+
+TEST(Cli, RecordRefusesAnExistingSession) {
+  dyad::test::TempDir d;
+  fs::create_directories(d / "s");
+  std::ofstream(d / "s" / "keep.txt") << "x";
+  auto r = run_dyad("record " + q(d / "s") + " --device 0");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "dyad: error: " + (d / "s").string() + ": already exists and is not empty; refusing to overwrite a session\n");
+}
+
+TEST(Cli, RecoverOnACompleteSessionChangesNothing) {
+  dyad::test::TempDir d;
+  fs::copy(dyad::test::data_dir() / "malformed" / "valid", d / "s", fs::copy_options::recursive);
+  auto before = dyad::formats::read_file(d / "s" / "session.json");
+  auto r = run_dyad("recover " + q(d / "s"));
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("already complete and valid; nothing changed"), std::string::npos) << r.out;
+  EXPECT_EQ(dyad::formats::read_file(d / "s" / "session.json"), before);
+}
+
+TEST(Cli, RecoverWithoutAManifestSaysSo) {
+  dyad::test::TempDir d;
+  fs::create_directories(d / "s");
+  auto r = run_dyad("recover " + q(d / "s"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("session.json"), std::string::npos) << r.out;
 }

@@ -1,0 +1,227 @@
+// Real capture through the real PortAudio library: a private JACK dummy server and the feeder
+// (a JACK client playing a known signal) started by the CTest fixture (jack_start.sh), or by this
+// program when run alone. `dyad record` captures; the file must equal the source sample for
+// sample after the start offset, except exactly where session.json lists zero-filled dropouts.
+// No timing is asserted, except the crash-safety bound (at most 1 s lost at a kill -9).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "dyad/formats/audio.hpp"
+#include "dyad/formats/session.hpp"
+#include "feeder_signal.hpp"
+#include "test_util.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+const fs::path kState = DYAD_JACK_STATE;
+bool g_started_here = false;
+std::string g_skip;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::string s((std::istreambuf_iterator<char>(in)), {});
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+class JackEnv : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    if (!fs::exists(kState / "server")) {  // not under the CTest fixture: start our own
+      std::string name = "dyad_live_" + std::to_string(::getpid());
+      std::string cmd = std::string(DYAD_JACK_SCRIPTS) + "/jack_start.sh " + name + " '" + kState.string() + "' '" +
+                        DYAD_BIN_DIR + "/dyad_jack_feeder'";
+      if (std::system(cmd.c_str()) == 0 && fs::exists(kState / "server")) g_started_here = true;
+    }
+    if (fs::exists(kState / "skip")) g_skip = slurp(kState / "skip");
+    if (!fs::exists(kState / "server") && g_skip.empty()) g_skip = "no JACK server was started";
+    if (g_skip.empty()) {
+      ::setenv("JACK_DEFAULT_SERVER", slurp(kState / "server").c_str(), 1);
+      ::setenv("JACK_NO_START_SERVER", "1", 1);
+      ::setenv("JACK_NO_AUDIO_RESERVATION", "1", 1);
+      ::setenv("ALSA_CONFIG_PATH", DYAD_TEST_DATA "/alsa/minimal.conf", 1);
+    }
+  }
+  void TearDown() override {
+    if (g_started_here) std::system((std::string(DYAD_JACK_SCRIPTS) + "/jack_stop.sh '" + kState.string() + "'").c_str());
+  }
+};
+const auto* const g_env = ::testing::AddGlobalTestEnvironment(new JackEnv);
+
+#define SKIP_WITHOUT_JACK() \
+  if (!g_skip.empty()) GTEST_SKIP() << "live capture tests skipped: " << g_skip
+
+struct Run {
+  int status;
+  std::string out;
+};
+
+Run sh(const std::string& cmd) {
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  int st = ::pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+std::string dyad_exe() { return std::string(DYAD_BIN_DIR) + "/dyad"; }
+std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+
+/// Checks audio.wav against the feeder's signal; returns the number of frames compared.
+std::int64_t expect_equals_source(const fs::path& dir) {
+  auto s = dyad::formats::Session::open(dir);
+  dyad::formats::AudioReader r(s.audio_path());
+  const auto n = r.info().frames;
+  EXPECT_EQ(r.info().channels, 2);
+  std::vector<float> x(static_cast<std::size_t>(n * 2));
+  EXPECT_EQ(r.read(x), n);
+  std::vector<char> dropped(static_cast<std::size_t>(n), 0);
+  for (auto& d : s.manifest.dropouts) {
+    auto a = static_cast<std::int64_t>(std::llround(d.start_s * 48000));
+    for (std::int64_t f = a; f < a + d.frames && f < n; ++f) dropped[static_cast<std::size_t>(f)] = 1;
+  }
+  auto c = dyad::test::check_feeder_capture(x, dropped);
+  EXPECT_EQ(c.mismatched, 0) << dir;
+  EXPECT_EQ(c.nonzero_in_dropout, 0) << dir;
+  EXPECT_EQ(c.bad_jumps, 0) << dir;
+  return c.compared;
+}
+}  // namespace
+
+TEST(Live, DevicesListsTheFeeder) {
+  SKIP_WITHOUT_JACK();
+  auto r = sh(dyad_exe() + " devices --inputs");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("dyad_feeder"), std::string::npos) << r.out;
+}
+
+TEST(Live, RecordEqualsTheSourceExceptListedDropoutsAndKeepsMarkers) {
+  SKIP_WITHOUT_JACK();
+  dyad::test::TempDir d;
+  auto r = sh("printf 'baseline\\nbp 120/80\\ncadss 12\\nbp 1x\\n' | " + dyad_exe() + " record " + q(d / "s") +
+              " --device dyad_feeder --channels 1,2 --roles A,B --duration 3 --preflight-seconds 0.5 --couple C7 "
+              "--session-number 3 --session-type dosing");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("pre-flight"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("not recorded: bp expects SYSTOLIC/DIASTOLIC in mmHg, e.g. 'bp 120/80'; got '1x'"), std::string::npos)
+      << r.out;
+  auto s = dyad::formats::Session::open(d / "s");
+  EXPECT_EQ(s.manifest.status, "complete");
+  EXPECT_EQ(s.manifest.couple_id, "C7");
+  EXPECT_EQ(s.audio->frames, 144000);
+  EXPECT_FALSE(s.manifest.start_utc.empty());
+  ASSERT_EQ(s.markers.size(), 3u);
+  EXPECT_EQ(s.markers[0].label, "baseline");
+  EXPECT_GT(s.markers[0].duration_s, 2.5);  // the phase was closed at the end
+  EXPECT_EQ(s.markers[1].value, "120/80");
+  EXPECT_EQ(s.markers[2].label, "cadss");
+  EXPECT_EQ(s.markers[2].source, "recorder");
+  EXPECT_GT(expect_equals_source(d / "s"), 100000);
+}
+
+TEST(Live, TinyRingOverflowsAreZeroFilledAndListedNeverRotated) {
+  SKIP_WITHOUT_JACK();
+  dyad::test::TempDir d;
+  auto r = sh(dyad_exe() + " record " + q(d / "s") +
+              " --device dyad_feeder --channels 2,1 --roles B,A --duration 2 --no-preflight --ring-frames 300 </dev/null");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto s = dyad::formats::Session::open(d / "s");
+  std::int64_t listed = 0;
+  for (auto& dr : s.manifest.dropouts) listed += dr.frames;
+  EXPECT_EQ(listed, s.manifest.extra["capture"]["zero_filled_frames"].get<std::int64_t>());
+  // channels 2,1: file channel 1 holds the feeder's channel 2; swap back to compare
+  dyad::formats::AudioReader rd(s.audio_path());
+  std::vector<float> x(static_cast<std::size_t>(rd.info().frames * 2));
+  rd.read(x);
+  for (std::size_t i = 0; i < x.size(); i += 2) std::swap(x[i], x[i + 1]);
+  {
+    dyad::formats::AudioWriter w(d / "swapped.wav", 48000, 2);
+    w.write(x);
+  }
+  fs::create_directories(d / "t");
+  fs::copy(d / "swapped.wav", d / "t" / "audio.wav");
+  auto m = s.manifest;
+  m.audio->channels = {{1, "A"}, {2, "B"}};
+  dyad::formats::write_manifest(d / "t", m);
+  EXPECT_GT(expect_equals_source(d / "t"), 0);
+}
+
+TEST(Live, KillNineThenRecoverLosesAtMostOneSecond) {
+  SKIP_WITHOUT_JACK();
+  dyad::test::TempDir d;
+  auto dir = d / "s";
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::freopen("/dev/null", "r", stdin);
+    std::freopen((d / "log").c_str(), "w", stdout);
+    std::freopen((d / "log").c_str(), "a", stderr);
+    ::execl((DYAD_BIN_DIR + std::string("/dyad")).c_str(), "dyad", "record", dir.c_str(), "--device", "dyad_feeder",
+            "--no-preflight", nullptr);
+    ::_exit(127);
+  }
+  // wait until the recorder has written its start manifest and ~3 s of audio
+  auto t_end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::string start_utc;
+  while (std::chrono::steady_clock::now() < t_end) {
+    try {
+      auto m = dyad::formats::read_manifest(dir);
+      if (!m.start_utc.empty() && fs::file_size(dir / "audio.wav") > 3 * 48000 * 8) {
+        start_utc = m.start_utc;
+        break;
+      }
+    } catch (...) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(start_utc.empty()) << slurp(d / "log");
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  const auto killed_at = std::chrono::system_clock::now();
+  ::kill(pid, SIGKILL);
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  auto r = sh(dyad_exe() + " recover " + q(dir));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("recovered (was 'recording')"), std::string::npos) << r.out;
+  auto s = dyad::formats::Session::open(dir);
+  EXPECT_EQ(s.manifest.status, "recovered");
+  // start_utc is frame 0 on the wall clock: the audio should reach (almost) the kill
+  std::tm tm{};
+  int ms = 0;
+  std::sscanf(start_utc.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+              &tm.tm_sec, &ms);
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  const double start = static_cast<double>(::timegm(&tm)) + ms / 1000.0;
+  const double killed = std::chrono::duration<double>(killed_at.time_since_epoch()).count();
+  const double expected = killed - start;
+  EXPECT_GT(s.duration_s(), expected - 1.0) << "recovered " << s.duration_s() << " s of " << expected << " s";
+  EXPECT_LT(s.duration_s(), expected + 0.5);
+  EXPECT_GT(expect_equals_source(dir), 48000);
+}
+
+TEST(Live, FileSizeLimitStopsCleanlyWithAValidSession) {
+  SKIP_WITHOUT_JACK();
+  dyad::test::TempDir d;
+  // 1000 blocks of 1 KiB: about 1.3 s of 2 channels of float at 48 kHz
+  auto r = sh("bash -c \"trap '' XFSZ; ulimit -f 1000; exec " + dyad_exe() + " record " + q(d / "s") +
+              " --device dyad_feeder --no-preflight --duration 10 </dev/null\"");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("dyad: error: recording stopped early:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(disk full?)"), std::string::npos) << r.out;
+  auto s = dyad::formats::Session::open(d / "s");
+  EXPECT_EQ(s.manifest.status, "complete");
+  EXPECT_GT(s.audio->frames, 48000);
+  EXPECT_LT(s.audio->frames, 1000 * 1024 / 8 + 1);
+  EXPECT_GT(expect_equals_source(d / "s"), 48000);
+}

@@ -1,0 +1,303 @@
+// The recorder core driven directly with synthetic blocks (no PortAudio): the callback's
+// whole-block policy, overflow with a tiny ring, device-level loss found from host time, the
+// manifest at start and end, and a write error (file-size limit) that stops cleanly.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+#include "dyad/formats/error.hpp"
+#include <cstdint>
+#include <vector>
+
+#include "dyad/capture/recorder.hpp"
+#include "dyad/formats/audio.hpp"
+#include "dyad/formats/manifest.hpp"
+#include "dyad/formats/session.hpp"
+#include "test_util.hpp"
+
+using namespace dyad::capture;
+namespace fs = std::filesystem;
+
+namespace {
+constexpr double kRate = 48000;
+constexpr std::size_t kBlock = 256;
+constexpr std::int64_t kPeriodNs = 5333333;  // 256 / 48000 s
+
+/// Device channel c of device frame k: unique per frame and channel, exact in float.
+float value(std::int64_t k, int c) { return static_cast<float>((k % 100000) * 4 + c) / 524288.0f; }
+
+std::vector<float> device_block(std::int64_t first, std::size_t n, int ch) {
+  std::vector<float> b(n * static_cast<std::size_t>(ch));
+  for (std::size_t i = 0; i < n; ++i)
+    for (int c = 0; c < ch; ++c) b[i * static_cast<std::size_t>(ch) + static_cast<std::size_t>(c)] = value(first + static_cast<std::int64_t>(i), c);
+  return b;
+}
+
+RecorderConfig config(const fs::path& dir, std::size_t ring_frames = 0) {
+  RecorderConfig c;
+  c.session_dir = dir;
+  c.manifest = dyad::formats::new_manifest("C1", 2, "dosing");
+  c.sample_rate_hz = kRate;
+  c.device_channels = 3;
+  c.channels = {3, 1};  // file channel 1 = device channel 3 (A), file channel 2 = device channel 1 (B)
+  c.roles = {"A", "B"};
+  c.frames_per_buffer = kBlock;
+  c.ring_frames = ring_frames;
+  return c;
+}
+
+std::vector<float> read_all(const fs::path& p, dyad::formats::AudioInfo& info) {
+  dyad::formats::AudioReader r(p);
+  info = r.info();
+  std::vector<float> x(static_cast<std::size_t>(info.frames * info.channels));
+  EXPECT_EQ(r.read(x), info.frames);
+  return x;
+}
+
+/// Feeds device blocks [from, to) with regular host times starting at t0.
+void feed(Recorder& rec, std::int64_t from_block, std::int64_t to_block, std::int64_t t0_ns, std::int64_t device_frame_of_first,
+          bool overflow_first = false) {
+  for (std::int64_t b = from_block; b < to_block; ++b) {
+    auto blk = device_block(device_frame_of_first + (b - from_block) * static_cast<std::int64_t>(kBlock), kBlock, 3);
+    rec.on_audio(blk.data(), kBlock, overflow_first && b == from_block, t0_ns + (b + 1) * kPeriodNs);
+  }
+}
+}  // namespace
+
+TEST(Recorder, WritesChannelsInPlaceAndManifestAtStartAndEnd) {
+  dyad::test::TempDir d;
+  auto dir = d / "s";
+  Recorder rec(config(dir));
+  auto m0 = dyad::formats::read_manifest(dir);
+  EXPECT_EQ(m0.status, "recording");
+  EXPECT_EQ(m0.session_type, "dosing");
+  ASSERT_TRUE(m0.audio);
+  EXPECT_EQ(m0.audio->channels.size(), 2u);
+  EXPECT_EQ(dyad::test::mode_of(dir), 0700u);
+  feed(rec, 0, 200, 1'000'000'000LL, 0);
+  auto st = rec.finish();
+  EXPECT_EQ(st.frames_written, 200 * static_cast<std::int64_t>(kBlock));
+  EXPECT_EQ(st.zero_filled_frames, 0);
+  EXPECT_TRUE(st.error.empty()) << st.error;
+  dyad::formats::AudioInfo info;
+  auto x = read_all(dir / "audio.wav", info);
+  ASSERT_EQ(info.channels, 2);
+  for (std::int64_t k = 0; k < info.frames; ++k) {
+    ASSERT_EQ(x[static_cast<std::size_t>(2 * k)], value(k, 2)) << k;
+    ASSERT_EQ(x[static_cast<std::size_t>(2 * k + 1)], value(k, 0)) << k;
+  }
+  auto s = dyad::formats::Session::open(dir);
+  EXPECT_EQ(s.manifest.status, "complete");
+  EXPECT_TRUE(s.manifest.dropouts.empty());
+  EXPECT_FALSE(s.manifest.start_utc.empty());
+  EXPECT_EQ(s.audio_roles(), (std::vector<std::string>{"A", "B"}));
+  EXPECT_EQ(dyad::test::mode_of(dir / "audio.wav"), 0600u);
+}
+
+TEST(Recorder, RingOverflowIsCountedZeroFilledListedAndChannelsNeverRotate) {
+  dyad::test::TempDir d;
+  auto dir = d / "s";
+  Recorder rec(config(dir, 600));  // room for two 256-frame blocks, not three
+  std::int64_t t = 1'000'000'000LL;
+  std::int64_t dev = 0;
+  auto push = [&](std::size_t n) {
+    auto b = device_block(dev, n, 3);
+    rec.on_audio(b.data(), n, false, t += kPeriodNs);
+    dev += static_cast<std::int64_t>(n);
+  };
+  push(256);
+  push(256);
+  push(256);  // refused whole: 88 frames free
+  push(100);  // fits: 100 <= 88? no -> refused too
+  push(80);   // fits in the 88 left
+  rec.drain();
+  push(256);
+  auto st = rec.finish();
+  EXPECT_EQ(st.ring_dropped_frames, 356);
+  EXPECT_EQ(st.zero_filled_frames, 356);
+  EXPECT_EQ(st.frames_written, dev);
+  auto drops = rec.dropouts();
+  ASSERT_EQ(drops.size(), 1u);
+  EXPECT_EQ(drops[0].start_frame, 512);
+  EXPECT_EQ(drops[0].frames, 356);
+  dyad::formats::AudioInfo info;
+  auto x = read_all(dir / "audio.wav", info);
+  ASSERT_EQ(info.frames, dev);
+  for (std::int64_t k = 0; k < info.frames; ++k) {
+    bool dropped = k >= 512 && k < 868;
+    ASSERT_EQ(x[static_cast<std::size_t>(2 * k)], dropped ? 0.0f : value(k, 2)) << k;
+    ASSERT_EQ(x[static_cast<std::size_t>(2 * k + 1)], dropped ? 0.0f : value(k, 0)) << k;
+  }
+  auto m = dyad::formats::read_manifest(dir);
+  ASSERT_EQ(m.dropouts.size(), 1u);
+  EXPECT_DOUBLE_EQ(m.dropouts[0].start_s, 512 / kRate);
+  EXPECT_EQ(m.dropouts[0].frames, 356);
+  EXPECT_EQ(m.extra["capture"]["ring_dropped_frames"], 356);
+}
+
+TEST(Recorder, DeviceLossFoundFromHostTimeIsZeroFilledWhereItHappened) {
+  dyad::test::TempDir d;
+  auto dir = d / "s";
+  Recorder rec(config(dir));
+  const std::int64_t t0 = 5'000'000'000LL;
+  // 200 regular blocks (1.07 s), then the device loses two periods: host time jumps, the
+  // frame count does not, PortAudio flags an overflow; then 100 more regular blocks.
+  feed(rec, 0, 200, t0, 0);
+  feed(rec, 202, 302, t0, 200 * static_cast<std::int64_t>(kBlock), true);
+  auto st = rec.finish();
+  EXPECT_EQ(st.overflows, 1);
+  EXPECT_EQ(st.device_lost_frames, 512);
+  EXPECT_EQ(st.frames_written, 302 * static_cast<std::int64_t>(kBlock));
+  auto drops = rec.dropouts();
+  ASSERT_EQ(drops.size(), 1u);
+  EXPECT_EQ(drops[0].start_frame, 200 * 256);
+  EXPECT_EQ(drops[0].frames, 512);
+  dyad::formats::AudioInfo info;
+  auto x = read_all(dir / "audio.wav", info);
+  // after the gap the device's frame k sits at file frame k + 512
+  for (std::int64_t f = 200 * 256 + 512; f < info.frames; ++f) ASSERT_EQ(x[static_cast<std::size_t>(2 * f)], value(f - 512, 2)) << f;
+  for (std::int64_t f = 200 * 256; f < 200 * 256 + 512; ++f) ASSERT_EQ(x[static_cast<std::size_t>(2 * f)], 0.0f);
+}
+
+TEST(Recorder, LateCallbacksWithoutLossInsertNothing) {
+  dyad::test::TempDir d;
+  Recorder rec(config(d / "s"));
+  const std::int64_t t0 = 5'000'000'000LL;
+  std::int64_t dev = 0;
+  for (int b = 0; b < 400; ++b) {
+    // every 50th callback 12 ms late, the next ones catch up (a scheduling hiccup, no loss)
+    std::int64_t late = (b % 50 == 0 && b > 0) ? 12'000'000 : 0;
+    auto blk = device_block(dev, kBlock, 3);
+    rec.on_audio(blk.data(), kBlock, b == 100, t0 + (b + 1) * kPeriodNs + late);
+    dev += kBlock;
+  }
+  auto st = rec.finish();
+  EXPECT_EQ(st.device_lost_frames, 0);
+  EXPECT_EQ(st.zero_filled_frames, 0);
+  EXPECT_EQ(st.frames_written, dev);
+}
+
+TEST(Recorder, FullStampQueueDropsUnannouncedBlocksAsZeros) {
+  dyad::test::TempDir d;
+  auto c = config(d / "s");
+  c.stamp_capacity = 2;
+  Recorder rec(c);
+  feed(rec, 0, 4, 1'000'000'000LL, 0);  // blocks 2 and 3 have no room for a stamp
+  rec.drain();
+  feed(rec, 4, 6, 1'000'000'000LL, 4 * 256);
+  auto st = rec.finish();
+  EXPECT_EQ(st.ring_dropped_frames, 512);
+  auto drops = rec.dropouts();
+  ASSERT_EQ(drops.size(), 1u);
+  EXPECT_EQ(drops[0].start_frame, 512);
+  EXPECT_EQ(drops[0].frames, 512);
+  EXPECT_EQ(st.frames_written, 6 * 256);
+}
+
+TEST(Recorder, MaxFramesStopsExactly) {
+  dyad::test::TempDir d;
+  auto c = config(d / "s");
+  c.max_frames = 1000;
+  Recorder rec(c);
+  feed(rec, 0, 10, 1'000'000'000LL, 0);
+  auto st = rec.finish();
+  EXPECT_EQ(st.frames_written, 1000);
+  EXPECT_EQ(dyad::formats::probe_audio(d / "s" / "audio.wav").frames, 1000);
+}
+
+TEST(Recorder, SessionTimeFollowsTheAudioClock) {
+  dyad::test::TempDir d;
+  Recorder rec(config(d / "s"));
+  const std::int64_t t0 = 2'000'000'000LL;
+  feed(rec, 0, 1000, t0, 0);  // 5.3 s
+  rec.drain();
+  // a host time 3 s after the first frame's arrival maps to ~3 s of audio
+  double s = rec.session_time_at(t0 + kPeriodNs + 3'000'000'000LL);
+  EXPECT_NEAR(s, 3.0 + 256 / kRate, 1e-6);
+}
+
+TEST(Recorder, RefusesBadConfigurations) {
+  dyad::test::TempDir d;
+  auto c = config(d / "s");
+  c.roles = {"A"};
+  EXPECT_THROW({ Recorder r(c); }, std::invalid_argument);
+  c = config(d / "s");
+  c.channels = {4, 1};
+  try {
+    Recorder r(c);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "Recorder: channel 4 is not among the device's 1..3");
+  }
+  fs::create_directories(d / "full");
+  std::ofstream(d / "full" / "x") << "x";
+  c = config(d / "full");
+  EXPECT_THROW({ Recorder r(c); }, dyad::formats::FormatError);
+}
+
+// A file-size limit (as a full disk would): the writer stops, the message says so, the audio
+// up to there is valid and the manifest is complete.
+TEST(Recorder, WriteErrorStopsCleanlyAndKeepsWhatWasWritten) {
+  dyad::test::TempDir d;
+  auto dir = d / "s";
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::signal(SIGXFSZ, SIG_IGN);
+    rlimit rl{200000, 200000};
+    ::setrlimit(RLIMIT_FSIZE, &rl);
+    int code = 0;
+    {
+      Recorder rec(config(dir));
+      rec.start_writer();
+      for (std::int64_t b = 0; b < 400; ++b) {
+        feed(rec, b, b + 1, 1'000'000'000LL, b * 256);
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+      auto st = rec.finish();
+      code = st.error.find("write failed") != std::string::npos ? 0 : 3;
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  auto s = dyad::formats::Session::open(dir);
+  EXPECT_EQ(s.manifest.status, "complete");
+  ASSERT_TRUE(s.audio);
+  EXPECT_GT(s.audio->frames, 10000);
+  EXPECT_LT(s.audio->frames, 200000 / 8);
+  EXPECT_NE(s.manifest.extra["capture"]["stopped_by_error"].get<std::string>().find("write failed"), std::string::npos);
+  dyad::formats::AudioInfo info;
+  auto x = read_all(dir / "audio.wav", info);
+  for (std::int64_t k = 0; k < info.frames; ++k) ASSERT_EQ(x[static_cast<std::size_t>(2 * k)], value(k, 2)) << k;
+}
+
+// A client that misses one small cycle while callbacks keep their pace (no overflow flag, no
+// late arrival): host time runs one block ahead of the frame count from there on.
+TEST(Recorder, OneMissingSmallBlockWithRegularArrivalsIsFound) {
+  dyad::test::TempDir d;
+  auto c = config(d / "s");
+  c.frames_per_buffer = 64;
+  Recorder rec(c);
+  const std::int64_t period = 1333333;  // 64 / 48000 s
+  std::int64_t dev = 0;
+  for (int b = 0; b < 1000; ++b) {
+    if (b == 600) continue;  // this cycle never reaches the recorder
+    auto blk = device_block(dev, 64, 3);
+    rec.on_audio(blk.data(), 64, false, 3'000'000'000LL + (b + 1) * period);
+    dev += 64;
+  }
+  auto st = rec.finish();
+  EXPECT_EQ(st.device_lost_frames, 64);
+  auto drops = rec.dropouts();
+  ASSERT_EQ(drops.size(), 1u);
+  EXPECT_EQ(drops[0].start_frame, 600 * 64);
+  EXPECT_EQ(drops[0].frames, 64);
+  EXPECT_EQ(st.frames_written, 1000 * 64);
+}
