@@ -217,14 +217,14 @@ const QImage& TimelineView::render_tracks() {
     int x = static_cast<int>(std::lround(x_of(t)));
     p.drawLine(x, kAxisHeight, x, height());
   }
-  // phases as faint bands across every track
-  for (auto& ph : model_.phases) {
-    if (ph.onset_s + ph.duration_s < t0_ || ph.onset_s > t1_) continue;
-    QColor c = phase_colour(ph.label);
-    c.setAlpha(26);
-    double xa = std::max<double>(kLabelWidth, x_of(ph.onset_s)), xb = std::min<double>(width(), x_of(ph.onset_s + ph.duration_s));
-    p.fillRect(QRectF(xa, kAxisHeight, std::max(1.0, xb - xa), height() - kAxisHeight), c);
-  }
+  // phase boundaries as thin lines across every track (the bands themselves are in their row)
+  p.setPen(QColor(150, 150, 160, 120));
+  for (auto& ph : model_.phases)
+    for (double e : {ph.onset_s, ph.onset_s + ph.duration_s})
+      if (e > t0_ && e < t1_) {
+        int x = static_cast<int>(std::lround(x_of(e)));
+        p.drawLine(x, kAxisHeight, x, height());
+      }
   for (auto& row : rows_) {
     const Track& t = *row.track;
     QRect plot(kLabelWidth, row.y, plot_width(), row.h);
@@ -468,13 +468,11 @@ void TimelineView::paint_waveform(QPainter& p, const Track& t, const QRect& r) {
     QPolygonF poly;
     for (std::int64_t f = std::max(a, raw_f0_); f < std::min(b, raw_f1_); ++f)
       poly << QPointF(x_of(static_cast<double>(f) / rate), y_of(raw[static_cast<std::size_t>((f - raw_f0_) * nch + ch)]));
-    p.setRenderHint(QPainter::Antialiasing, true);
-    p.setPen(QPen(c, 1.2));
+    p.setRenderHint(QPainter::Antialiasing, poly.size() < 600);
+    p.setPen(QPen(c, poly.size() < 600 ? 1.2 : 1.0));
     p.drawPolyline(poly);
-    if (spp < 0.25) {
-      p.setBrush(c);
-      for (auto& pt : poly) p.drawEllipse(pt, 2.0, 2.0);
-    }
+    if (spp < 0.25)
+      for (auto& pt : poly) p.fillRect(QRectF(pt.x() - 2, pt.y() - 2, 4, 4), c);
     p.setRenderHint(QPainter::Antialiasing, false);
   }
 }
@@ -493,16 +491,15 @@ void TimelineView::paint_series(QPainter& p, const Track& t, const QRect& r) {
   const int w = r.width();
   p.setPen(QPen(c, 1.3));
   if (b - a <= static_cast<std::size_t>(2 * w)) {
-    // Few enough points: the line itself, broken at gaps and missing values.
-    p.setRenderHint(QPainter::Antialiasing, true);
+    // Few enough points: the line itself, broken at gaps and missing values. Antialiased only
+    // when short: Qt's antialiased stroker costs far more than the aliased line per point.
+    p.setRenderHint(QPainter::Antialiasing, b - a < 600);
+    p.setPen(QPen(c, b - a < 600 ? 1.3 : 1.0));
     QPolygonF poly;
     auto flush = [&] {
       if (poly.size() > 1) p.drawPolyline(poly);
-      if (poly.size() == 1 || se.dots) {
-        p.setBrush(c);
-        for (auto& pt : poly) p.drawEllipse(pt, 1.8, 1.8);
-        p.setBrush(Qt::NoBrush);
-      }
+      if ((poly.size() == 1 || se.dots) && static_cast<int>(b - a) < w / 3)
+        for (auto& pt : poly) p.fillRect(QRectF(pt.x() - 1.5, pt.y() - 1.5, 3, 3), c);
       poly.clear();
     };
     for (std::size_t i = a; i < b; ++i) {
