@@ -21,7 +21,9 @@ int main(int argc, char** argv) {
   QCommandLineOption size("size", "Window size WxH (default 1600x900).", "WxH");
   QCommandLineOption from("from", "Start of the visible range (s).", "S");
   QCommandLineOption to("to", "End of the visible range (s).", "S");
-  cli.addOptions({shot, size, from, to});
+  QCommandLineOption device("device", "Playback device: the first output whose name or host API contains this text (default: the default output).", "NAME");
+  QCommandLineOption cursor("cursor", "Put the cursor here (s).", "S");
+  cli.addOptions({shot, size, from, to, device, cursor});
   cli.process(app);
   const auto args = cli.positionalArguments();
   if (args.isEmpty()) {
@@ -30,7 +32,9 @@ int main(int argc, char** argv) {
   }
   try {
     auto session = dyad::formats::Session::open(args.front().toStdString());
-    dyad::viewer::SessionWindow w(session);
+    dyad::viewer::WindowOptions opts;
+    opts.playback_device = cli.value(device).toStdString();
+    dyad::viewer::SessionWindow w(session, opts);
     if (cli.isSet(size)) {
       auto parts = cli.value(size).split('x');
       bool ok1 = false, ok2 = false;
@@ -41,8 +45,31 @@ int main(int argc, char** argv) {
       }
       w.resize(wd, ht);
     }
+    auto seconds = [&](const QCommandLineOption& o, double& out) {
+      bool ok = false;
+      out = cli.value(o).toDouble(&ok);
+      if (!ok || out < 0) {
+        std::cerr << "dyad-viewer: error: --" << o.names().front().toStdString() << " expects seconds >= 0, found '"
+                  << cli.value(o).toStdString() << "'\n";
+        return false;
+      }
+      return true;
+    };
+    w.show();
+    QApplication::processEvents();
+    double a = 0, b = w.timeline()->duration_s(), c = 0;
+    if (cli.isSet(from) && !seconds(from, a)) return 2;
+    if (cli.isSet(to) && !seconds(to, b)) return 2;
+    if (b <= a) {
+      std::cerr << "dyad-viewer: error: --to must be after --from\n";
+      return 2;
+    }
+    if (cli.isSet(from) || cli.isSet(to)) w.timeline()->set_range(a, b);
+    if (cli.isSet(cursor)) {
+      if (!seconds(cursor, c)) return 2;
+      w.timeline()->set_cursor(c);
+    }
     if (cli.isSet(shot)) {
-      w.show();
       QApplication::processEvents();
       QPixmap pm = w.grab();
       if (!pm.save(cli.value(shot), "PNG")) {
@@ -51,7 +78,6 @@ int main(int argc, char** argv) {
       }
       return 0;
     }
-    w.show();
     return QApplication::exec();
   } catch (const std::exception& e) {
     std::cerr << "dyad-viewer: error: " << e.what() << "\n";

@@ -107,10 +107,12 @@ TEST(Cli, ImportNeedsRolesForAMultichannelFile) {
 
 TEST(Cli, ViewRendersAScreenshotWithoutADisplay) {
   dyad::test::TempDir d;
-  auto r = run_dyad("view " + q(dyad::test::data_dir() / "malformed" / "valid") + " --screenshot " + q(d / "v.png") +
-                " --size 800x400");
+  // a copy: the viewer caches its audio overview under the session's features/
+  fs::copy(dyad::test::data_dir() / "malformed" / "valid", d / "s", fs::copy_options::recursive);
+  auto r = run_dyad("view " + q(d / "s") + " --screenshot " + q(d / "v.png") + " --size 800x400 --from 0.01 --to 0.08");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_GT(fs::file_size(d / "v.png"), 1000u);
+  EXPECT_TRUE(fs::exists(d / "s" / "features" / "overview" / "audio.minmax"));
 }
 
 TEST(Cli, PitchWritesOnePartnersTrack) {

@@ -1,10 +1,22 @@
+// The viewer offscreen: track models, the timeline's drawing, navigation and the window.
 #include <gtest/gtest.h>
 
 #include <QApplication>
 #include <QImage>
+#include <QKeyEvent>
+#include <QListWidget>
+#include <fstream>
+#include <set>
 
+#include "dyad/formats/error.hpp"
+#include "dyad/viewer/model.hpp"
 #include "dyad/viewer/session_window.hpp"
+#include "dyad/viewer/timeline.hpp"
+#include "fake_session.hpp"
 #include "test_util.hpp"
+
+namespace fs = std::filesystem;
+using namespace dyad::viewer;
 
 namespace {
 int argc_ = 1;
@@ -15,36 +27,247 @@ QApplication& app() {
   static QApplication* a = new QApplication(argc_, argv_);
   return *a;
 }
+
+/// One fake session for the whole suite (writing it takes a moment).
+const fs::path& fake() {
+  static dyad::test::TempDir* dir = new dyad::test::TempDir;
+  static fs::path p = [] {
+    fs::path s = dir->path() / "s1";
+    dyad::test::write_fake_session(s, {});
+    return s;
+  }();
+  return p;
+}
+
+const Track* find_track(const std::vector<Track>& v, const std::string& id) {
+  for (auto& t : v)
+    if (t.id == id) return &t;
+  return nullptr;
+}
+
+/// Pixels of exactly this colour inside a rectangle.
+int count_colour(const QImage& img, QRect r, QColor c) {
+  int n = 0;
+  r = r.intersected(img.rect());
+  for (int y = r.top(); y <= r.bottom(); ++y)
+    for (int x = r.left(); x <= r.right(); ++x)
+      if (img.pixelColor(x, y) == c) ++n;
+  return n;
+}
 }  // namespace
 
-TEST(Overview, MinMaxColumnsMatchRawSamples) {
-  app();
-  auto s = dyad::formats::Session::open(dyad::test::data_dir() / "malformed" / "valid");
-  auto cols = dyad::viewer::overview_columns(s, 10);
-  ASSERT_EQ(cols.size(), 2u);
-  ASSERT_EQ(cols[0].min.size(), 10u);
-  // 800 frames of a 0.705-peak 440 Hz sine in 10 columns: each column spans more than a period.
-  for (int i = 0; i < 10; ++i) {
-    EXPECT_GT(cols[0].max[i], 0.70f);
-    EXPECT_LT(cols[0].min[i], -0.70f);
+// ---------------------------------------------------------------------------------------------
+TEST(RangeMinMax, EveryRangeMatchesAScan) {
+  auto x = dyad::test::noise(5000, 1.0, 3);
+  x[77] = NAN;
+  RangeMinMax mm(x);
+  std::mt19937 g(5);
+  for (int k = 0; k < 2000; ++k) {
+    std::size_t a = g() % 5000, b = g() % 5001;
+    if (a > b) std::swap(a, b);
+    Range want;
+    for (std::size_t i = a; i < b; ++i) want.add(x[i]);
+    Range got = mm.query(a, b);
+    ASSERT_EQ(got.min, want.min) << a << " " << b;
+    ASSERT_EQ(got.max, want.max) << a << " " << b;
+  }
+  EXPECT_TRUE(mm.query(10, 10).empty());
+}
+
+TEST(Model, TracksFollowTheFilesThatExist) {
+  auto s = dyad::formats::Session::open(fake());
+  auto m = SessionModel::load(s);
+  EXPECT_TRUE(m.warnings.empty()) << m.warnings.front();
+  ASSERT_EQ(m.speech.size(), 2u);
+  EXPECT_EQ(m.speech[0].role, "A");
+  EXPECT_GT(m.speech[0].talkspurts.size(), 5u);
+  EXPECT_FALSE(m.turns.empty());
+  EXPECT_EQ(m.turns[0].number, 1);
+  EXPECT_TRUE(std::isnan(m.turns[0].fto_s));
+  // events in the fixed order, only the types that occur
+  ASSERT_GE(m.events.size(), 3u);
+  EXPECT_EQ(m.events[0].type, "pause");
+  EXPECT_EQ(m.events[1].type, "gap");
+  // phases, plain markers and clinical entries; bp from the stream and from the bp entry
+  EXPECT_EQ(m.phases.size(), 3u);
+  EXPECT_EQ(m.points.size(), 1u);
+  EXPECT_EQ(m.clinical.size(), 2u);
+  ASSERT_EQ(m.bp.size(), 2u);
+  EXPECT_EQ(m.bp[1].sys.at(0), 128.f);
+  EXPECT_EQ(m.bp[1].dia.at(0), 84.f);
+  auto tracks = m.default_tracks();
+  for (const char* id : {"phases", "markers", "clinical", "wave:1", "speech:A", "wave:2", "speech:B", "events", "f0:A",
+                         "f0:B", "intensity:A", "intensity:B", "stream:hr_A:hr", "stream:eda_B:eda", "stream:ecg_A:ecg",
+                         "bp:bp_A"})
+    EXPECT_TRUE(find_track(tracks, id)) << id;
+  // per partner: audio then speech, A before B
+  auto pos = [&](const std::string& id) { return find_track(tracks, id) - tracks.data(); };
+  EXPECT_LT(pos("wave:1"), pos("speech:A"));
+  EXPECT_LT(pos("speech:A"), pos("wave:2"));
+  // F0 is NaN when unvoiced, the voiced frames are at the partner's pitch
+  const Series* f0 = nullptr;
+  for (auto& se : m.series)
+    if (se.id == "f0:A") f0 = &se;
+  ASSERT_TRUE(f0);
+  EXPECT_TRUE(std::isnan(f0->v[0]));
+  Range r = f0->mm.query(0, f0->v.size());
+  EXPECT_GT(r.min, 95);
+  EXPECT_LT(r.max, 145);
+  EXPECT_LT(f0->lo, r.min + 1);
+}
+
+TEST(Model, NoFeaturesMeansNoFeatureTracks) {
+  dyad::test::TempDir d;
+  dyad::test::FakeSessionOptions o;
+  o.duration_s = 20;
+  o.features = false;
+  o.streams = false;
+  o.markers = false;
+  dyad::test::write_fake_session(d / "s", o);
+  auto m = SessionModel::load(dyad::formats::Session::open(d / "s"));
+  auto tracks = m.default_tracks();
+  ASSERT_EQ(tracks.size(), 2u);
+  EXPECT_EQ(tracks[0].id, "wave:1");
+  EXPECT_EQ(tracks[1].id, "wave:2");
+  EXPECT_TRUE(m.warnings.empty());
+}
+
+TEST(Model, ADamagedFeaturesFileIsAWarningNotAFailure) {
+  dyad::test::TempDir d;
+  dyad::test::FakeSessionOptions o;
+  o.duration_s = 20;
+  o.streams = false;
+  dyad::test::write_fake_session(d / "s", o);
+  std::ofstream(d / "s" / "features" / "segments.tsv") << "role\tstart_s\tend_s\nA\t1.0\tx\n";
+  auto m = SessionModel::load(dyad::formats::Session::open(d / "s"));
+  ASSERT_EQ(m.warnings.size(), 1u);
+  EXPECT_EQ(m.warnings[0], (d / "s" / "features" / "segments.tsv").string() +
+                               ":2: end_s is not a number: 'x' (track not shown)");
+}
+
+TEST(Model, ReadNumericColumnsNamesTheLineAndColumn) {
+  dyad::test::TempDir d;
+  std::ofstream(d / "p.tsv") << "time_s\tf0_hz\n0\t100\n0.01\tn/a\n0.02\t1.2.3\n";
+  try {
+    read_numeric_columns(d / "p.tsv", {"time_s", "f0_hz"});
+    FAIL();
+  } catch (const dyad::formats::FormatError& e) {
+    EXPECT_EQ(std::string(e.what()), (d / "p.tsv").string() + ":4: f0_hz is not a number: '1.2.3'");
+  }
+  try {
+    read_numeric_columns(d / "p.tsv", {"voiced"});
+    FAIL();
+  } catch (const dyad::formats::FormatError& e) {
+    EXPECT_EQ(std::string(e.what()), (d / "p.tsv").string() + ": no column 'voiced'");
   }
 }
 
-TEST(SessionWindow, RendersNonBlankWithEachPartnersColour) {
+TEST(Axis, ClockAndNiceSteps) {
+  EXPECT_EQ(format_clock(3723.456, 3, true), "1:02:03.456");
+  EXPECT_EQ(format_clock(83.5, 1, false), "1:23.5");
+  EXPECT_EQ(format_clock(59.9996, 3, false), "1:00.000");
+  EXPECT_EQ(nice_time_step(1.0, 90), 120);    // 1 s per pixel: ticks every 2 min
+  EXPECT_EQ(nice_time_step(0.001, 90), 0.1);  // 1 ms per pixel: every 100 ms
+  EXPECT_EQ(nice_value_step(330, 4), 100);
+}
+
+// ---------------------------------------------------------------------------------------------
+TEST(Timeline, NavigationKeepsTheRangeInsideTheSession) {
   app();
-  auto s = dyad::formats::Session::open(dyad::test::data_dir() / "malformed" / "valid");
-  dyad::viewer::SessionWindow w(s);
-  w.resize(800, 500);
+  auto s = dyad::formats::Session::open(fake());
+  auto m = SessionModel::load(s);
+  TimelineView v(m, nullptr);
+  v.resize(1000, 600);
+  EXPECT_DOUBLE_EQ(v.t0(), 0);
+  EXPECT_DOUBLE_EQ(v.t1(), 120);
+  v.zoom(0.5, 30);
+  EXPECT_DOUBLE_EQ(v.t1() - v.t0(), 60);
+  EXPECT_NEAR(v.t0(), 15, 1e-9);  // 30 s stays where it was: a quarter of the way
+  v.pan(-1);
+  EXPECT_DOUBLE_EQ(v.t0(), 0);  // clamped at the start
+  v.set_range(100, 200);
+  EXPECT_DOUBLE_EQ(v.t1(), 120);
+  EXPECT_DOUBLE_EQ(v.t0(), 20);
+  v.zoom(1e-9, 50);
+  EXPECT_NEAR(v.t1() - v.t0(), 0.01, 1e-12);  // at most 10 ms
+  v.fit();
+  v.set_cursor(10);
+  QKeyEvent n(QEvent::KeyPress, Qt::Key_N, Qt::NoModifier);
+  QApplication::sendEvent(&v, &n);  // next turn
+  double next = NAN;
+  for (auto& t : m.turns)
+    if (t.start_s > 10) {
+      next = t.start_s;
+      break;
+    }
+  EXPECT_DOUBLE_EQ(v.cursor_s(), next);
+  v.set_range(0, 5);
+  v.jump_to(100);
+  EXPECT_LE(v.t0(), 100);
+  EXPECT_GE(v.t1(), 100);
+  EXPECT_NEAR(v.t1() - v.t0(), 5, 1e-9);
+  // hiding and reordering
+  v.set_track_visible("events", false);
+  EXPECT_FALSE(find_track(v.tracks(), "events")->visible);
+  v.set_track_order({"speech:B", "speech:A"});
+  EXPECT_EQ(v.tracks()[0].id, "speech:B");
+  EXPECT_EQ(v.tracks()[1].id, "speech:A");
+}
+
+TEST(Timeline, WaveformRendersAtEveryZoomFromSessionToSamples) {
+  app();
+  auto s = dyad::formats::Session::open(fake());
+  auto m = SessionModel::load(s);
+  auto ov = std::make_shared<dyad::formats::Overview>(dyad::formats::ensure_overview(s.dir, s.audio_path()));
+  TimelineView v(m, ov);
+  v.resize(1200, 700);
+  // whole session (pyramid), 2 s (pyramid or raw summary), 20 ms (fewer than 2 samples per pixel)
+  double t = m.speech[0].talkspurts[0].start_s + 0.5;
+  for (auto [a, b] : std::vector<std::pair<double, double>>{{0, 120}, {t, t + 2}, {t, t + 0.1}, {t, t + 0.02}}) {
+    v.set_range(a, b);
+    const QImage& img = v.render_tracks();
+    int blue = count_colour(img, QRect(TimelineView::kLabelWidth, 0, 1200, 700), role_colour("A"));
+    EXPECT_GT(blue, 200) << a << ".." << b;
+  }
+}
+
+TEST(SessionWindow, ScreenshotShowsEachPartnersColourInItsLanes) {
+  app();
+  auto s = dyad::formats::Session::open(fake());
+  SessionWindow w(s, {"", true});
+  w.resize(1400, 900);
   w.show();
   QApplication::processEvents();
   QImage img = w.grab().toImage();
   ASSERT_FALSE(img.isNull());
-  auto has_colour = [&](QColor c) {
-    for (int y = 0; y < img.height(); ++y)
-      for (int x = 0; x < img.width(); ++x)
-        if (img.pixelColor(x, y) == c) return true;
-    return false;
-  };
-  EXPECT_TRUE(has_colour(dyad::viewer::role_colour("A")));
-  EXPECT_TRUE(has_colour(dyad::viewer::role_colour("B")));
+  // not blank: many distinct colours
+  std::set<QRgb> colours;
+  for (int y = 0; y < img.height(); y += 3)
+    for (int x = 0; x < img.width(); x += 3) colours.insert(img.pixel(x, y));
+  EXPECT_GT(colours.size(), 50u);
+  // each partner's colour inside its own waveform and speech rows, and not in the other's
+  TimelineView* tl = w.timeline();
+  QPoint off = tl->mapTo(&w, QPoint(0, 0));
+  for (auto [id, role, other] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"wave:1", "A", "B"}, {"wave:2", "B", "A"}, {"speech:A", "A", "B"}, {"speech:B", "B", "A"}}) {
+    QRect r = tl->track_rect(id);
+    int y0 = r.top(), y1 = r.bottom() + 1;
+    ASSERT_GE(y0, 0) << id;
+    QRect row(off.x() + TimelineView::kLabelWidth, off.y() + y0, tl->width() - TimelineView::kLabelWidth, y1 - y0);
+    EXPECT_GT(count_colour(img, row, role_colour(role)), 100) << id << " lacks " << role << "'s colour";
+    EXPECT_EQ(count_colour(img, row, role_colour(other)), 0) << id << " shows " << other << "'s colour";
+  }
+  // the legend names both partners and the events
+  std::vector<QString> names;
+  for (auto& e : w.legend()->entries()) names.push_back(e.first);
+  EXPECT_NE(std::find(names.begin(), names.end(), "Partner A"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "Partner B"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "gap"), names.end());
+  // the cache exists under features/overview/
+  EXPECT_TRUE(fs::exists(fake() / "features" / "overview" / "audio.minmax"));
+  // unticking a track in the list hides it
+  auto* list = w.track_list();
+  for (int i = 0; i < list->count(); ++i)
+    if (list->item(i)->data(Qt::UserRole).toString() == "events") list->item(i)->setCheckState(Qt::Unchecked);
+  EXPECT_FALSE(find_track(tl->tracks(), "events")->visible);
 }

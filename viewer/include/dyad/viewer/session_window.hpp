@@ -1,43 +1,92 @@
 #pragma once
-/// \file The viewer's main window (GUI thread only).
+/// \file The viewer's main window: the timeline, the overview strip, the legend, the track list
+/// and playback (GUI thread only).
 #include <QMainWindow>
 #include <QWidget>
+#include <memory>
+#include <string>
 #include <vector>
 
+#include "dyad/formats/overview.hpp"
 #include "dyad/formats/session.hpp"
+#include "dyad/viewer/model.hpp"
+#include "dyad/viewer/timeline.hpp"
+
+class QComboBox;
+class QLabel;
+class QListWidget;
+class QTimer;
+class QAction;
+
+namespace dyad::capture {
+class Player;
+}
 
 namespace dyad::viewer {
 
-/// Min/max of one channel per column, the coarse overview drawn by WaveformLane.
-struct MinMaxColumns {
-  std::vector<float> min, max;
-};
-
-/// Reads the session audio once, keeping `columns` min/max pairs per channel.
-std::vector<MinMaxColumns> overview_columns(const formats::Session& s, int columns);
-
-/// One partner's waveform, drawn with QPainter from min/max columns.
-class WaveformLane : public QWidget {
+/// A row of colour swatches saying what each colour means.
+class Legend : public QWidget {
  public:
-  WaveformLane(MinMaxColumns data, QString label, QColor colour, QWidget* parent = nullptr);
-  QSize sizeHint() const override { return {800, 110}; }
+  explicit Legend(const SessionModel& model, QWidget* parent = nullptr);
+  QSize sizeHint() const override { return {800, 24}; }
+  /// The entries shown, as (text, colour).
+  const std::vector<std::pair<QString, QColor>>& entries() const noexcept { return entries_; }
 
  protected:
   void paintEvent(QPaintEvent*) override;
 
  private:
-  MinMaxColumns data_;
-  QString label_;
-  QColor colour_;
+  std::vector<std::pair<QString, QColor>> entries_;
 };
 
-/// Colour of a role (A blue, B orange, therapist green), the same in every view.
-QColor role_colour(const std::string& role);
+struct WindowOptions {
+  std::string playback_device;  ///< PlayerConfig::device ("" = default output)
+  bool quiet = false;           ///< no progress on stderr
+};
 
-/// Opens a session and shows its name, couple, duration, channels and waveforms.
+/// Opens a session: builds (or reuses) the audio overview under features/overview/, loads the
+/// tracks, and shows them on one timeline with playback.
 class SessionWindow : public QMainWindow {
  public:
-  explicit SessionWindow(const formats::Session& s, QWidget* parent = nullptr);
+  explicit SessionWindow(const formats::Session& s, WindowOptions options = {}, QWidget* parent = nullptr);
+  ~SessionWindow() override;
+
+  TimelineView* timeline() const noexcept { return timeline_; }
+  const SessionModel& model() const noexcept { return *model_; }
+  Legend* legend() const noexcept { return legend_; }
+  QListWidget* track_list() const noexcept { return track_list_; }
+
+  /// Plays from the cursor with the chosen partners; on failure shows the reason in the status
+  /// bar and returns false.
+  bool play();
+  void stop();
+  bool playing() const;
+  /// "both", or a role: which partners are heard.
+  void set_play_mode(const std::string& mode);
+
+ private:
+  void fill_track_list();
+  void apply_track_list();
+  void update_status();
+  std::vector<float> gains() const;
+
+  std::unique_ptr<SessionModel> model_;
+  std::shared_ptr<const formats::Overview> overview_;
+  WindowOptions options_;
+  TimelineView* timeline_ = nullptr;
+  OverviewStrip* strip_ = nullptr;
+  Legend* legend_ = nullptr;
+  QListWidget* track_list_ = nullptr;
+  QComboBox* play_mode_ = nullptr;
+  QComboBox* goto_ = nullptr;
+  QLabel* hover_label_ = nullptr;
+  QLabel* range_label_ = nullptr;
+  QAction* play_action_ = nullptr;
+  QTimer* play_timer_ = nullptr;
+  std::unique_ptr<capture::Player> player_;
+  double hover_s_ = -1;
+  QString hover_track_;
+  bool filling_ = false;
 };
 
 }  // namespace dyad::viewer

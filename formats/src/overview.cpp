@@ -1,0 +1,365 @@
+#include "dyad/formats/overview.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "dyad/formats/audio.hpp"
+#include "dyad/formats/error.hpp"
+#include "dyad/formats/files.hpp"
+
+namespace dyad::formats {
+
+namespace {
+
+constexpr char kMagic[8] = {'D', 'Y', 'A', 'D', 'M', 'M', 'X', '1'};
+constexpr std::uint32_t kVersion = 1;
+
+#pragma pack(push, 1)
+struct Header {
+  char magic[8];
+  std::uint32_t version;
+  std::uint32_t channels;
+  double sample_rate_hz;
+  std::int64_t frames;
+  std::uint64_t audio_size;
+  std::int64_t audio_mtime_ns;
+  std::uint32_t base_frames;
+  std::uint32_t factor;
+  std::uint32_t levels;
+  std::uint32_t reserved;
+};
+#pragma pack(pop)
+static_assert(sizeof(Header) == 64);
+
+std::string errno_text() { return std::strerror(errno); }
+
+/// Writes at an offset, all or throw.
+void pwrite_all(int fd, const void* data, std::size_t n, std::uint64_t offset, const std::filesystem::path& p) {
+  const char* c = static_cast<const char*>(data);
+  while (n > 0) {
+    ssize_t w = ::pwrite(fd, c, n, static_cast<off_t>(offset));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      throw FormatError(ErrorKind::io, p.string() + ": cannot write the audio overview: " + errno_text());
+    }
+    c += w;
+    n -= static_cast<std::size_t>(w);
+    offset += static_cast<std::uint64_t>(w);
+  }
+}
+
+/// A min/max being accumulated, per channel.
+struct Acc {
+  std::vector<float> mn, mx;
+  std::uint64_t count = 0;  ///< frames (level 0) or bins merged
+  void reset(int ch) {
+    mn.assign(static_cast<std::size_t>(ch), std::numeric_limits<float>::infinity());
+    mx.assign(static_cast<std::size_t>(ch), -std::numeric_limits<float>::infinity());
+    count = 0;
+  }
+};
+
+}  // namespace
+
+std::pair<std::uint64_t, std::int64_t> file_size_and_mtime(const std::filesystem::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) throw FormatError(ErrorKind::io, p.string() + ": cannot stat: " + errno_text());
+  return {static_cast<std::uint64_t>(st.st_size),
+          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec};
+}
+
+std::filesystem::path overview_path(const std::filesystem::path& session_dir) {
+  return session_dir / "features" / "overview" / "audio.minmax";
+}
+
+void build_overview(const std::filesystem::path& audio, const std::filesystem::path& out, const OverviewConfig& config,
+                    const std::function<void(double)>& progress) {
+  if (config.base_frames < 1 || config.factor < 2)
+    throw std::invalid_argument("OverviewConfig: base_frames must be >= 1 and factor >= 2, found " +
+                                std::to_string(config.base_frames) + " and " + std::to_string(config.factor));
+  auto [size, mtime] = file_size_and_mtime(audio);
+  AudioReader reader(audio);
+  const AudioInfo info = reader.info();
+  const int ch = info.channels;
+  const auto frames = static_cast<std::uint64_t>(std::max<std::int64_t>(0, info.frames));
+
+  // The levels' geometry is known from the frame count, so each level is written in place.
+  std::vector<OverviewLevel> levels;
+  for (std::uint64_t bf = config.base_frames;; bf *= config.factor) {
+    std::uint64_t bins = (frames + bf - 1) / bf;
+    levels.push_back({bf, bins, 0});
+    if (bins <= 1 || levels.size() >= 40) break;
+  }
+  std::uint64_t offset = sizeof(Header) + levels.size() * 3 * sizeof(std::uint64_t);
+  for (auto& l : levels) {
+    l.offset = offset;
+    offset += l.bins * static_cast<std::uint64_t>(ch) * 2 * sizeof(float);
+  }
+
+  const std::filesystem::path tmp = out.string() + ".tmp";
+  int fd = ::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) throw FormatError(ErrorKind::io, tmp.string() + ": cannot create the audio overview: " + errno_text());
+  struct Closer {
+    int fd;
+    std::filesystem::path p;
+    bool ok = false;
+    ~Closer() {
+      ::close(fd);
+      if (!ok) ::unlink(p.c_str());
+    }
+  } closer{fd, tmp};
+
+  Header h{};
+  std::memcpy(h.magic, kMagic, 8);
+  h.version = kVersion;
+  h.channels = static_cast<std::uint32_t>(ch);
+  h.sample_rate_hz = info.sample_rate_hz;
+  h.frames = info.frames;
+  h.audio_size = size;
+  h.audio_mtime_ns = mtime;
+  h.base_frames = config.base_frames;
+  h.factor = config.factor;
+  h.levels = static_cast<std::uint32_t>(levels.size());
+  pwrite_all(fd, &h, sizeof h, 0, tmp);
+  std::vector<std::uint64_t> table;
+  for (auto& l : levels) table.insert(table.end(), {l.bin_frames, l.bins, l.offset});
+  pwrite_all(fd, table.data(), table.size() * sizeof(std::uint64_t), sizeof h, tmp);
+
+  // Per level: the bin being accumulated and a buffer of finished bins written in chunks.
+  const std::size_t nl = levels.size();
+  std::vector<Acc> acc(nl);
+  for (auto& a : acc) a.reset(ch);
+  std::vector<std::vector<float>> buf(nl);
+  std::vector<std::uint64_t> written(nl, 0);  // bins written per level
+  constexpr std::size_t kFlushFloats = 1 << 15;
+  auto flush = [&](std::size_t l) {
+    if (buf[l].empty()) return;
+    std::uint64_t at = levels[l].offset + written[l] * static_cast<std::uint64_t>(ch) * 2 * sizeof(float);
+    pwrite_all(fd, buf[l].data(), buf[l].size() * sizeof(float), at, tmp);
+    written[l] += buf[l].size() / (static_cast<std::size_t>(ch) * 2);
+    buf[l].clear();
+  };
+  // Emits the finished bin of level l, merging it into level l+1 (cascading when that fills).
+  auto emit = [&](std::size_t l) {
+    for (std::size_t lv = l; lv < nl; ++lv) {
+      Acc& a = acc[lv];
+      for (int c = 0; c < ch; ++c) {
+        buf[lv].push_back(a.mn[static_cast<std::size_t>(c)]);
+        buf[lv].push_back(a.mx[static_cast<std::size_t>(c)]);
+      }
+      if (buf[lv].size() >= kFlushFloats) flush(lv);
+      if (lv + 1 < nl) {
+        Acc& up = acc[lv + 1];
+        for (std::size_t c = 0; c < static_cast<std::size_t>(ch); ++c) {
+          up.mn[c] = std::min(up.mn[c], a.mn[c]);
+          up.mx[c] = std::max(up.mx[c], a.mx[c]);
+        }
+        ++up.count;
+      }
+      a.reset(ch);
+      if (lv + 1 >= nl || acc[lv + 1].count < config.factor) break;
+    }
+  };
+
+  const std::size_t block = 65536;
+  std::vector<float> in(block * static_cast<std::size_t>(std::max(ch, 1)));
+  std::uint64_t done = 0;
+  int last_pct = -1;
+  if (progress) progress(0);
+  for (;;) {
+    std::int64_t n = reader.read(in);
+    if (n <= 0) break;
+    std::int64_t f = 0;
+    Acc& a0 = acc[0];
+    while (f < n) {
+      auto take = static_cast<std::int64_t>(std::min<std::uint64_t>(config.base_frames - a0.count,
+                                                                    static_cast<std::uint64_t>(n - f)));
+      for (int c = 0; c < ch; ++c) {
+        float mn = a0.mn[static_cast<std::size_t>(c)], mx = a0.mx[static_cast<std::size_t>(c)];
+        const float* p = in.data() + f * ch + c;
+        for (std::int64_t i = 0; i < take; ++i) {
+          float v = p[i * ch];
+          mn = std::min(mn, v);
+          mx = std::max(mx, v);
+        }
+        a0.mn[static_cast<std::size_t>(c)] = mn;
+        a0.mx[static_cast<std::size_t>(c)] = mx;
+      }
+      a0.count += static_cast<std::uint64_t>(take);
+      f += take;
+      if (a0.count == config.base_frames) emit(0);
+    }
+    done += static_cast<std::uint64_t>(n);
+    if (progress && frames > 0) {
+      int pct = static_cast<int>(100.0 * static_cast<double>(done) / static_cast<double>(frames));
+      if (pct != last_pct) {
+        last_pct = pct;
+        progress(std::min(1.0, pct / 100.0));
+      }
+    }
+  }
+  // Partial bins at the end, from the finest level up (each feeds the next).
+  for (std::size_t l = 0; l < nl; ++l) {
+    if (acc[l].count == 0) continue;
+    Acc& a = acc[l];
+    for (int c = 0; c < ch; ++c) {
+      buf[l].push_back(a.mn[static_cast<std::size_t>(c)]);
+      buf[l].push_back(a.mx[static_cast<std::size_t>(c)]);
+    }
+    if (l + 1 < nl) {
+      Acc& up = acc[l + 1];
+      for (std::size_t c = 0; c < static_cast<std::size_t>(ch); ++c) {
+        up.mn[c] = std::min(up.mn[c], a.mn[c]);
+        up.mx[c] = std::max(up.mx[c], a.mx[c]);
+      }
+      ++up.count;
+    }
+    a.reset(ch);
+  }
+  for (std::size_t l = 0; l < nl; ++l) {
+    flush(l);
+    if (written[l] != levels[l].bins)
+      throw FormatError(ErrorKind::malformed, audio.string() + ": the audio ended early: the overview's level " +
+                                                  std::to_string(l) + " has " + std::to_string(written[l]) +
+                                                  " bins, expected " + std::to_string(levels[l].bins));
+  }
+  if (::fsync(fd) != 0) throw FormatError(ErrorKind::io, tmp.string() + ": cannot sync: " + errno_text());
+  if (std::rename(tmp.c_str(), out.c_str()) != 0)
+    throw FormatError(ErrorKind::io, out.string() + ": cannot rename the audio overview into place: " + errno_text());
+  closer.ok = true;
+  if (progress) progress(1);
+}
+
+Overview::Overview(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw FormatError(ErrorKind::io, path.string() + ": cannot open the audio overview: " + errno_text());
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || static_cast<std::size_t>(st.st_size) < sizeof(Header)) {
+    ::close(fd);
+    throw FormatError(ErrorKind::unrecognised, path.string() + ": not an audio overview (shorter than its header)");
+  }
+  map_size_ = static_cast<std::size_t>(st.st_size);
+  map_ = ::mmap(nullptr, map_size_, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (map_ == MAP_FAILED) {
+    map_ = nullptr;
+    throw FormatError(ErrorKind::io, path.string() + ": cannot map the audio overview: " + errno_text());
+  }
+  auto fail = [&](ErrorKind k, const std::string& why) {
+    ::munmap(map_, map_size_);
+    map_ = nullptr;
+    throw FormatError(k, path.string() + ": " + why);
+  };
+  Header h{};
+  std::memcpy(&h, map_, sizeof h);
+  if (std::memcmp(h.magic, kMagic, 8) != 0) fail(ErrorKind::unrecognised, "not an audio overview (magic is not DYADMMX1)");
+  if (h.version != kVersion) fail(ErrorKind::unsupported, "audio overview version " + std::to_string(h.version) + ", expected 1");
+  const std::size_t table_end = sizeof(Header) + static_cast<std::size_t>(h.levels) * 24;
+  if (h.levels == 0 || h.levels > 64 || table_end > map_size_) fail(ErrorKind::malformed, "audio overview level table is damaged");
+  channels_ = static_cast<int>(h.channels);
+  rate_ = h.sample_rate_hz;
+  frames_ = h.frames;
+  audio_size_ = h.audio_size;
+  audio_mtime_ns_ = h.audio_mtime_ns;
+  base_frames_ = h.base_frames;
+  factor_ = h.factor;
+  const auto* table = reinterpret_cast<const unsigned char*>(map_) + sizeof(Header);
+  for (std::uint32_t l = 0; l < h.levels; ++l) {
+    OverviewLevel lv;
+    std::memcpy(&lv, table + l * 24, 24);
+    if (lv.offset % 4 != 0 || lv.offset + lv.bins * h.channels * 8 > map_size_)
+      fail(ErrorKind::malformed, "audio overview level " + std::to_string(l) + " runs past the end of the file (truncated?)");
+    levels_.push_back(lv);
+  }
+  data_ = static_cast<const float*>(map_);
+}
+
+Overview::~Overview() {
+  if (map_) ::munmap(map_, map_size_);
+}
+
+MinMax Overview::bin(std::size_t level, std::uint64_t b, int channel) const noexcept {
+  const OverviewLevel& l = levels_[level];
+  const float* p = data_ + l.offset / 4 + (b * static_cast<std::uint64_t>(channels_) + static_cast<std::uint64_t>(channel)) * 2;
+  return {p[0], p[1]};
+}
+
+int Overview::columns(int channel, double first_frame, double last_frame, std::span<MinMax> out) const noexcept {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  if (out.empty()) return -1;
+  const double fpc = (last_frame - first_frame) / static_cast<double>(out.size());
+  int level = -1;
+  for (std::size_t l = 0; l < levels_.size(); ++l)
+    if (static_cast<double>(levels_[l].bin_frames) * 2 <= fpc) level = static_cast<int>(l);
+  if (level < 0) return -1;
+  const OverviewLevel& lv = levels_[static_cast<std::size_t>(level)];
+  const auto bf = static_cast<double>(lv.bin_frames);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    double f0 = std::max(0.0, first_frame + static_cast<double>(i) * fpc);
+    double f1 = std::min(static_cast<double>(frames_), first_frame + static_cast<double>(i + 1) * fpc);
+    if (f1 <= f0) {
+      out[i] = {nan, nan};
+      continue;
+    }
+    auto b0 = static_cast<std::uint64_t>(std::floor(f0 / bf));
+    auto b1 = std::min<std::uint64_t>(lv.bins, static_cast<std::uint64_t>(std::ceil(f1 / bf)));
+    float mn = std::numeric_limits<float>::infinity(), mx = -mn;
+    for (std::uint64_t b = b0; b < b1; ++b) {
+      MinMax m = bin(static_cast<std::size_t>(level), b, channel);
+      mn = std::min(mn, m.min);
+      mx = std::max(mx, m.max);
+    }
+    out[i] = b1 > b0 ? MinMax{mn, mx} : MinMax{nan, nan};
+  }
+  return level;
+}
+
+bool Overview::matches(const std::filesystem::path& audio) const {
+  std::error_code ec;
+  if (!std::filesystem::exists(audio, ec)) return false;
+  auto [size, mtime] = file_size_and_mtime(audio);
+  return size == audio_size_ && mtime == audio_mtime_ns_;
+}
+
+std::filesystem::path ensure_overview(const std::filesystem::path& session_dir, const std::filesystem::path& audio,
+                                      const std::function<void(double)>& progress, bool* built,
+                                      const OverviewConfig& config) {
+  if (built) *built = false;
+  auto fresh = [&](const std::filesystem::path& p) {
+    std::error_code ec;
+    if (!std::filesystem::exists(p, ec)) return false;
+    try {
+      Overview o(p);
+      return o.matches(audio);
+    } catch (const FormatError&) {
+      return false;
+    }
+  };
+  std::filesystem::path p = overview_path(session_dir);
+  if (fresh(p)) return p;
+  try {
+    make_private_dir(p.parent_path());
+    build_overview(audio, p, config, progress);
+    if (built) *built = true;
+    return p;
+  } catch (const FormatError& e) {
+    if (e.kind() != ErrorKind::io) throw;
+  }
+  // A read-only session (e.g. an archive): keep the cache in the temporary folder instead.
+  auto key = std::hash<std::string>{}(std::filesystem::absolute(session_dir).lexically_normal().string());
+  std::filesystem::path alt = std::filesystem::temp_directory_path() / ("dyad-overview-" + std::to_string(key) + ".minmax");
+  if (fresh(alt)) return alt;
+  build_overview(audio, alt, config, progress);
+  if (built) *built = true;
+  return alt;
+}
+
+}  // namespace dyad::formats

@@ -1,0 +1,126 @@
+// The audio overview pyramid: min and max exact against raw samples at every level.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <limits>
+
+#include "dyad/formats/audio.hpp"
+#include "dyad/formats/error.hpp"
+#include "dyad/formats/overview.hpp"
+#include "test_util.hpp"
+
+using namespace dyad::formats;
+namespace fs = std::filesystem;
+
+namespace {
+/// A two-channel file of seeded noise plus a sine; `frames` need not fill the last bin.
+std::vector<float> write_audio(const fs::path& p, std::int64_t frames, int channels = 2) {
+  auto a = dyad::test::noise(static_cast<std::size_t>(frames * channels), 0.3, 7);
+  auto s = dyad::test::sine(3.0, 1000, static_cast<std::size_t>(frames * channels), 0.5);
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] += s[i];
+  AudioWriter w(p, 1000, channels);
+  w.write(a);
+  w.close();
+  return a;
+}
+
+struct PyramidCase {
+  std::int64_t frames;
+  std::uint32_t base, factor;
+};
+class PyramidExact : public ::testing::TestWithParam<PyramidCase> {};
+}  // namespace
+
+TEST_P(PyramidExact, EveryBinOfEveryLevelIsTheRawMinAndMax) {
+  const auto c = GetParam();
+  dyad::test::TempDir d;
+  auto raw = write_audio(d / "audio.wav", c.frames);
+  build_overview(d / "audio.wav", d / "o.minmax", {c.base, c.factor});
+  Overview o(d / "o.minmax");
+  EXPECT_EQ(o.channels(), 2);
+  EXPECT_EQ(o.frames(), c.frames);
+  EXPECT_EQ(o.sample_rate_hz(), 1000);
+  ASSERT_GE(o.levels().size(), c.frames > c.base ? 2u : 1u);
+  EXPECT_LE(o.levels().back().bins, 1u);
+  for (std::size_t l = 0; l < o.levels().size(); ++l) {
+    const auto& lv = o.levels()[l];
+    EXPECT_EQ(lv.bin_frames, c.base * static_cast<std::uint64_t>(std::pow(c.factor, l)));
+    EXPECT_EQ(lv.bins, (static_cast<std::uint64_t>(c.frames) + lv.bin_frames - 1) / lv.bin_frames) << "level " << l;
+    for (std::uint64_t b = 0; b < lv.bins; ++b)
+      for (int ch = 0; ch < 2; ++ch) {
+        float mn = std::numeric_limits<float>::infinity(), mx = -mn;
+        for (std::uint64_t f = b * lv.bin_frames; f < std::min<std::uint64_t>((b + 1) * lv.bin_frames, c.frames); ++f) {
+          mn = std::min(mn, raw[f * 2 + ch]);
+          mx = std::max(mx, raw[f * 2 + ch]);
+        }
+        auto m = o.bin(l, b, ch);
+        ASSERT_EQ(m.min, mn) << "level " << l << " bin " << b << " channel " << ch;
+        ASSERT_EQ(m.max, mx) << "level " << l << " bin " << b << " channel " << ch;
+      }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, PyramidExact,
+                         ::testing::Values(PyramidCase{10000, 4, 4}, PyramidCase{9999, 4, 4}, PyramidCase{70001, 64, 4},
+                                           PyramidCase{12345, 3, 5}, PyramidCase{1, 4, 4}, PyramidCase{262144, 16, 2}));
+
+TEST(Overview, ColumnsCoverTheRangeFromACoarseEnoughLevel) {
+  dyad::test::TempDir d;
+  auto raw = write_audio(d / "audio.wav", 100000);
+  build_overview(d / "audio.wav", d / "o.minmax", {4, 4});
+  Overview o(d / "o.minmax");
+  std::vector<MinMax> cols(100);
+  int level = o.columns(0, 0, 100000, cols);
+  ASSERT_GE(level, 0);
+  EXPECT_LE(o.levels()[level].bin_frames * 2, 1000u);  // at least two bins per column
+  EXPECT_GT(o.levels()[level].bin_frames * 8, 1000u);  // and the coarsest such level
+  for (int i = 0; i < 100; ++i) {
+    float mn = std::numeric_limits<float>::infinity(), mx = -mn;
+    for (int f = i * 1000; f < (i + 1) * 1000; ++f) {
+      mn = std::min(mn, raw[f * 2]);
+      mx = std::max(mx, raw[f * 2]);
+    }
+    // Column edges fall on bin edges here (1000 frames = 1000/bin_frames bins), so exact.
+    if (1000 % o.levels()[level].bin_frames == 0) {
+      EXPECT_EQ(cols[i].min, mn);
+      EXPECT_EQ(cols[i].max, mx);
+    }
+    EXPECT_LE(cols[i].min, mn);
+    EXPECT_GE(cols[i].max, mx);
+  }
+  // Past the end: NaN; too fine a zoom: -1 (summarise raw samples instead).
+  std::vector<MinMax> past(10);
+  o.columns(0, 200000, 300000, past);
+  EXPECT_TRUE(std::isnan(past[0].min));
+  std::vector<MinMax> fine(100);
+  EXPECT_EQ(o.columns(0, 0, 500, fine), -1);
+}
+
+TEST(Overview, EnsureBuildsOnceAndRebuildsWhenTheAudioChanges) {
+  dyad::test::TempDir d;
+  write_audio(d / "audio.wav", 5000);
+  bool built = false;
+  auto p = ensure_overview(d.path(), d / "audio.wav", {}, &built);
+  EXPECT_TRUE(built);
+  EXPECT_EQ(p, d / "features" / "overview" / "audio.minmax");
+  EXPECT_EQ(dyad::test::mode_of(p), 0600u);
+  ensure_overview(d.path(), d / "audio.wav", {}, &built);
+  EXPECT_FALSE(built);
+  fs::remove(d / "audio.wav");
+  write_audio(d / "audio.wav", 6000);
+  ensure_overview(d.path(), d / "audio.wav", {}, &built);
+  EXPECT_TRUE(built);
+  EXPECT_EQ(Overview(p).frames(), 6000);
+}
+
+TEST(Overview, RefusesAFileThatIsNotAnOverview) {
+  dyad::test::TempDir d;
+  std::ofstream(d / "x.minmax") << std::string(100, 'x');
+  try {
+    Overview o(d / "x.minmax");
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::unrecognised);
+    EXPECT_EQ(std::string(e.what()), (d / "x.minmax").string() + ": not an audio overview (magic is not DYADMMX1)");
+  }
+}

@@ -1,0 +1,444 @@
+#include "dyad/viewer/model.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <map>
+
+#include "dyad/formats/error.hpp"
+#include "dyad/formats/files.hpp"
+#include "dyad/formats/text.hpp"
+
+namespace dyad::viewer {
+
+namespace fs = std::filesystem;
+using formats::ErrorKind;
+using formats::FormatError;
+
+// ---------------------------------------------------------------------------------------------
+RangeMinMax::RangeMinMax(const std::vector<float>& values) : raw_(values.data()), n_(values.size()) {
+  std::size_t n = values.size();
+  if (n < 16) return;
+  std::vector<Range> l0((n + 15) / 16);
+  for (std::size_t i = 0; i < n; ++i) l0[i / 16].add(values[i]);
+  levels_.push_back(std::move(l0));
+  while (levels_.back().size() >= 16) {
+    const auto& prev = levels_.back();
+    std::vector<Range> next((prev.size() + 15) / 16);
+    for (std::size_t i = 0; i < prev.size(); ++i) next[i / 16].add(prev[i]);
+    levels_.push_back(std::move(next));
+  }
+}
+
+void RangeMinMax::scan(std::size_t level, std::size_t a, std::size_t b, Range& r) const noexcept {
+  // level 0 = raw values; level k = levels_[k-1]
+  auto direct = [&](std::size_t x, std::size_t y) {
+    if (level == 0)
+      for (std::size_t i = x; i < y; ++i) r.add(raw_[i]);
+    else
+      for (std::size_t i = x; i < y; ++i) r.add(levels_[level - 1][i]);
+  };
+  if (level >= levels_.size() || b - a < 32) {
+    direct(a, b);
+    return;
+  }
+  std::size_t a2 = (a + 15) / 16, b2 = b / 16;
+  if (a2 >= b2) {
+    direct(a, b);
+    return;
+  }
+  direct(a, a2 * 16);
+  scan(level + 1, a2, b2, r);
+  direct(b2 * 16, b);
+}
+
+Range RangeMinMax::query(std::size_t first, std::size_t last) const noexcept {
+  Range r;
+  if (!raw_) return r;
+  last = std::min(last, n_);
+  if (first < last) scan(0, first, last, r);
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+void Series::finish() {
+  // The series refers to its own vector: rebuild after every move into its final place.
+  mm = RangeMinMax(v);
+  std::vector<double> dts;
+  for (std::size_t i = 1; i < t.size(); i += std::max<std::size_t>(1, t.size() / 2000)) dts.push_back(t[i] - t[i - 1]);
+  if (!dts.empty()) {
+    std::nth_element(dts.begin(), dts.begin() + static_cast<std::ptrdiff_t>(dts.size() / 2), dts.end());
+    gap_s = std::max(4 * dts[dts.size() / 2], 1e-9);
+  } else {
+    gap_s = 1e9;
+  }
+  std::vector<float> s;
+  for (std::size_t i = 0; i < v.size(); i += std::max<std::size_t>(1, v.size() / 20000))
+    if (!std::isnan(v[i])) s.push_back(v[i]);
+  if (s.empty()) {
+    lo = 0;
+    hi = 1;
+    return;
+  }
+  std::sort(s.begin(), s.end());
+  float p1 = s[static_cast<std::size_t>(0.01 * static_cast<double>(s.size() - 1))];
+  float p99 = s[static_cast<std::size_t>(0.99 * static_cast<double>(s.size() - 1))];
+  if (s.size() < 200) {
+    p1 = s.front();
+    p99 = s.back();
+  }
+  float pad = (p99 - p1) * 0.08f;
+  if (pad <= 0) pad = std::max(1e-3f, std::abs(p1) * 0.1f);
+  lo = p1 - pad;
+  hi = p99 + pad;
+}
+
+std::size_t Series::index_at(double time_s) const noexcept {
+  return static_cast<std::size_t>(std::lower_bound(t.begin(), t.end(), time_s) - t.begin());
+}
+
+std::size_t first_visible(const std::vector<Interval>& v, double t) noexcept {
+  return static_cast<std::size_t>(
+      std::lower_bound(v.begin(), v.end(), t, [](const Interval& i, double x) { return i.end_s < x; }) - v.begin());
+}
+
+const std::vector<std::string>& event_types() {
+  static const std::vector<std::string> t{"pause", "gap", "overlap_between", "overlap_within", "backchannel", "interruption"};
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------------
+std::vector<std::vector<double>> read_numeric_columns(const fs::path& path, const std::vector<std::string>& columns) {
+  const std::string text = formats::read_file(path);
+  const std::string label = path.string();
+  std::size_t pos = text.find('\n');
+  std::string_view head(text.data(), pos == std::string::npos ? text.size() : pos);
+  if (!head.empty() && head.back() == '\r') head.remove_suffix(1);
+  auto names = formats::split(head, '\t');
+  std::vector<int> idx;
+  for (auto& c : columns) {
+    auto it = std::find(names.begin(), names.end(), c);
+    if (it == names.end()) throw FormatError(ErrorKind::malformed, label + ": no column '" + c + "'");
+    idx.push_back(static_cast<int>(it - names.begin()));
+  }
+  const int max_idx = *std::max_element(idx.begin(), idx.end());
+  std::vector<std::vector<double>> out(columns.size());
+  std::size_t line_no = 1;
+  std::vector<std::string_view> fields;
+  while (pos != std::string::npos && pos + 1 < text.size()) {
+    std::size_t start = pos + 1;
+    pos = text.find('\n', start);
+    std::string_view line(text.data() + start, (pos == std::string::npos ? text.size() : pos) - start);
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    fields.clear();
+    std::size_t f = 0;
+    while (true) {
+      std::size_t tab = line.find('\t', f);
+      fields.push_back(line.substr(f, tab == std::string_view::npos ? std::string_view::npos : tab - f));
+      if (tab == std::string_view::npos || static_cast<int>(fields.size()) > max_idx) break;
+      f = tab + 1;
+    }
+    if (static_cast<int>(fields.size()) <= max_idx)
+      throw FormatError(ErrorKind::malformed, label + ":" + std::to_string(line_no) + ": expected " +
+                                                  std::to_string(names.size()) + " fields, found " +
+                                                  std::to_string(fields.size()));
+    for (std::size_t c = 0; c < idx.size(); ++c) {
+      auto field = fields[static_cast<std::size_t>(idx[c])];
+      auto v = formats::parse_number(field);
+      if (!v)
+        throw FormatError(ErrorKind::malformed, label + ":" + std::to_string(line_no) + ": " + columns[c] +
+                                                    " is not a number: '" + std::string(field) + "'");
+      out[c].push_back(*v);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+std::string format_clock(double seconds, int decimals, bool hours) {
+  decimals = std::clamp(decimals, 0, 9);
+  bool neg = seconds < 0;
+  seconds = std::abs(seconds);
+  double scale = std::pow(10.0, decimals);
+  auto total = static_cast<long long>(std::llround(seconds * scale));
+  long long frac = total % static_cast<long long>(scale);
+  long long s = total / static_cast<long long>(scale);
+  char buf[64];
+  long long h = s / 3600, m = (s / 60) % 60, sec = s % 60;
+  int n = hours ? std::snprintf(buf, sizeof buf, "%s%lld:%02lld:%02lld", neg ? "-" : "", h, m, sec)
+                : std::snprintf(buf, sizeof buf, "%s%lld:%02lld", neg ? "-" : "", h * 60 + m, sec);
+  std::string out(buf, static_cast<std::size_t>(std::max(0, n)));
+  if (decimals > 0) {
+    std::string f = std::to_string(frac);
+    out += "." + std::string(static_cast<std::size_t>(std::max(0, decimals - static_cast<int>(f.size()))), '0') + f;
+  }
+  return out;
+}
+
+double nice_time_step(double seconds_per_px, double min_px) {
+  static const std::array<double, 30> steps{0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1,
+                                            0.2,    0.5,    1,      2,     5,     10,    15,   30,   60,   120,
+                                            300,    600,    900,    1800,  3600,  7200,  14400, 28800, 86400, 172800};
+  for (double s : steps)
+    if (s / seconds_per_px >= min_px) return s;
+  return steps.back();
+}
+
+double nice_value_step(double span, int ticks) {
+  if (!(span > 0)) return 1;
+  double raw = span / std::max(1, ticks);
+  double p = std::pow(10.0, std::floor(std::log10(raw)));
+  for (double m : {1.0, 2.0, 5.0, 10.0})
+    if (m * p >= raw) return m * p;
+  return 10 * p;
+}
+
+// ---------------------------------------------------------------------------------------------
+namespace {
+
+std::string role_title(const std::string& role) {
+  if (role == "therapist") return "Therapist";
+  return role.empty() ? "?" : "Partner " + role;
+}
+
+/// Reads a small features table when present; a damaged one becomes a warning.
+bool read_small(const fs::path& p, formats::Table& t, std::vector<std::string>& warnings) {
+  std::error_code ec;
+  if (!fs::exists(p, ec)) return false;
+  try {
+    t = formats::read_table_file(p.string());
+    return true;
+  } catch (const std::exception& e) {
+    warnings.push_back(std::string(e.what()) + " (track not shown)");
+    return false;
+  }
+}
+
+std::string unit_of(const formats::StreamSidecar& sc, std::size_t c) {
+  return c < sc.units.size() ? sc.units[c] : "";
+}
+
+}  // namespace
+
+SessionModel SessionModel::load(const formats::Session& s) {
+  SessionModel m;
+  m.session = s;
+  m.duration_s = s.duration_s();
+  if (s.audio)
+    for (int c = 1; c <= s.audio->channels; ++c) m.channel_roles.push_back(s.manifest.role_of_channel(c));
+  const fs::path feat = s.dir / "features";
+  auto speech_of = [&](const std::string& role) -> Speech& {
+    for (auto& sp : m.speech)
+      if (sp.role == role) return sp;
+    m.speech.push_back({role, {}, {}});
+    return m.speech.back();
+  };
+
+  formats::Table t;
+  if (read_small(feat / "segments.tsv", t, m.warnings)) {
+    try {
+      auto r = t.require_column("role"), a = t.require_column("start_s"), b = t.require_column("end_s");
+      for (std::size_t i = 0; i < t.rows.size(); ++i)
+        speech_of(t.rows[i][r]).talkspurts.push_back({t.required_number(i, a), t.required_number(i, b)});
+    } catch (const std::exception& e) {
+      m.warnings.push_back(std::string(e.what()) + " (track not shown)");
+    }
+  }
+  if (read_small(feat / "turns.tsv", t, m.warnings)) {
+    try {
+      auto n = t.require_column("turn"), r = t.require_column("role"), a = t.require_column("start_s"),
+           b = t.require_column("end_s"), f = t.require_column("fto_s");
+      for (std::size_t i = 0; i < t.rows.size(); ++i) {
+        Turn tu{static_cast<int>(t.required_number(i, n)), t.rows[i][r], t.required_number(i, a), t.required_number(i, b),
+                t.number(i, f)};
+        speech_of(tu.role).turns.push_back({tu.start_s, tu.end_s});
+        m.turns.push_back(std::move(tu));
+      }
+    } catch (const std::exception& e) {
+      m.warnings.push_back(std::string(e.what()) + " (turns not shown)");
+      m.turns.clear();
+    }
+  }
+  for (auto& sp : m.speech) {
+    auto by_start = [](const Interval& x, const Interval& y) { return x.start_s < y.start_s; };
+    std::sort(sp.talkspurts.begin(), sp.talkspurts.end(), by_start);
+    std::sort(sp.turns.begin(), sp.turns.end(), by_start);
+  }
+  // Partners in channel order first, then any other role.
+  std::stable_sort(m.speech.begin(), m.speech.end(), [&](const Speech& x, const Speech& y) {
+    auto rank = [&](const std::string& r) {
+      auto it = std::find(m.channel_roles.begin(), m.channel_roles.end(), r);
+      return it == m.channel_roles.end() ? 99 : static_cast<int>(it - m.channel_roles.begin());
+    };
+    return rank(x.role) < rank(y.role);
+  });
+
+  if (read_small(feat / "events.tsv", t, m.warnings)) {
+    try {
+      auto ty = t.require_column("type"), a = t.require_column("start_s"), b = t.require_column("end_s"),
+           fr = t.require_column("from_role"), to = t.require_column("to_role");
+      std::map<std::string, EventLane> lanes;
+      for (std::size_t i = 0; i < t.rows.size(); ++i) {
+        auto& l = lanes[t.rows[i][ty]];
+        l.type = t.rows[i][ty];
+        l.items.push_back({t.required_number(i, a), t.required_number(i, b)});
+        l.from.push_back(t.rows[i][fr]);
+        l.to.push_back(t.rows[i][to]);
+      }
+      for (auto& ty_name : event_types())
+        if (lanes.count(ty_name)) m.events.push_back(std::move(lanes[ty_name]));
+    } catch (const std::exception& e) {
+      m.warnings.push_back(std::string(e.what()) + " (events not shown)");
+      m.events.clear();
+    }
+  }
+
+  // F0 and intensity per partner.
+  std::vector<std::string> roles = m.channel_roles;
+  for (auto& p : s.manifest.participants)
+    if (std::find(roles.begin(), roles.end(), p.role) == roles.end()) roles.push_back(p.role);
+  std::vector<Series> intensity;
+  for (auto& role : roles) {
+    fs::path p = feat / ("pitch_" + role + ".tsv");
+    std::error_code ec;
+    if (role.empty() || !fs::exists(p, ec)) continue;
+    try {
+      auto cols = read_numeric_columns(p, {"time_s", "f0_hz", "voiced", "intensity_db"});
+      Series f0{"f0:" + role, role_title(role) + " · F0", "Hz", role, cols[0], {}, {}, 0, 0, 1, false};
+      f0.v.resize(cols[1].size());
+      for (std::size_t i = 0; i < cols[1].size(); ++i)
+        f0.v[i] = cols[2][i] > 0.5 ? static_cast<float>(cols[1][i]) : std::numeric_limits<float>::quiet_NaN();
+      Series in{"intensity:" + role, role_title(role) + " · intensity", "dB", role, std::move(cols[0]), {}, {}, 0, 0, 1, false};
+      in.v.assign(cols[3].begin(), cols[3].end());
+      m.series.push_back(std::move(f0));
+      intensity.push_back(std::move(in));
+    } catch (const std::exception& e) {
+      m.warnings.push_back(std::string(e.what()) + " (F0 and intensity not shown)");
+    }
+  }
+  for (auto& in : intensity) m.series.push_back(std::move(in));
+
+  // Sensor streams: every column a track; bp streams as readings.
+  for (auto& st : s.streams) {
+    const auto& sc = st.sidecar;
+    std::vector<std::string> want{"time_s"};
+    for (auto& c : sc.columns) want.push_back(c);
+    try {
+      auto cols = read_numeric_columns(formats::stream_tsv_path(s.dir, sc.name), want);
+      if (sc.kind == "bp" && sc.columns.size() >= 2) {
+        BpTrack b{"bp:" + sc.name, "BP · " + sc.name, sc.role, cols[0], {}, {}, {}};
+        b.sys.assign(cols[1].begin(), cols[1].end());
+        b.dia.assign(cols[2].begin(), cols[2].end());
+        if (cols.size() > 3) b.mean.assign(cols[3].begin(), cols[3].end());
+        m.bp.push_back(std::move(b));
+        continue;
+      }
+      for (std::size_t c = 0; c < sc.columns.size(); ++c) {
+        Series se;
+        se.id = "stream:" + sc.name + ":" + sc.columns[c];
+        se.title = sc.name + (sc.columns.size() > 1 ? " · " + sc.columns[c] : "");
+        se.unit = unit_of(sc, c);
+        se.role = sc.role;
+        se.t = cols[0];
+        se.v.assign(cols[c + 1].begin(), cols[c + 1].end());
+        se.dots = sc.nominal_rate_hz <= 0;
+        m.series.push_back(std::move(se));
+      }
+    } catch (const std::exception& e) {
+      m.warnings.push_back(std::string(e.what()) + " (stream " + sc.name + " not shown)");
+    }
+  }
+  // Heart rate from the analysis' beats, when present.
+  std::error_code ec;
+  if (fs::is_directory(feat, ec)) {
+    std::vector<fs::path> beats;
+    for (auto& e : fs::directory_iterator(feat, ec)) {
+      auto n = e.path().filename().string();
+      if (n.rfind("beats_", 0) == 0 && e.path().extension() == ".tsv") beats.push_back(e.path());
+    }
+    std::sort(beats.begin(), beats.end());
+    for (auto& p : beats) {
+      std::string stream = p.stem().string().substr(6);
+      try {
+        auto cols = read_numeric_columns(p, {"time_s", "hr_bpm"});
+        Series se;
+        se.id = "beats:" + stream;
+        se.title = "HR from " + stream;
+        se.unit = "bpm";
+        for (auto& st : s.streams)
+          if (st.sidecar.name == stream) se.role = st.sidecar.role;
+        se.t = std::move(cols[0]);
+        se.v.assign(cols[1].begin(), cols[1].end());
+        se.dots = true;
+        m.series.push_back(std::move(se));
+      } catch (const std::exception& e) {
+        m.warnings.push_back(std::string(e.what()) + " (heart rate not shown)");
+      }
+    }
+  }
+  for (auto& se : m.series) se.finish();
+
+  // Markers: phases (with a duration), clinical entries (with a value), plain markers.
+  BpTrack bp_entries{"bp:markers", "BP · entries", "", {}, {}, {}, {}};
+  for (auto& mk : s.markers) {
+    bool has_value = !mk.value.empty() && mk.value != "n/a";
+    if (mk.duration_s > 0)
+      m.phases.push_back(mk);
+    else if (has_value)
+      m.clinical.push_back(mk);
+    else
+      m.points.push_back(mk);
+    if (has_value && mk.value.find('/') != std::string::npos) {
+      auto sl = mk.value.find('/');
+      auto sys = formats::parse_number(mk.value.substr(0, sl)), dia = formats::parse_number(mk.value.substr(sl + 1));
+      if (sys && dia) {
+        bp_entries.t.push_back(mk.onset_s);
+        bp_entries.sys.push_back(static_cast<float>(*sys));
+        bp_entries.dia.push_back(static_cast<float>(*dia));
+      }
+    }
+  }
+  if (!bp_entries.t.empty()) m.bp.push_back(std::move(bp_entries));
+  for (auto& ph : m.phases) m.duration_s = std::max(m.duration_s, ph.onset_s + ph.duration_s);
+  if (!m.turns.empty()) m.duration_s = std::max(m.duration_s, m.turns.back().end_s);
+  return m;
+}
+
+std::vector<Track> SessionModel::default_tracks() const {
+  std::vector<Track> out;
+  if (!phases.empty()) out.push_back({"phases", "Phases", "markers with a duration", TrackKind::phases, "", -1, 26, true});
+  if (!points.empty()) out.push_back({"markers", "Markers", "events marked in the session", TrackKind::markers, "", -1, 26, true});
+  if (!clinical.empty())
+    out.push_back({"clinical", "Clinical entries", "ratings, readings, notes", TrackKind::clinical, "", -1, 30, true});
+  // Per partner: waveform, then speech activity (ELAN-like tiers grouped by participant).
+  std::vector<std::string> roles = channel_roles;
+  for (auto& sp : speech)
+    if (std::find(roles.begin(), roles.end(), sp.role) == roles.end()) roles.push_back(sp.role);
+  for (auto& role : roles) {
+    for (std::size_t c = 0; c < channel_roles.size(); ++c)
+      if (channel_roles[c] == role)
+        out.push_back({"wave:" + std::to_string(c + 1), role_title(role) + " · audio",
+                       "channel " + std::to_string(c + 1), TrackKind::waveform, role, static_cast<int>(c), 80, true});
+    for (std::size_t i = 0; i < speech.size(); ++i)
+      if (speech[i].role == role)
+        out.push_back({"speech:" + role, role_title(role) + " · speech", "talkspurts; turns (band)", TrackKind::speech,
+                       role, static_cast<int>(i), 30, true});
+  }
+  if (!events.empty())
+    out.push_back({"events", "Events", "turn-taking", TrackKind::events, "", -1,
+                   static_cast<int>(14 * events.size() + 6), true});
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    const auto& se = series[i];
+    bool prosody = se.id.rfind("f0:", 0) == 0 || se.id.rfind("intensity:", 0) == 0;
+    out.push_back({se.id, se.title, se.unit.empty() ? "" : se.unit, TrackKind::series, se.role, static_cast<int>(i),
+                   prosody ? 56 : 50, true});
+  }
+  for (std::size_t i = 0; i < bp.size(); ++i)
+    out.push_back({bp[i].id, bp[i].title, "mmHg, systolic/diastolic", TrackKind::bp, bp[i].role, static_cast<int>(i), 56, true});
+  return out;
+}
+
+}  // namespace dyad::viewer
