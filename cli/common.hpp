@@ -15,6 +15,7 @@ void add_import(CLI::App& app);
 void add_demo(CLI::App& app);
 void add_view(CLI::App& app);
 void add_devices(CLI::App& app);
+void add_simulate(CLI::App& app);
 
 /// A one-line progress display on stderr (only when stderr is a terminal, else a line per 10 %).
 class ProgressLine {

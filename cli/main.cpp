@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   dyad::cli::add_info(app);
   dyad::cli::add_import(app);
   dyad::cli::add_devices(app);
+  dyad::cli::add_simulate(app);
   dyad::cli::add_view(app);
   dyad::cli::add_demo(app);
   try {
