@@ -580,7 +580,7 @@ SimulationSummary simulate_session(const std::filesystem::path& out, const Simul
       std::vector<dsp::Rng> noise;
       for (int r = 0; r < R; ++r) noise.push_back(master.fork(kNoise + 100 * static_cast<std::uint64_t>(r)));
       const float noise_sd = static_cast<float>(kTargetRms * std::pow(10.0, -c.snr_db / 20));
-      std::vector<float> inter(B * static_cast<std::size_t>(R));
+      std::vector<float> inter(B * static_cast<std::size_t>(R)), mic(B);
       formats::AudioWriter w(out / "audio.wav", rate, R);
       for (std::int64_t n0 = 0; n0 < frames; n0 += static_cast<std::int64_t>(B)) {
         const std::size_t len = static_cast<std::size_t>(std::min<std::int64_t>(static_cast<std::int64_t>(B), frames - n0));
@@ -592,19 +592,20 @@ SimulationSummary simulate_session(const std::filesystem::path& out, const Simul
         } else {
           for (int r = 0; r < R; ++r) synth[static_cast<std::size_t>(r)]->render(n0, dry[static_cast<std::size_t>(r)].data() + H, len);
         }
-        for (int r = 0; r < R; ++r) {
+        for (int r = 0; r < R; ++r) {  // own voice + noise + every other voice through the room
           const float* self = dry[static_cast<std::size_t>(r)].data() + H;
           dsp::Rng& nz = noise[static_cast<std::size_t>(r)];
-          for (std::size_t i = 0; i < len; ++i) inter[i * static_cast<std::size_t>(R) + static_cast<std::size_t>(r)] = self[i] + noise_sd * nz.fast_normal();
+          for (std::size_t i = 0; i < len; ++i) mic[i] = self[i] + noise_sd * nz.fast_normal();
           for (int o = 0; o < R; ++o) {
             if (o == r) continue;
             const float* other = dry[static_cast<std::size_t>(o)].data() + H;
             for (auto& [d, gtap] : taps) {
               const float g = static_cast<float>(gtap);
-              for (std::size_t i = 0; i < len; ++i)
-                inter[i * static_cast<std::size_t>(R) + static_cast<std::size_t>(r)] += g * other[static_cast<std::ptrdiff_t>(i) - d];
+              const float* src = other - d;
+              for (std::size_t i = 0; i < len; ++i) mic[i] += g * src[i];
             }
           }
+          for (std::size_t i = 0; i < len; ++i) inter[i * static_cast<std::size_t>(R) + static_cast<std::size_t>(r)] = mic[i];
         }
         w.write(std::span<const float>(inter.data(), len * static_cast<std::size_t>(R)));
         for (auto& d : dry)

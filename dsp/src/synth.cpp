@@ -49,17 +49,6 @@ double Rng::normal() noexcept {
   return r * std::cos(2 * M_PI * u2);
 }
 
-float Rng::fast_normal() noexcept {
-  // four 16-bit uniforms from one draw; their sum has variance 4/12 in units of the range
-  std::uint64_t v = next();
-  double s = 0;
-  for (int i = 0; i < 4; ++i) {
-    s += static_cast<double>(v & 0xffff) * (1.0 / 65536.0);
-    v >>= 16;
-  }
-  return static_cast<float>((s - 2.0) * std::sqrt(3.0));
-}
-
 Resonator::Resonator(double f, double bw, double rate) {
   if (!(rate > 0) || !(f > 0) || !(f < rate / 2) || !(bw > 0))
     throw std::invalid_argument("Resonator: needs 0 < freq_hz < rate_hz/2 and bandwidth_hz > 0, got freq_hz " +
@@ -88,9 +77,10 @@ GlottalSource::GlottalSource(const GlottalConfig& c, std::uint64_t seed)
     throw std::invalid_argument("GlottalSource: open_quotient must be in (0.1, 0.95), got " + std::to_string(c.open_quotient));
   open_ = c.open_quotient * (0.40 / 0.56);
   close_ = c.open_quotient - open_;
+  for (std::size_t i = 0; i <= kTable; ++i) table_[i] = flow_exact(static_cast<double>(i) / kTable);
 }
 
-double GlottalSource::flow(double p) const noexcept {
+double GlottalSource::flow_exact(double p) const noexcept {
   if (p < open_) return 0.5 * (1.0 - std::cos(M_PI * p / open_));
   if (p < open_ + close_) return std::cos(0.5 * M_PI * (p - open_) / close_);
   return 0.0;

@@ -30,7 +30,13 @@ class Rng {
   double exponential(double mean) noexcept { return -mean * std::log1p(-uniform()); }
   /// Fast approximately normal value (sum of four uniforms, unit variance, |x| < 3.47):
   /// for per-sample noise where Box-Muller would dominate the cost.
-  float fast_normal() noexcept;
+  float fast_normal() noexcept {
+    std::uint64_t v = next();
+    // four 16-bit uniforms from one draw; their sum has mean 2 and variance 4/12
+    double sum = static_cast<double>(v & 0xffff) + static_cast<double>((v >> 16) & 0xffff) +
+                 static_cast<double>((v >> 32) & 0xffff) + static_cast<double>(v >> 48);
+    return static_cast<float>((sum * (1.0 / 65536.0) - 2.0) * 1.7320508075688772);
+  }
 
  private:
   std::array<std::uint64_t, 4> s_{};
@@ -127,8 +133,17 @@ class GlottalSource {
     phase_ += inc_;
     return y;
   }
-  /// The Rosenberg flow pulse g(phase) in [0, 1] for phase in [0, 1).
-  double flow(double phase) const noexcept;
+  /// The Rosenberg flow pulse g(phase) in [0, 1] for phase in [0, 1), from a table of
+  /// kTable + 1 exact values with linear interpolation (a cosine per sample would dominate).
+  double flow(double phase) const noexcept {
+    double x = phase * kTable;
+    std::size_t i = static_cast<std::size_t>(x);
+    if (i >= kTable) return table_[kTable];
+    double f = x - static_cast<double>(i);
+    return table_[i] + f * (table_[i + 1] - table_[i]);
+  }
+  /// The exact pulse, as tabulated.
+  double flow_exact(double phase) const noexcept;
   /// Standard deviation of the relative period (or amplitude) perturbation that gives a local
   /// jitter (shimmer) of `jitter_local`: E|e_i - e_{i-1}| = 2/sqrt(pi) for independent normals.
   static double jitter_sd(double jitter_local) noexcept { return jitter_local * std::sqrt(M_PI) / 2.0; }
@@ -139,6 +154,8 @@ class GlottalSource {
   double open_, close_;
   Rng rng_;
   double phase_ = 1.0, inc_ = 0, amp_ = 0, prev_ = 0;
+  static constexpr std::size_t kTable = 4096;
+  std::array<double, kTable + 1> table_{};
 };
 
 /// One ECG beat as a sum of Gaussians (P, Q, R, S, T; after McSharry et al. 2003), in mV,
