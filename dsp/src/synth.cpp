@@ -81,9 +81,12 @@ GlottalSource::GlottalSource(const GlottalConfig& c, std::uint64_t seed)
 }
 
 double GlottalSource::flow_exact(double p) const noexcept {
-  if (p < open_) return 0.5 * (1.0 - std::cos(M_PI * p / open_));
-  if (p < open_ + close_) return std::cos(0.5 * M_PI * (p - open_) / close_);
-  return 0.0;
+  // closed phase first, so the closure (the main excitation) ends the period: the intervals
+  // between closures are exactly the drawn periods, as Praat's pulse-to-pulse jitter sees them
+  const double c0 = 1.0 - open_ - close_;
+  if (p < c0) return 0.0;
+  if (p < c0 + open_) return 0.5 * (1.0 - std::cos(M_PI * (p - c0) / open_));
+  return std::cos(0.5 * M_PI * std::min(1.0, (p - c0 - open_) / close_));
 }
 
 double ecg_beat(double dt, double rr) noexcept {

@@ -103,6 +103,7 @@ struct GlottalConfig {
 
 /// Rosenberg (1971) glottal flow pulses, differentiated (lip radiation), one period at a time:
 /// at each period start the next period is 1 / f0 (1 + jitter) and its amplitude 1 + shimmer.
+/// A period is the closed phase, then opening and closing; the closure ends it.
 /// Output amplitude does not depend on F0 (the derivative is normalised by the period).
 class GlottalSource {
  public:
