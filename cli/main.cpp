@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   dyad::cli::add_devices(app);
   dyad::cli::add_record(app);
   dyad::cli::add_recover(app);
+  dyad::cli::add_simulate(app);
   dyad::cli::add_view(app);
   dyad::cli::add_demo(app);
   dyad::cli::add_analyze(app);

@@ -34,7 +34,7 @@ std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 }  // namespace
 
 TEST(Cli, HelpOnEveryCommand) {
-  for (const char* c : {"", "info", "import", "devices", "view", "demo", "analyze", "export", "import-annotations", "pitch", "table", "record", "recover"}) {
+  for (const char* c : {"", "info", "import", "devices", "view", "demo", "analyze", "export", "import-annotations", "pitch", "table", "record", "recover", "simulate"}) {
     auto r = run_dyad(std::string(c) + " --help");
     EXPECT_EQ(r.status, 0) << c << r.out;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << c;
@@ -209,4 +209,45 @@ TEST(Cli, RecoverWithoutAManifestSaysSo) {
   auto r = run_dyad("recover " + q(d / "s"));
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("session.json"), std::string::npos) << r.out;
+}
+
+TEST(Cli, SimulateWritesASessionThatInfoReadsAndIsDeterministic) {
+  dyad::test::TempDir d;
+  auto r = run_dyad("simulate " + q(d / "s") + " --duration 20 --seed 9 --rate 16000 --therapist --couple C7 --session-number 2 --session-type dosing");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("talkspurts"), std::string::npos) << r.out;
+  auto s = dyad::formats::Session::open(d / "s");
+  EXPECT_EQ(s.manifest.couple_id, "C7");
+  EXPECT_EQ(s.manifest.session_type, "dosing");
+  EXPECT_EQ(s.audio_roles(), (std::vector<std::string>{"A", "B", "therapist"}));
+  EXPECT_EQ(s.manifest.id.rfind("sim-9-", 0), 0u) << s.manifest.id;
+  EXPECT_TRUE(fs::exists(d / "s" / "truth" / "pitch_therapist.tsv"));
+  auto info = run_dyad("info " + q(d / "s"));
+  EXPECT_EQ(info.status, 0) << info.out;
+  auto again = run_dyad("simulate " + q(d / "t") + " --duration 20 --seed 9 --rate 16000 --therapist --couple C7 --session-number 2 --session-type dosing");
+  ASSERT_EQ(again.status, 0) << again.out;
+  auto read = [](const fs::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  EXPECT_EQ(read(d / "s" / "session.json"), read(d / "t" / "session.json"));
+  EXPECT_EQ(read(d / "s" / "audio.wav"), read(d / "t" / "audio.wav"));
+}
+
+TEST(Cli, SimulateRejectsBadOptionsWithOneClearLine) {
+  dyad::test::TempDir d;
+  auto r = run_dyad("simulate " + q(d / "s") + " --duration 3");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "dyad: error: simulate: --duration must be between 10 and 86400 seconds, found 3\n");
+  EXPECT_FALSE(fs::exists(d / "s"));
+  r = run_dyad("simulate " + q(d / "s") + " --crosstalk-db 6");
+  EXPECT_EQ(r.out, "dyad: error: simulate: --crosstalk-db must be between -120 and 0 dB, found 6\n");
+  r = run_dyad("simulate " + q(d / "s") + " --session-type nap");
+  EXPECT_EQ(r.out, "dyad: error: simulate: --session-type must be preparation, dosing, integration or other, found 'nap'\n");
+  r = run_dyad("simulate " + q(d / "s") + " --snr-db loud");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("--snr-db"), std::string::npos) << r.out;
+  r = run_dyad("simulate");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("OUT is required"), std::string::npos) << r.out;
 }
