@@ -272,8 +272,10 @@ AnalyzeResult analyze_session(const fs::path& dir, const AnalyzeOptions& opt, co
     nlohmann::json ext_summary = nlohmann::json::object();
     for (auto& e : exts) {
       ctx.summary = nlohmann::json::object();
+      ctx.warnings.clear();
       e->finish(ctx);
       ext_summary[e->name()] = ctx.summary;
+      for (auto& w : ctx.warnings) res.warnings.push_back(e->name() + ": " + w);
     }
 
     // segments.tsv

@@ -167,12 +167,14 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
   const dsp::BpFlagger flagger(c.bp);
   nlohmann::json streams = nlohmann::json::array();
 
-  for (const auto& st : s.streams) {
+  // One stream at a time; a stream that cannot be analysed (e.g. a rate too low for its kind) is
+  // reported and skipped, so it never costs the session its other features.
+  auto process_stream = [&](const auto& st) {
     const auto& sc = st.sidecar;
     const std::string kind = sc.kind;
-    if (kind != "ecg" && kind != "ppg" && kind != "hr" && kind != "eda" && kind != "resp" && kind != "bp") continue;
+    if (kind != "ecg" && kind != "ppg" && kind != "hr" && kind != "eda" && kind != "resp" && kind != "bp") return;
     const auto data = formats::read_stream_data(s.dir, sc);
-    if (data.size() == 0 || data.values.empty()) continue;
+    if (data.size() == 0 || data.values.empty()) return;
     const double rate = sc.nominal_rate_hz > 0 ? sc.nominal_rate_hz : sc.measured_rate_hz;
     const std::string role = sc.role.empty() ? "n/a" : sc.role;
     nlohmann::json info = {{"stream", sc.name}, {"kind", kind}, {"role", role}, {"rate_hz", rate}};
@@ -186,11 +188,11 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
         bp.push_back({flagger.make(data.time_s[i], sys, dia, mean), role, sc.name});
       }
       streams.push_back(info);
-      continue;
+      return;
     }
     if ((kind == "ecg" || kind == "ppg" || kind == "eda" || kind == "resp") && !(rate > 0)) {
       out.warnings.push_back("stream " + sc.name + ": no sample rate in its sidecar; skipped");
-      continue;
+      return;
     }
     const auto runs = runs_of(data.time_s, kind == "hr" ? 0 : rate, c.gap_factor, excl);
     info["runs"] = runs.size();
@@ -311,6 +313,13 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
       }
     }
     streams.push_back(info);
+  };
+  for (const auto& st : s.streams) {
+    try {
+      process_stream(st);
+    } catch (const std::invalid_argument& e) {
+      out.warnings.push_back("streams/" + st.sidecar.name + ".tsv: not analysed (" + st.sidecar.kind + "): " + e.what());
+    }
   }
   // Clinical entries: markers labelled bp with "120/80".
   for (const auto& m : s.markers) {

@@ -22,6 +22,7 @@ class PhysiologyExtension : public FeatureExtension {
       ctx.turn_columns.push_back({{c.name, c.meaning, c.unit, c.definition}, out.turn_values[k]});
     }
     ctx.summary = out.summary;
+    ctx.warnings = out.warnings;
   }
 
  private:

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dyad/analysis/analyze.hpp"
 #include "dyad/analysis/physiology.hpp"
 #include "dyad/formats/files.hpp"
 #include "dyad/formats/manifest.hpp"
@@ -231,4 +232,20 @@ TEST(PhysioExtension, DyadAnalyzeWritesPhysiologyBesideTurns) {
   EXPECT_NEAR(t.number(0, t.require_column("hr_bpm")), 75, 3);
   const auto sum = nlohmann::json::parse(formats::read_file(f / "summary.json"));
   EXPECT_EQ(sum["extensions"]["physiology"]["roles"]["B"]["scr_count"], 1);
+}
+
+// A stream that cannot be analysed (here a 4 Hz ECG, below the detector's 100 Hz minimum) is
+// reported by name and skipped; the session keeps every other feature.
+TEST(PhysiologyExtension, AnUnusableStreamIsReportedAndSkippedNotFatal) {
+  dt::TempDir d;
+  std::filesystem::copy(dt::data_dir() / "malformed" / "valid", d / "s", std::filesystem::copy_options::recursive);
+  analysis::AnalyzeOptions opt;
+  auto res = analysis::analyze_session(d / "s", opt);
+  EXPECT_TRUE(std::filesystem::exists(d / "s" / "features" / "events.tsv"));
+  EXPECT_TRUE(std::filesystem::exists(d / "s" / "features" / "summary.json"));
+  bool named = false;
+  for (auto& w : res.warnings)
+    named |= w.find("physiology: streams/ecg_A.tsv: not analysed (ecg): ") != std::string::npos &&
+             w.find("100 Hz") != std::string::npos;
+  EXPECT_TRUE(named) << (res.warnings.empty() ? std::string("no warnings") : res.warnings.front());
 }

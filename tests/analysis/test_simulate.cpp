@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <set>
@@ -453,11 +454,16 @@ TEST(Simulate, ScrTruthMatchesTheEdaSignal) {
 // truth writer must agree exactly: given the true talkspurts as annotations, `dyad analyze` must
 // write the truth's events and turns, row for row, with two partners and with a therapist.
 TEST(Simulate, AnalyzeOnTheTrueTalkspurtsReproducesTheTrueEventsAndTurns) {
-  for (bool therapist : {false, true}) {
+  // scripts/test --full (DYAD_FULL=1): also five 30-minute sessions with a therapist
+  std::vector<std::pair<bool, std::uint64_t>> runs = {{false, 22}, {true, 23}};
+  const bool full = std::getenv("DYAD_FULL") != nullptr;
+  if (full)
+    for (std::uint64_t seed = 100; seed < 105; ++seed) runs.push_back({true, seed});
+  for (auto [therapist, seed] : runs) {
     dyad::test::TempDir d;
     SimulationConfig cfg;
-    cfg.duration_s = 240;
-    cfg.seed = therapist ? 23 : 22;
+    cfg.duration_s = seed >= 100 ? 1800 : 240;
+    cfg.seed = seed;
     cfg.rate_hz = 8000;
     cfg.therapist = therapist;
     auto s = d / "s";

@@ -141,3 +141,26 @@ TEST(CliLabs, BatchRunsIndependentJobsThenGathers) {
             "session_id,couple_id,session_number,session_type,turns.fto_s.mean_A,turns.fto_s.mean_B\n"
             "s1,c1,1,integration,n/a,0.5\ns2,c1,2,integration,n/a,0.5\ns3,c1,3,integration,n/a,0.5\n");
 }
+
+// The same batch with the real `dyad analyze` on two simulated sessions.
+TEST(CliLabs, BatchWithTheRealAnalyzeOnSimulatedSessions) {
+  dyad::test::TempDir tmp;
+  std::string list;
+  for (int i = 1; i <= 2; ++i) {
+    auto d = tmp / ("s" + std::to_string(i));
+    auto r = sh(std::string(DYAD_BIN_DIR) + "/dyad simulate " + q(d) + " --duration 20 --rate 8000 --seed " + std::to_string(i) +
+                " --couple c9 --session-number " + std::to_string(i));
+    ASSERT_EQ(r.status, 0) << r.out;
+    list += d.string() + "\n";
+  }
+  dyad::formats::write_file_new(tmp / "list.txt", list, false);
+  const fs::path script = fs::path(DYAD_TEST_DATA) / ".." / ".." / "scripts" / "batch";
+  auto r = sh("DYAD=" + std::string(DYAD_BIN_DIR) + "/dyad " + q(script) + " -j 2 " + q(tmp / "list.txt") + " " + q(tmp / "long.csv") + " " +
+              q(tmp / "wide.csv"));
+  EXPECT_EQ(r.status, 0) << r.out;
+  for (int i = 1; i <= 2; ++i) EXPECT_TRUE(fs::exists(tmp / ("s" + std::to_string(i)) / "features" / "summary.json"));
+  std::string wide = dyad::formats::read_file(tmp / "wide.csv");
+  EXPECT_EQ(wide.rfind("session_id,couple_id,session_number,session_type,", 0), 0u) << wide;
+  EXPECT_NE(wide.find(",c9,1,integration,"), std::string::npos) << wide;
+  EXPECT_NE(wide.find(",c9,2,integration,"), std::string::npos) << wide;
+}

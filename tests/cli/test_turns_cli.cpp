@@ -112,6 +112,8 @@ TEST(CliTurns, ExportsAndRoundTripThroughImportAnnotations) {
     EXPECT_EQ(r.status, 0) << r.out;
     // tiers A, B, events; events: silence, pause, silence, overlap, B solo, backchannel, B solo, gap, silence
     EXPECT_EQ(r.out, "3 9\n");
+  } else {
+    ADD_FAILURE() << "praat is not installed (scripts/install-deps test installs it): the TextGrid was not checked by Praat";
   }
   // ... and the TextGrid round-trips: import-annotations, analyze, same features
   r = run_dyad("import-annotations " + q(s) + " " + q(d / "x.TextGrid"));

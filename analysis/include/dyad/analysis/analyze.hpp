@@ -78,6 +78,7 @@ struct FeatureContext {
   std::vector<ExtraColumn> turn_columns;    ///< appended to turns.tsv
   std::vector<ExtraColumn> window_columns;  ///< appended to windows.tsv
   nlohmann::json summary = nlohmann::json::object();  ///< summary.json "extensions"/<name>
+  std::vector<std::string> warnings;        ///< shown to the user (AnalyzeResult::warnings), prefixed with the extension
 
   /// Writes out_dir/<name>.tsv (header + rows) and its codebook out_dir/<name>.json.
   void write_table(const std::string& name, const std::string& description, const std::vector<formats::ColumnDoc>& columns,
