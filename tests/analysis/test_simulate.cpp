@@ -456,7 +456,8 @@ TEST(Simulate, ScrTruthMatchesTheEdaSignal) {
 TEST(Simulate, AnalyzeOnTheTrueTalkspurtsReproducesTheTrueEventsAndTurns) {
   // scripts/test --full (DYAD_FULL=1): also five 30-minute sessions with a therapist
   std::vector<std::pair<bool, std::uint64_t>> runs = {{false, 22}, {true, 23}};
-  const bool full = std::getenv("DYAD_FULL") != nullptr;
+  const char* full_env = std::getenv("DYAD_FULL");
+  const bool full = full_env && std::string(full_env) == "1";
   if (full)
     for (std::uint64_t seed = 100; seed < 105; ++seed) runs.push_back({true, seed});
   for (auto [therapist, seed] : runs) {
