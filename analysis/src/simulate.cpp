@@ -828,7 +828,10 @@ SimulationSummary simulate_session(const std::filesystem::path& out, const Simul
           continue;
         }
         const Plan& p = plans.plans[s->plan];
-        double idb = p.level_db + (s->voiced ? 0 : kUnvoicedDb);
+        // as features/ (Praat's To Intensity): the signal taken as pascal, dB re (2e-5 Pa)^2,
+        // i.e. the dry voice's nominal RMS in dBFS + 10 log10(1 / 4e-10) = + 93.98 dB
+        const double praat_offset_db = 10 * std::log10(1 / 4e-10);
+        double idb = p.level_db + (s->voiced ? 0 : kUnvoicedDb) + praat_offset_db;
         txt += formats::tsv_line({format_number(t), s->voiced ? format_number(round_to(p.f0(t), 0.001)) : "n/a",
                                   s->voiced ? "1" : "0", format_number(round_to(idb, 0.01))});
       }
