@@ -153,7 +153,8 @@ void run_stream(const SimSensorOptions& o, std::chrono::steady_clock::time_point
   Signal sig(st, seed ^ 0x5bd1e995u, &o.taps);
   std::vector<std::pair<double, double>> drops;  // [start, end) seconds of no sending
   for (int k = 0; k < o.dropouts; ++k) {
-    const double at = rng.uniform(0.15, 0.85) * o.duration;
+    // wholly inside the run, so every dropout ends with a reconnection
+    const double at = rng.uniform(0.1, 0.9) * std::max(0.0, o.duration - o.dropout_s);
     drops.emplace_back(at, at + o.dropout_s);
   }
   nlohmann::json h = {{"stream", st.name}, {"kind", st.kind}, {"role", st.role}, {"rate", st.rate}, {"columns", st.columns},

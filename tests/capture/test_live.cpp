@@ -236,7 +236,7 @@ TEST(Live, SimulatedSensorsLandWithin2msOfTruth) {
   dyad::test::TempDir d;
   const std::string port = std::to_string(20000 + ::getpid() % 20000);
   auto r = sh(dyad_exe() + " record " + q(d / "s") + " --device dyad_feeder --channels 1,2 --roles A,B --duration 10 " +
-              "--no-preflight --port " + port + " </dev/null >" + q(d / "rec.log") + " 2>&1 & sleep 2; " + dyad_exe() +
+              "--no-preflight --port " + port + " </dev/null >" + q(d / "rec.log") + " 2>&1 & for i in $(seq 100); do grep -q 'sensors: listening' " + q(d / "rec.log") + " 2>/dev/null && break; sleep 0.1; done; " + dyad_exe() +
               " simulate-sensors --port " + port +
               " --streams ecg_A,eda_B,acc_A --duration 6 --drift-ppm 100 --jitter-ms 10 --garbage 0.01 --seed 3 2>/dev/null; "
               "wait");
@@ -271,4 +271,32 @@ TEST(Live, SimulatedSensorsLandWithin2msOfTruth) {
   }
   EXPECT_EQ(static_cast<double>(malformed), garbage);
   EXPECT_NE(log.find("stream ecg_A: 3000 samples"), std::string::npos) << log;
+}
+
+// A sensor that drops out: a gap in its stream, an alarm and a resume in markers.tsv.
+TEST(Live, SensorDropoutIsAGapWithAnAlarmMarker) {
+  SKIP_WITHOUT_JACK();
+  dyad::test::TempDir d;
+  const std::string port = std::to_string(20000 + (::getpid() + 7) % 20000);
+  auto r = sh(dyad_exe() + " record " + q(d / "s") + " --device dyad_feeder --channels 1,2 --roles A,B --duration 12 " +
+              "--no-preflight --silence-alarm 1.5 --port " + port + " </dev/null >" + q(d / "rec.log") + " 2>&1 & for i in $(seq 100); do grep -q 'sensors: listening' " + q(d / "rec.log") + " 2>/dev/null && break; sleep 0.1; done; " +
+              dyad_exe() + " simulate-sensors --port " + port +
+              " --streams ecg_A:100 --duration 8 --dropouts 1 --dropout-seconds 3 --probes --seed 5 2>/dev/null; wait");
+  ASSERT_EQ(r.status, 0) << r.out << dyad::formats::read_file(d / "rec.log");
+  auto s = dyad::formats::Session::open(d / "s");
+  ASSERT_EQ(s.streams.size(), 1u);
+  EXPECT_EQ(s.streams[0].sidecar.clock.method, "lower_envelope+probes");
+  EXPECT_EQ(s.streams[0].sidecar.extra["ingest"]["connections"], 2);
+  auto data = dyad::formats::read_stream_data(s.dir, s.streams[0].sidecar);
+  double gap = 0;
+  for (std::size_t i = 1; i < data.size(); ++i) gap = std::max(gap, data.time_s[i] - data.time_s[i - 1]);
+  EXPECT_NEAR(gap, 3.0, 0.05);  // no invented samples
+  EXPECT_NEAR(static_cast<double>(data.size()), 500, 1);  // 800 taken, 300 lost in the dropout
+  std::vector<std::string> labels;
+  for (auto& m : s.markers)
+    if (m.value == "ecg_A") labels.push_back(m.label);
+  // (a second sensor_silent follows when the simulator stops before the recording does)
+  ASSERT_GE(labels.size(), 2u) << dyad::formats::read_file(d / "s/markers.tsv");
+  EXPECT_EQ(labels[0], "sensor_silent");
+  EXPECT_EQ(labels[1], "sensor_resumed");
 }

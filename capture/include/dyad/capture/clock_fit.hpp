@@ -15,7 +15,7 @@ namespace dyad::capture {
 
 struct SensorClockConfig {
   double bucket_s = 0.25;       ///< device seconds per envelope bucket
-  double segment_s = 600;       ///< device seconds per piece of the final fit
+  double segment_s = 300;       ///< device seconds per piece of the final fit
   double live_window_s = 300;   ///< device seconds of history the live fit uses
   double live_refit_s = 1;      ///< the live fit is redone after this many device seconds
 };
