@@ -181,6 +181,8 @@ TurnTaking classify_turn_taking(std::vector<dsp::Segment> in, double bmax) {
       if (after_solo_holder && dur > bmax) add_event("interruption", st, before, to, between ? 1 : 0);
       if (between) {
         int ks = pieces[st.last].spurt[static_cast<std::size_t>(after)];
+        // the new holder may start exactly as the overlap ends (a third voice): its talkspurt is in the next piece
+        if (ks < 0 && st.last + 1 < pieces.size()) ks = pieces[st.last + 1].spurt[static_cast<std::size_t>(after)];
         close_turn(st.e, after, spurt_of(after, ks).s);
       }
     } else if (prev && prev->kind == Kind::solo && prev->solo_role != st.solo_role) {

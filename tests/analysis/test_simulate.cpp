@@ -2,6 +2,7 @@
 // classification on hand-checked cases, option validation.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <set>
@@ -9,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dyad/analysis/analyze.hpp"
 #include "dyad/analysis/simulate.hpp"
 #include "dyad/formats/audio.hpp"
 #include "dyad/formats/error.hpp"
@@ -445,4 +447,49 @@ TEST(Simulate, ScrTruthMatchesTheEdaSignal) {
     }
   }
   EXPECT_GE(checked, 3);
+}
+
+// The analysis engine (dsp/turns.hpp through analyze_session) and the simulator's independent
+// truth writer must agree exactly: given the true talkspurts as annotations, `dyad analyze` must
+// write the truth's events and turns, row for row, with two partners and with a therapist.
+TEST(Simulate, AnalyzeOnTheTrueTalkspurtsReproducesTheTrueEventsAndTurns) {
+  for (bool therapist : {false, true}) {
+    dyad::test::TempDir d;
+    SimulationConfig cfg;
+    cfg.duration_s = 240;
+    cfg.seed = therapist ? 23 : 22;
+    cfg.rate_hz = 8000;
+    cfg.therapist = therapist;
+    auto s = d / "s";
+    simulate_session(s, cfg);
+    fs::create_directories(s / "annotations");
+    fs::copy_file(s / "truth" / "segments.tsv", s / "annotations" / "segments.tsv");
+    AnalyzeOptions opt;
+    opt.extensions.clear();  // turn-taking only
+    auto res = analyze_session(s, opt);
+    EXPECT_EQ(res.segments_source, "annotations");
+    auto compare = [&](const char* name, std::size_t columns) {
+      auto want = table(s / "truth" / name), got = table(s / "features" / name);
+      ASSERT_EQ(got.rows.size(), want.rows.size()) << name << (therapist ? " with therapist" : "");
+      ASSERT_GE(got.header.size(), columns);
+      for (std::size_t c = 0; c < columns; ++c) EXPECT_EQ(got.header[c], want.header[c]) << name;
+      for (std::size_t r = 0; r < want.rows.size(); ++r)
+        for (std::size_t c = 0; c < columns; ++c) {
+          const auto &a = got.rows[r][c], &b = want.rows[r][c];
+          auto x = dyad::formats::parse_number(a), y = dyad::formats::parse_number(b);
+          if (x && y && !std::isnan(*x) && !std::isnan(*y))
+            EXPECT_NEAR(*x, *y, 1e-9) << name << " row " << r + 1 << " column " << want.header[c];
+          else
+            EXPECT_EQ(a, b) << name << " row " << r + 1 << " column " << want.header[c];
+        }
+    };
+    compare("events.tsv", 6);
+    compare("turns.tsv", 5);
+    if (therapist) {
+      auto seg = table(s / "truth" / "segments.tsv");
+      bool any = false;
+      for (auto& row : seg.rows) any |= row[0] == "therapist";
+      EXPECT_TRUE(any) << "the therapist should speak at least once in 4 minutes";
+    }
+  }
 }

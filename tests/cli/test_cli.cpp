@@ -106,6 +106,9 @@ TEST(Cli, ImportNeedsRolesForAMultichannelFile) {
 }
 
 TEST(Cli, ViewRendersAScreenshotWithoutADisplay) {
+#ifndef DYAD_HAVE_VIEWER
+  GTEST_SKIP() << "built with DYAD_BUILD_VIEWER=OFF";
+#endif
   dyad::test::TempDir d;
   // a copy: the viewer caches its audio overview under the session's features/
   fs::copy(dyad::test::data_dir() / "malformed" / "valid", d / "s", fs::copy_options::recursive);
