@@ -11,12 +11,14 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <regex>
 #include <set>
 
 #include "common.hpp"
 #include "dyad/capture/devices.hpp"
+#include "dyad/capture/ingest.hpp"
 #include "dyad/capture/recorder.hpp"
 #include "dyad/capture/recover.hpp"
 #include "dyad/capture/stream.hpp"
@@ -44,7 +46,21 @@ struct RecordOptions {
   double preflight_s = 2;
   double ring_s = 4;
   std::size_t ring_frames = 0;  // hidden: tests force overflow with a tiny ring
+  int port = 7420;
+  std::string listen = "127.0.0.1", token;
+  double silence_s = 5;
+  bool no_sensors = false, port_given = false;
 };
+
+std::string stream_line(const capture::IngestStreamStatus& s) {
+  char buf[256];
+  std::string age = s.last_sample_age_s < 0 ? "no data" : formats::format_fixed(s.last_sample_age_s, 1) + " s ago";
+  std::snprintf(buf, sizeof buf, " %-16s %-7s %-9s %7s Hz  last %-10s %s%s", s.name.c_str(), s.kind.c_str(), s.role.c_str(),
+                formats::format_fixed(s.rate_hz, 1).c_str(), age.c_str(),
+                s.malformed ? (std::to_string(s.malformed) + " malformed  ").c_str() : "",
+                s.connected ? "" : "(disconnected)");
+  return buf;
+}
 
 [[noreturn]] void fail(const std::string& m) { throw std::runtime_error(m); }
 
@@ -175,8 +191,8 @@ class Display {
   Display(const std::vector<int>& ch, const std::vector<std::string>& roles, bool keys)
       : channels_(ch), roles_(roles), keys_(keys), tty_(::isatty(2) == 1), clip_until_(ch.size(), 0), last_clip_(ch.size(), 0) {}
 
-  void draw(const capture::RecorderStatus& st, double rate, double free_b, double bytes_per_s, double now_s,
-            const std::string& input_line, bool typing) {
+  void draw(const capture::RecorderStatus& st, const capture::IngestStatus* sensors, double rate, double free_b,
+            double bytes_per_s, double now_s, const std::string& input_line, bool typing) {
     const double elapsed = static_cast<double>(st.frames_written) / rate;
     const std::int64_t dropped = st.zero_filled_frames;
     for (std::size_t k = 0; k < channels_.size() && k < st.clipped.size(); ++k) {
@@ -189,6 +205,9 @@ class Display {
       std::string s = "dyad: recording " + format_hms(elapsed) + "  dropped " + std::to_string(dropped) + " frames";
       for (std::size_t k = 0; k < channels_.size(); ++k)
         s += "  " + roles_[k] + " " + dbfs(k < st.peak.size() ? st.peak[k] : 0) + " dBFS" + (clip_until_[k] > now_s ? " CLIP" : "");
+      if (sensors)
+        for (auto& x : sensors->streams)
+          s += "  " + x.name + " " + formats::format_fixed(x.rate_hz, 1) + " Hz" + (x.silent ? " SILENT" : "");
       std::fprintf(stderr, "%s\n", s.c_str());
       return;
     }
@@ -207,6 +226,14 @@ class Display {
       std::snprintf(buf, sizeof buf, " ch%-2d %-9s [%s] %6s dBFS %s", channels_[k], roles_[k].c_str(), bar.c_str(),
                     dbfs(p).c_str(), clip_until_[k] > now_s ? "\033[31mCLIP\033[0m" : "");
       lines.push_back(buf);
+    }
+    if (sensors) {
+      for (auto& x : sensors->streams)
+        lines.push_back(x.silent ? "\033[31m" + stream_line(x) + " SILENT\033[0m" : stream_line(x));
+      if (sensors->rejected_hellos || sensors->unattributed_malformed)
+        lines.push_back(" sensors: " + std::to_string(sensors->rejected_hellos) + " HELLO(s) rejected, " +
+                        std::to_string(sensors->unattributed_malformed) + " line(s) before HELLO" +
+                        (sensors->recent_errors.empty() ? "" : "; last: " + sensors->recent_errors.back()));
     }
     if (keys_)
       lines.push_back(typing ? " > " + input_line
@@ -316,7 +343,34 @@ void run_record(const RecordOptions& o) {
   cfg.frames_per_buffer = o.frames;
   cfg.ring_frames = o.ring_frames ? o.ring_frames : static_cast<std::size_t>(o.ring_s * o.rate);
   if (o.duration > 0) cfg.max_frames = static_cast<std::int64_t>(std::llround(o.duration * o.rate));
+  // sensor ingest: its own thread; markers it raises are written by this thread
+  std::mutex sensor_mu;
+  std::vector<formats::Marker> sensor_markers;
+  std::unique_ptr<capture::IngestServer> ingest;
+  capture::Recorder* recp = nullptr;
+  auto session_clock = [&recp](double host_s) {
+    return recp ? recp->session_time_at(static_cast<std::int64_t>(std::llround(host_s * 1e9))) : 0.0;
+  };
+  if (!o.no_sensors) {
+    capture::IngestConfig ic;
+    ic.session_dir = o.out;
+    ic.port = o.port;
+    ic.listen_address = o.listen;
+    ic.token = o.token;
+    ic.silence_alarm_s = o.silence_s;
+    try {
+      ingest = std::make_unique<capture::IngestServer>(ic, session_clock, [&](const formats::Marker& m) {
+        std::lock_guard<std::mutex> lk(sensor_mu);
+        sensor_markers.push_back(m);
+      });
+    } catch (const std::runtime_error& e) {
+      // the default port busy (another recorder?) must not prevent recording the audio
+      if (o.port_given) throw std::runtime_error(std::string("--port: ") + e.what());
+      warn(std::string(e.what()) + ": recording without sensor ingest (give --port to choose another port)");
+    }
+  }
   capture::Recorder rec(cfg);
+  recp = &rec;
   formats::MarkerAppender markers(o.out);
   capture::InputStream stream(sp, rec);
 
@@ -334,7 +388,11 @@ void run_record(const RecordOptions& o) {
   if (tty_in) raw.emplace();
   Display display(channels, roles, tty_in);
   rec.start_writer();
+  if (ingest) ingest->start();
   stream.start();
+  if (ingest)
+    note("sensors: listening on " + o.listen + ":" + std::to_string(ingest->port()) + " (TCP and UDP)" +
+         (o.token.empty() ? "" : ", token required"));
   note("recording to " + o.out + (o.duration > 0 ? " for " + format_hms(o.duration) : std::string(" until Ctrl-C")) +
        (tty_in ? "" : "; commands are read from stdin, one per line"));
 
@@ -357,6 +415,28 @@ void run_record(const RecordOptions& o) {
     }
   };
   std::string linebuf;
+  auto drain_sensor_markers = [&] {
+    std::vector<formats::Marker> ms;
+    {
+      std::lock_guard<std::mutex> lk(sensor_mu);
+      ms.swap(sensor_markers);
+    }
+    for (auto& m : ms) {
+      try {
+        markers.append(m);
+      } catch (const std::exception& e) {
+        display.event(std::string("marker not saved: ") + e.what());
+        continue;
+      }
+      if (m.label == "sensor_silent")
+        display.event("ALARM " + format_hms(m.onset_s) + " sensor " + m.value + " silent for more than " +
+                      formats::format_number(o.silence_s) + " s");
+      else if (m.label == "sensor_resumed")
+        display.event(format_hms(m.onset_s) + " sensor " + m.value + " resumed");
+      else
+        display.event("marker " + format_hms(m.onset_s) + " " + m.label + " (" + m.source + ")");
+    }
+  };
   auto t_start = std::chrono::steady_clock::now();
   auto last_draw = t_start - std::chrono::seconds(1);
   while (g_signal.load() == 0 && !stop_cmd) {
@@ -411,13 +491,40 @@ void run_record(const RecordOptions& o) {
     if (now - last_draw >= std::chrono::milliseconds(250)) {
       last_draw = now;
       auto st = rec.status();
-      display.draw(st, o.rate, free_bytes(o.out), bytes_per_s, std::chrono::duration<double>(now - t_start).count(),
+      drain_sensor_markers();
+      std::optional<capture::IngestStatus> ist;
+      if (ingest) ist = ingest->status();
+      display.draw(st, ist ? &*ist : nullptr, o.rate, free_bytes(o.out), bytes_per_s, std::chrono::duration<double>(now - t_start).count(),
                    (typing_note ? "note: " : "") + typed, typing);
       if (st.finished) break;
     }
   }
   stream.stop();
   auto st = rec.finish();
+  std::vector<capture::IngestStreamReport> sensor_report;
+  std::optional<capture::IngestStatus> sensor_final;
+  if (ingest) {
+    try {
+      sensor_report = ingest->finish(session_clock);
+      sensor_final = ingest->status();
+      drain_sensor_markers();
+      if (!sensor_report.empty()) {
+        auto m = formats::read_manifest(o.out);
+        // CLOCK_MONOTONIC at frame 0 by the audio fit, so tools can place host-stamped events
+        const double h = static_cast<double>(capture::monotonic_ns()) * 1e-9;
+        if (m.extra.contains("capture") && m.extra["capture"].contains("clock_fit"))
+          m.extra["capture"]["clock_fit"]["monotonic_at_frame0_s"] = h - session_clock(h);
+        for (auto& r : sensor_report) {
+          bool have = false;
+          for (auto& x : m.streams) have |= x.name == r.ref.name;
+          if (!have) m.streams.push_back(r.ref);
+        }
+        formats::write_manifest(o.out, m);
+      }
+    } catch (const std::exception& e) {
+      warn(std::string("sensor streams: ") + e.what() + " (run 'dyad recover " + o.out + "')");
+    }
+  }
   raw.reset();
   ::sigaction(SIGINT, &old_int, nullptr);
   ::sigaction(SIGTERM, &old_term, nullptr);
@@ -439,6 +546,13 @@ void run_record(const RecordOptions& o) {
   note("recorded " + format_hms(secs) + " (" + std::to_string(st.frames_written) + " frames, " +
        std::to_string(channels.size()) + " channels) to " + o.out + "; " + drops + "; " + std::to_string(st.overflows) +
        " input overflow flag(s)");
+  for (auto& r : sensor_report)
+    note("stream " + r.ref.name + ": " + std::to_string(r.samples) + " samples, " + std::to_string(r.malformed) +
+         " malformed line(s) not written, clock fit residual " + formats::format_fixed(r.residual_ms, 3) + " ms");
+  if (sensor_final && (sensor_final->rejected_hellos || sensor_final->unattributed_malformed))
+    note("sensors: " + std::to_string(sensor_final->rejected_hellos) + " HELLO(s) rejected, " +
+         std::to_string(sensor_final->unattributed_malformed) + " line(s) before any HELLO" +
+         (sensor_final->recent_errors.empty() ? "" : "; last: " + sensor_final->recent_errors.back()));
   if (!st.error.empty()) {
     std::cerr << "dyad: error: recording stopped early: " << st.error << "; the " << format_hms(secs)
               << " recorded before are valid in " << o.out << "\n";
@@ -469,8 +583,16 @@ void add_record(CLI::App& app) {
   cmd->add_flag("--no-preflight", o->no_preflight, "Skip the input-level check before recording");
   cmd->add_option("--preflight-seconds", o->preflight_s, "Length of the input-level check (default 2)");
   cmd->add_option("--ring-seconds", o->ring_s, "Audio the ring between the callback and the writer holds (default 4)");
+  auto* port_opt = cmd->add_option("--port", o->port, "Sensor ingest port, TCP and UDP (default 7420; 0: any free port)");
+  cmd->add_option("--listen", o->listen, "Address the sensor ingest binds (default 127.0.0.1; beyond loopback needs --token)");
+  cmd->add_option("--token", o->token, "Token every sensor must present in its HELLO (\"token\" key)");
+  cmd->add_option("--silence-alarm", o->silence_s, "Alarm when a regular sensor stream is silent this many seconds (default 5)");
+  cmd->add_flag("--no-sensors", o->no_sensors, "Do not listen for sensor streams");
   cmd->add_option("--ring-frames", o->ring_frames, "Ring size in frames (overrides --ring-seconds; for tests)")->group("");
-  cmd->callback([o] { run_record(*o); });
+  cmd->callback([o, port_opt] {
+    o->port_given = port_opt->count() > 0;
+    run_record(*o);
+  });
 }
 
 }  // namespace dyad::cli

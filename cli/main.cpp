@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   dyad::cli::add_record(app);
   dyad::cli::add_recover(app);
   dyad::cli::add_simulate(app);
+  dyad::cli::add_simulate_sensors(app);
+  dyad::cli::add_sync_check(app);
   dyad::cli::add_view(app);
   dyad::cli::add_demo(app);
   dyad::cli::add_analyze(app);

@@ -1,4 +1,6 @@
 #include "dyad/capture/recover.hpp"
+#include "dyad/capture/ingest.hpp"
+#include "dyad/formats/stream.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -250,6 +252,32 @@ RecoveryReport recover_session(const fs::path& dir) {
     auto cut = cut_partial_line(t);
     if (cut > 0)
       rep.actions.push_back(fs::relative(t, dir).string() + ": a partial last line (" + std::to_string(cut) + " bytes) was cut");
+  }
+  // sensor streams of an interrupted recording: not yet in the manifest, their time_s from the
+  // live fit; recompute it with the last fit written to the sidecar (every 10 s while recording)
+  std::vector<fs::path> sidecars;
+  for (auto& e : fs::directory_iterator(dir / "streams", ec))
+    if (e.path().extension() == ".json") sidecars.push_back(e.path());
+  std::sort(sidecars.begin(), sidecars.end());
+  for (auto& p : sidecars) {
+    const std::string name = p.stem().string();
+    bool listed = false;
+    for (auto& x : m.streams) listed |= x.name == name;
+    if (listed || !fs::exists(formats::stream_tsv_path(dir, name), ec)) continue;
+    formats::StreamSidecar sc;
+    try {
+      sc = formats::read_sidecar(dir, name);
+    } catch (const FormatError& e) {
+      rep.actions.push_back(std::string("streams/") + name + ": not added, its sidecar is unreadable: " + e.what());
+      continue;
+    }
+    if (sc.clock.method != "pending") {
+      const auto clock = sc.clock;
+      retime_stream_file(formats::stream_tsv_path(dir, name), [&](double d) { return session_time_of(clock, d); });
+      rep.actions.push_back("streams/" + name + ".tsv: time_s recomputed with the clock fit in its sidecar");
+    }
+    m.streams.push_back({sc.name, sc.kind, sc.role});
+    rep.actions.push_back("stream " + name + " added to session.json");
   }
   if (fs::exists(dir / "markers.tsv", ec)) {
     auto ms = formats::read_markers(dir);

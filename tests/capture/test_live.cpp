@@ -15,6 +15,9 @@
 #include <thread>
 
 #include "dyad/formats/audio.hpp"
+#include "dyad/formats/files.hpp"
+#include "dyad/formats/stream.hpp"
+#include <cmath>
 #include "dyad/formats/session.hpp"
 #include "feeder_signal.hpp"
 #include "test_util.hpp"
@@ -224,4 +227,76 @@ TEST(Live, FileSizeLimitStopsCleanlyWithAValidSession) {
   EXPECT_GT(s.audio->frames, 48000);
   EXPECT_LT(s.audio->frames, 1000 * 1024 / 8 + 1);
   EXPECT_GT(expect_equals_source(d / "s"), 48000);
+}
+
+// The whole chain: `dyad record` on the JACK dummy server, `dyad simulate-sensors` with 100 ppm
+// drift, 10 ms jitter and garbage: every sample lands within 2 ms of the time it was taken.
+TEST(Live, SimulatedSensorsLandWithin2msOfTruth) {
+  SKIP_WITHOUT_JACK();
+  dyad::test::TempDir d;
+  const std::string port = std::to_string(20000 + ::getpid() % 20000);
+  auto r = sh(dyad_exe() + " record " + q(d / "s") + " --device dyad_feeder --channels 1,2 --roles A,B --duration 10 " +
+              "--no-preflight --port " + port + " </dev/null >" + q(d / "rec.log") + " 2>&1 & for i in $(seq 100); do grep -q 'sensors: listening' " + q(d / "rec.log") + " 2>/dev/null && break; sleep 0.1; done; " + dyad_exe() +
+              " simulate-sensors --port " + port +
+              " --streams ecg_A,eda_B,acc_A --duration 6 --drift-ppm 100 --jitter-ms 10 --garbage 0.01 --seed 3 2>/dev/null; "
+              "wait");
+  ASSERT_EQ(r.status, 0) << r.out << dyad::formats::read_file(d / "rec.log");
+  const std::string log = dyad::formats::read_file(d / "rec.log");
+  auto num = [&](const std::string& key) {
+    auto p = r.out.find(key + "\t");
+    return p == std::string::npos ? NAN : std::stod(r.out.substr(p + key.size() + 1));
+  };
+  const double start = num("start_monotonic_s");
+  const double garbage = num("garbage");
+  ASSERT_TRUE(std::isfinite(start)) << r.out;
+  auto s = dyad::formats::Session::open(d / "s");
+  ASSERT_EQ(s.streams.size(), 3u) << log;
+  const auto& cf = s.manifest.extra["capture"]["clock_fit"];
+  const double h0 = cf["monotonic_at_frame0_s"], audio_ppm = cf["drift_ppm"];
+  std::int64_t malformed = 0;
+  for (auto& st : s.streams) {
+    auto data = dyad::formats::read_stream_data(s.dir, st.sidecar);
+    const double rate = st.sidecar.nominal_rate_hz;
+    EXPECT_EQ(static_cast<double>(data.size()), std::floor(6 * rate)) << st.sidecar.name;
+    malformed += st.sidecar.extra["ingest"]["malformed_lines"].get<std::int64_t>();
+    EXPECT_NEAR(st.sidecar.clock.drift_ppm, -100 + audio_ppm, 20) << st.sidecar.name;  // 6 s: a rough drift
+    double worst = 0;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      const double host = start + (data.device_time_s[i] - 1000) / (1 + 100e-6);
+      const double truth = (host - h0) * (1 + audio_ppm * 1e-6);
+      worst = std::max(worst, std::abs(data.time_s[i] - truth));
+    }
+    EXPECT_LT(worst * 1e3, 2.0) << st.sidecar.name;
+    RecordProperty(st.sidecar.name + "_worst_ms", std::to_string(worst * 1e3));
+  }
+  EXPECT_EQ(static_cast<double>(malformed), garbage);
+  EXPECT_NE(log.find("stream ecg_A: 3000 samples"), std::string::npos) << log;
+}
+
+// A sensor that drops out: a gap in its stream, an alarm and a resume in markers.tsv.
+TEST(Live, SensorDropoutIsAGapWithAnAlarmMarker) {
+  SKIP_WITHOUT_JACK();
+  dyad::test::TempDir d;
+  const std::string port = std::to_string(20000 + (::getpid() + 7) % 20000);
+  auto r = sh(dyad_exe() + " record " + q(d / "s") + " --device dyad_feeder --channels 1,2 --roles A,B --duration 12 " +
+              "--no-preflight --silence-alarm 1.5 --port " + port + " </dev/null >" + q(d / "rec.log") + " 2>&1 & for i in $(seq 100); do grep -q 'sensors: listening' " + q(d / "rec.log") + " 2>/dev/null && break; sleep 0.1; done; " +
+              dyad_exe() + " simulate-sensors --port " + port +
+              " --streams ecg_A:100 --duration 8 --dropouts 1 --dropout-seconds 3 --probes --seed 5 2>/dev/null; wait");
+  ASSERT_EQ(r.status, 0) << r.out << dyad::formats::read_file(d / "rec.log");
+  auto s = dyad::formats::Session::open(d / "s");
+  ASSERT_EQ(s.streams.size(), 1u);
+  EXPECT_EQ(s.streams[0].sidecar.clock.method, "lower_envelope+probes");
+  EXPECT_EQ(s.streams[0].sidecar.extra["ingest"]["connections"], 2);
+  auto data = dyad::formats::read_stream_data(s.dir, s.streams[0].sidecar);
+  double gap = 0;
+  for (std::size_t i = 1; i < data.size(); ++i) gap = std::max(gap, data.time_s[i] - data.time_s[i - 1]);
+  EXPECT_NEAR(gap, 3.0, 0.05);  // no invented samples
+  EXPECT_NEAR(static_cast<double>(data.size()), 500, 1);  // 800 taken, 300 lost in the dropout
+  std::vector<std::string> labels;
+  for (auto& m : s.markers)
+    if (m.value == "ecg_A") labels.push_back(m.label);
+  // (a second sensor_silent follows when the simulator stops before the recording does)
+  ASSERT_GE(labels.size(), 2u) << dyad::formats::read_file(d / "s/markers.tsv");
+  EXPECT_EQ(labels[0], "sensor_silent");
+  EXPECT_EQ(labels[1], "sensor_resumed");
 }
