@@ -259,7 +259,9 @@ TEST(Live, SimulatedSensorsLandWithin2msOfTruth) {
     const double rate = st.sidecar.nominal_rate_hz;
     EXPECT_EQ(static_cast<double>(data.size()), std::floor(6 * rate)) << st.sidecar.name;
     malformed += st.sidecar.extra["ingest"]["malformed_lines"].get<std::int64_t>();
-    EXPECT_NEAR(st.sidecar.clock.drift_ppm, -100 + audio_ppm, 20) << st.sidecar.name;  // 6 s: a rough drift
+    // 6 s only gives a rough drift: 80 ppm is 0.5 ms over the run, about the scheduling noise of the
+    // minimum delivery delay on a loaded 2-core machine; it still tells -100 ppm from none.
+    EXPECT_NEAR(st.sidecar.clock.drift_ppm, -100 + audio_ppm, 80) << st.sidecar.name;
     double worst = 0;
     for (std::size_t i = 0; i < data.size(); ++i) {
       const double host = start + (data.device_time_s[i] - 1000) / (1 + 100e-6);
