@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   m.audio = a;
   m.participants = {{"A", "P1"}, {"B", "P2"}};
   {
-    dyad::formats::AudioWriter w(dir / "audio.wav", rate, 2);
+    dyad::formats::AudioWriter w(dir / "audio.wav", rate, 2, dyad::formats::AudioSync::on_close);
     std::mt19937 g(1);
     std::uniform_real_distribution<double> u(0, 1);
     std::normal_distribution<float> nz(0, 1e-4f);

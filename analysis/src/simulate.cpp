@@ -581,7 +581,7 @@ SimulationSummary simulate_session(const std::filesystem::path& out, const Simul
       for (int r = 0; r < R; ++r) noise.push_back(master.fork(kNoise + 100 * static_cast<std::uint64_t>(r)));
       const float noise_sd = static_cast<float>(kTargetRms * std::pow(10.0, -c.snr_db / 20));
       std::vector<float> inter(B * static_cast<std::size_t>(R)), mic(B);
-      formats::AudioWriter w(out / "audio.wav", rate, R);
+      formats::AudioWriter w(out / "audio.wav", rate, R, formats::AudioSync::on_close);
       for (std::int64_t n0 = 0; n0 < frames; n0 += static_cast<std::int64_t>(B)) {
         const std::size_t len = static_cast<std::size_t>(std::min<std::int64_t>(static_cast<std::int64_t>(B), frames - n0));
         if (R > 1 && std::thread::hardware_concurrency() > 1) {  // voices are independent: render them side by side

@@ -60,7 +60,7 @@ std::vector<std::string> import_audio(const std::filesystem::path& dir, Manifest
       warnings.push_back(sources[i].path.string() + ": " + format_fixed(static_cast<double>(longest - readers[i]->info().frames) / rate, 3) +
                          " s shorter than the longest file; padded with silence at the end");
   const int total_ch = static_cast<int>(roles.size());
-  AudioWriter w(dir / "audio.wav", rate, total_ch);
+  AudioWriter w(dir / "audio.wav", rate, total_ch, AudioSync::on_close);
   const std::int64_t block = 65536;
   std::vector<float> out(static_cast<std::size_t>(block * total_ch));
   std::vector<std::vector<float>> in(readers.size());

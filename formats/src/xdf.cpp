@@ -464,7 +464,7 @@ std::vector<std::string> import_xdf(const std::filesystem::path& dir, Manifest& 
       if (!is_valid_role(r)) throw FormatError(ErrorKind::malformed, "import: audio role '" + r + "' is not A, B or therapist");
       if (!seen.insert(r).second) throw FormatError(ErrorKind::malformed, "import: audio role '" + r + "' is given twice");
     }
-    AudioWriter w(dir / "audio.wav", s.nominal_srate, s.channel_count);
+    AudioWriter w(dir / "audio.wav", s.nominal_srate, s.channel_count, AudioSync::on_close);
     const float k = audio_scale(s.channel_format);
     std::vector<float> buf;
     const std::size_t block = 65536 * static_cast<std::size_t>(s.channel_count);

@@ -41,17 +41,25 @@ class AudioReader {
   std::filesystem::path path_;
 };
 
+/// When an AudioWriter forces its data to the disk.
+enum class AudioSync {
+  every_second,  ///< fdatasync at least once a second: a recording, which exists nowhere else
+  on_close,      ///< only when closed: audio that can be made again (simulated, imported)
+};
+
 /// Writes the session audio: RF64/WAV float32, header kept valid while writing, file 0600.
 /// One thread (the writer thread while recording).
 class AudioWriter {
  public:
   /// Creates `path` (must not exist). Throws FormatError.
-  AudioWriter(const std::filesystem::path& path, double sample_rate_hz, int channels);
+  AudioWriter(const std::filesystem::path& path, double sample_rate_hz, int channels,
+              AudioSync sync = AudioSync::every_second);
   ~AudioWriter();
   AudioWriter(const AudioWriter&) = delete;
   AudioWriter& operator=(const AudioWriter&) = delete;
 
-  /// Appends interleaved frames; fdatasyncs when the last sync is a second old.
+  /// Appends interleaved frames; with AudioSync::every_second fdatasyncs when the last sync is a
+  /// second old.
   /// Throws FormatError(io) on a short write (e.g. disk full): what was written before stays valid.
   void write(std::span<const float> interleaved);
   /// Appends `frames` frames of silence (a dropout).
@@ -69,6 +77,7 @@ class AudioWriter {
   std::int64_t frames_ = 0;
   std::filesystem::path path_;
   std::chrono::steady_clock::time_point last_sync_{};
+  AudioSync sync_ = AudioSync::every_second;
 };
 
 /// Info of an audio file without reading samples.
