@@ -48,12 +48,10 @@ Session Session::open(const std::filesystem::path& dir) {
     if (sum.sidecar.name != ref.name)
       throw FormatError(ErrorKind::malformed, stream_json_path(dir, ref.name).string() + ": key 'name': expected '" +
                                                   ref.name + "' (the file's name), found '" + sum.sidecar.name + "'");
-    auto d = read_stream_data(dir, sum.sidecar);
-    sum.samples = d.size();
-    if (!d.time_s.empty()) {
-      sum.first_s = d.time_s.front();
-      sum.last_s = d.time_s.back();
-    }
+    const auto e = scan_stream(dir, sum.sidecar);
+    sum.samples = e.samples;
+    sum.first_s = e.first_s;
+    sum.last_s = e.last_s;
     s.streams.push_back(std::move(sum));
   }
   s.markers = read_markers(dir);

@@ -113,35 +113,55 @@ void write_sidecar(const std::filesystem::path& dir, const StreamSidecar& s) {
   write_file_atomic(stream_json_path(dir, s.name), serialise_sidecar(s));
 }
 
-StreamData read_stream_data(const std::filesystem::path& dir, const StreamSidecar& s) {
+namespace {
+// Every row of streams/<name>.tsv, checked: fn(time_s, device_time_s, reader) per row.
+template <class Fn>
+void for_each_stream_row(const std::filesystem::path& dir, const StreamSidecar& s, Fn&& fn) {
   auto p = stream_tsv_path(dir, s.name);
-  Table t = read_table_file(p.string());
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw FormatError(ErrorKind::io, p.string() + ": cannot be opened for reading");
+  std::vector<char> buf(1 << 20);
+  in.rdbuf()->pubsetbuf(buf.data(), static_cast<std::streamsize>(buf.size()));
+  TableReader t(in, p.string());
   std::vector<std::string> want = {"time_s", "device_time_s"};
   want.insert(want.end(), s.columns.begin(), s.columns.end());
-  if (t.header != want) {
+  if (t.header() != want) {
     std::string w, f;
     for (auto& x : want) w += (w.empty() ? "" : " ") + x;
-    for (auto& x : t.header) f += (f.empty() ? "" : " ") + x;
+    for (auto& x : t.header()) f += (f.empty() ? "" : " ") + x;
     throw FormatError(ErrorKind::malformed, p.string() + ":1: expected the header '" + w + "' (from the sidecar), found '" + f + "'");
   }
+  double prev = -INFINITY;
+  while (t.next()) {
+    double ts = t.required_number(0);
+    if (ts < prev)
+      throw FormatError(ErrorKind::malformed, p.string() + ":" + std::to_string(t.line()) + ": time_s goes backwards (" +
+                                                  std::string(t.fields()[0]) + " after " + format_number(prev) + ")");
+    prev = ts;
+    fn(ts, t.number(1), t);
+  }
+}
+}  // namespace
+
+StreamData read_stream_data(const std::filesystem::path& dir, const StreamSidecar& s) {
   StreamData d;
   d.values.assign(s.columns.size(), {});
-  d.time_s.reserve(t.rows.size());
-  d.device_time_s.reserve(t.rows.size());
-  for (auto& v : d.values) v.reserve(t.rows.size());
-  double prev = -INFINITY;
-  for (std::size_t r = 0; r < t.rows.size(); ++r) {
-    double ts = t.required_number(r, 0);
-    if (ts < prev)
-      throw FormatError(ErrorKind::malformed, p.string() + ":" + std::to_string(t.line_numbers[r]) +
-                                                  ": time_s goes backwards (" + t.rows[r][0] + " after " +
-                                                  format_number(prev) + ")");
-    prev = ts;
+  for_each_stream_row(dir, s, [&](double ts, double dev, const TableReader& t) {
     d.time_s.push_back(ts);
-    d.device_time_s.push_back(t.number(r, 1));
-    for (std::size_t c = 0; c < s.columns.size(); ++c) d.values[c].push_back(t.number(r, c + 2));
-  }
+    d.device_time_s.push_back(dev);
+    for (std::size_t c = 0; c < s.columns.size(); ++c) d.values[c].push_back(t.number(c + 2));
+  });
   return d;
+}
+
+StreamExtent scan_stream(const std::filesystem::path& dir, const StreamSidecar& s) {
+  StreamExtent e;
+  for_each_stream_row(dir, s, [&](double ts, double, const TableReader& t) {
+    for (std::size_t c = 0; c < s.columns.size(); ++c) t.number(c + 2);  // checked, not kept
+    if (e.samples++ == 0) e.first_s = ts;
+    e.last_s = ts;
+  });
+  return e;
 }
 
 StreamWriter::StreamWriter(const std::filesystem::path& dir, const StreamSidecar& s, bool resume) : columns_(s.columns.size()) {

@@ -57,6 +57,20 @@ std::vector<std::string_view> split(std::string_view line, char sep) {
   }
 }
 
+namespace {
+double number_or_throw(std::string_view field, const std::string& file, std::size_t line, const std::string& column,
+                       bool required) {
+  auto v = parse_number(field);
+  if (!v)
+    throw FormatError(ErrorKind::malformed, file + ":" + std::to_string(line) + ": " + column + " is not a number: '" +
+                                                std::string(field) + "'");
+  if (required && std::isnan(*v))
+    throw FormatError(ErrorKind::malformed,
+                      file + ":" + std::to_string(line) + ": " + column + " is missing (n/a) where a number is required");
+  return *v;
+}
+}  // namespace
+
 int Table::column(std::string_view name) const {
   for (std::size_t i = 0; i < header.size(); ++i)
     if (header[i] == name) return static_cast<int>(i);
@@ -72,56 +86,82 @@ std::size_t Table::require_column(std::string_view name) const {
 }
 
 double Table::number(std::size_t r, std::size_t c) const {
-  auto v = parse_number(rows[r][c]);
-  if (!v)
-    throw FormatError(ErrorKind::malformed, file + ":" + std::to_string(line_numbers[r]) + ": " + header[c] +
-                                                " is not a number: '" + rows[r][c] + "'");
-  return *v;
+  return number_or_throw(rows[r][c], file, line_numbers[r], header[c], false);
 }
 
 double Table::required_number(std::size_t r, std::size_t c) const {
-  double v = number(r, c);
-  if (std::isnan(v))
-    throw FormatError(ErrorKind::malformed, file + ":" + std::to_string(line_numbers[r]) + ": " + header[c] +
-                                                " is missing (n/a) where a number is required");
-  return v;
+  return number_or_throw(rows[r][c], file, line_numbers[r], header[c], true);
+}
+
+TableReader::TableReader(std::istream& in, std::string label, char sep) : in_(in), file_(std::move(label)), sep_(sep) {
+  if (!read_line()) throw FormatError(ErrorKind::malformed, file_ + ":1: the file is empty; expected a header line");
+  std::string line = std::move(line_text_);
+  if (line.size() >= 3 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);  // UTF-8 BOM
+  if (sep_ == 0) sep_ = line.find('\t') != std::string::npos ? '\t' : ',';
+  for (auto f : split(line, sep_)) header_.emplace_back(f);
+  for (std::size_t i = 0; i < header_.size(); ++i) joined_ += (i ? ", " : "") + header_[i];
+  line_ = physical_;
+}
+
+bool TableReader::read_line() {
+  if (!std::getline(in_, line_text_)) {
+    if (in_.bad()) throw FormatError(ErrorKind::io, file_ + ": read error");
+    return false;
+  }
+  ++physical_;
+  if (!line_text_.empty() && line_text_.back() == '\r') line_text_.pop_back();
+  return true;
+}
+
+bool TableReader::next() {
+  std::size_t pending_blank = 0;
+  for (;;) {
+    if (!read_line()) {
+      fields_.clear();
+      return false;  // blank lines at the end are ignored
+    }
+    if (!line_text_.empty()) break;
+    ++pending_blank;
+  }
+  if (pending_blank)
+    throw FormatError(ErrorKind::malformed, file_ + ":" + std::to_string(physical_ - 1) + ": blank line inside the table");
+  line_ = physical_;
+  fields_.clear();
+  std::string_view l(line_text_);
+  for (std::size_t start = 0;;) {
+    auto pos = l.find(sep_, start);
+    if (pos == std::string_view::npos) {
+      fields_.push_back(l.substr(start));
+      break;
+    }
+    fields_.push_back(l.substr(start, pos - start));
+    start = pos + 1;
+  }
+  if (fields_.size() != header_.size())
+    throw FormatError(ErrorKind::malformed, file_ + ":" + std::to_string(line_) + ": expected " +
+                                                std::to_string(header_.size()) + " fields (" + joined_ + "), found " +
+                                                std::to_string(fields_.size()));
+  return true;
+}
+
+double TableReader::number(std::size_t c) const { return number_or_throw(fields_[c], file_, line_, header_[c], false); }
+
+double TableReader::required_number(std::size_t c) const {
+  return number_or_throw(fields_[c], file_, line_, header_[c], true);
 }
 
 Table read_table(std::istream& in, const std::string& label, char sep) {
+  TableReader r(in, label, sep);
   Table t;
   t.file = label;
-  std::string line;
-  std::size_t n = 0;
-  if (!std::getline(in, line)) throw FormatError(ErrorKind::malformed, label + ":1: the file is empty; expected a header line");
-  ++n;
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line.size() >= 3 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);  // UTF-8 BOM
-  if (sep == 0) sep = line.find('\t') != std::string::npos ? '\t' : ',';
-  for (auto f : split(line, sep)) t.header.emplace_back(f);
-  std::string joined;
-  for (std::size_t i = 0; i < t.header.size(); ++i) joined += (i ? ", " : "") + t.header[i];
-  std::size_t pending_blank = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) {
-      ++pending_blank;
-      continue;
-    }
-    if (pending_blank)
-      throw FormatError(ErrorKind::malformed, label + ":" + std::to_string(n - 1) + ": blank line inside the table");
-    auto fields = split(line, sep);
-    if (fields.size() != t.header.size())
-      throw FormatError(ErrorKind::malformed, label + ":" + std::to_string(n) + ": expected " +
-                                                  std::to_string(t.header.size()) + " fields (" + joined + "), found " +
-                                                  std::to_string(fields.size()));
+  t.header = r.header();
+  while (r.next()) {
     std::vector<std::string> row;
-    row.reserve(fields.size());
-    for (auto f : fields) row.emplace_back(f);
+    row.reserve(r.fields().size());
+    for (auto f : r.fields()) row.emplace_back(f);
     t.rows.push_back(std::move(row));
-    t.line_numbers.push_back(n);
+    t.line_numbers.push_back(r.line());
   }
-  if (in.bad()) throw FormatError(ErrorKind::io, label + ": read error");
   return t;
 }
 

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 
 #include "dyad/formats/files.hpp"
 #include "tone_session.hpp"
@@ -130,15 +131,29 @@ TEST(CliTurns, ExportsAndRoundTripThroughImportAnnotations) {
   ASSERT_EQ(run_dyad("export " + q(s) + " --format eaf --out " + q(d / "x.eaf")).status, 0);
   auto eaf = slurp(d / "x.eaf");
   EXPECT_NE(eaf.find("RELATIVE_MEDIA_URL=\"./s/audio.wav\""), std::string::npos) << eaf.substr(0, 800);
-  if (fs::exists("/usr/bin/python3"))
+  if (fs::exists("/usr/bin/python3")) {
     EXPECT_EQ(run_cmd("/usr/bin/python3 -c \"import xml.etree.ElementTree as E,sys; E.parse(sys.argv[1]); print('ok')\" " + q(d / "x.eaf")).out,
               "ok\n");
+  }
   auto pos = eaf.find("TIME_VALUE=\"8000\"");
   ASSERT_NE(pos, std::string::npos);
   eaf.replace(pos, 17, "TIME_VALUE=\"8250\"");
   std::ofstream(d / "y.eaf") << eaf;
+  // corrections imported before are never replaced silently; with --force they are kept in history/
+  const auto first = slurp(s / "annotations" / "segments.tsv");
   r = run_dyad("import-annotations " + q(s) + " " + q(d / "y.eaf") + " --tier A --tier B=B");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "dyad: error: " + (s / "annotations" / "segments.tsv").string() +
+                       ": corrections were imported before; add --force to replace them (the old ones are kept under "
+                       "annotations/history/)\n");
+  EXPECT_EQ(slurp(s / "annotations" / "segments.tsv"), first);
+  r = run_dyad("import-annotations " + q(s) + " " + q(d / "y.eaf") + " --tier A --tier B=B --force");
   ASSERT_EQ(r.status, 0) << r.out;
+  std::vector<fs::path> kept;
+  for (auto& e : fs::directory_iterator(s / "annotations" / "history")) kept.push_back(e.path());
+  ASSERT_EQ(kept.size(), 2u);  // segments.tsv and segments.json
+  std::sort(kept.begin(), kept.end());
+  EXPECT_EQ(slurp(kept[1]), first);
   ASSERT_EQ(run_dyad("analyze " + q(s)).status, 0);
   auto seg2 = slurp(s / "features" / "segments.tsv");
   EXPECT_NE(seg2.find("B\t4.5\t8.25\n"), std::string::npos) << seg2;
@@ -153,4 +168,25 @@ TEST(CliTurns, ExportsAndRoundTripThroughImportAnnotations) {
   EXPECT_EQ(r.out, "dyad: error: " + (d / "y.eaf").string() + ": no tier named 'speaker1' (tiers: A, B, events)\n");
   r = run_dyad("import-annotations " + q(s) + " " + q(d / "x.rttm"));
   EXPECT_EQ(r.out, "dyad: error: " + (d / "x.rttm").string() + ": unknown annotation file type '.rttm' (expected a Praat .TextGrid or an ELAN .eaf)\n");
+
+  // a file from another session: talkspurts past the end, or a TextGrid of another length
+  auto grid = [&](double xmax, double a0, double a1) {
+    std::ostringstream g;
+    g << "File type = \"ooTextFile\"\nObject class = \"TextGrid\"\n\nxmin = 0\nxmax = " << xmax
+      << "\ntiers? <exists>\nsize = 1\nitem []:\n    item [1]:\n        class = \"IntervalTier\"\n        name = \"A\"\n"
+      << "        xmin = 0\n        xmax = " << xmax << "\n        intervals: size = 3\n"
+      << "        intervals [1]:\n            xmin = 0\n            xmax = " << a0 << "\n            text = \"\"\n"
+      << "        intervals [2]:\n            xmin = " << a0 << "\n            xmax = " << a1 << "\n            text = \"speech\"\n"
+      << "        intervals [3]:\n            xmin = " << a1 << "\n            xmax = " << xmax << "\n            text = \"\"\n";
+    return g.str();
+  };
+  std::ofstream(d / "other.TextGrid") << grid(100, 90, 95);
+  r = run_dyad("import-annotations " + q(s) + " " + q(d / "other.TextGrid") + " --force");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find(": a talkspurt of A ends at 95 s, after the end of " + s.string()), std::string::npos) << r.out;
+  std::ofstream(d / "other.TextGrid") << grid(100, 1, 2);
+  r = run_dyad("import-annotations " + q(s) + " " + q(d / "other.TextGrid") + " --force");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find(": the TextGrid spans 100 s but " + s.string()), std::string::npos) << r.out;
+  EXPECT_EQ(run_dyad("import-annotations " + q(s) + " " + q(d / "other.TextGrid") + " --force --allow-length-mismatch").status, 0);
 }

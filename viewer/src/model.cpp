@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <map>
 
 #include "dyad/formats/error.hpp"
@@ -110,50 +111,19 @@ const std::vector<std::string>& event_types() {
 
 // ---------------------------------------------------------------------------------------------
 std::vector<std::vector<double>> read_numeric_columns(const fs::path& path, const std::vector<std::string>& columns) {
-  const std::string text = formats::read_file(path);
   const std::string label = path.string();
-  std::size_t pos = text.find('\n');
-  std::string_view head(text.data(), pos == std::string::npos ? text.size() : pos);
-  if (!head.empty() && head.back() == '\r') head.remove_suffix(1);
-  auto names = formats::split(head, '\t');
-  std::vector<int> idx;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FormatError(ErrorKind::io, label + ": cannot be opened for reading");
+  formats::TableReader t(in, label);
+  std::vector<std::size_t> idx;
   for (auto& c : columns) {
-    auto it = std::find(names.begin(), names.end(), c);
-    if (it == names.end()) throw FormatError(ErrorKind::malformed, label + ": no column '" + c + "'");
-    idx.push_back(static_cast<int>(it - names.begin()));
+    auto it = std::find(t.header().begin(), t.header().end(), c);
+    if (it == t.header().end()) throw FormatError(ErrorKind::malformed, label + ": no column '" + c + "'");
+    idx.push_back(static_cast<std::size_t>(it - t.header().begin()));
   }
-  const int max_idx = *std::max_element(idx.begin(), idx.end());
   std::vector<std::vector<double>> out(columns.size());
-  std::size_t line_no = 1;
-  std::vector<std::string_view> fields;
-  while (pos != std::string::npos && pos + 1 < text.size()) {
-    std::size_t start = pos + 1;
-    pos = text.find('\n', start);
-    std::string_view line(text.data() + start, (pos == std::string::npos ? text.size() : pos) - start);
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) continue;
-    fields.clear();
-    std::size_t f = 0;
-    while (true) {
-      std::size_t tab = line.find('\t', f);
-      fields.push_back(line.substr(f, tab == std::string_view::npos ? std::string_view::npos : tab - f));
-      if (tab == std::string_view::npos || static_cast<int>(fields.size()) > max_idx) break;
-      f = tab + 1;
-    }
-    if (static_cast<int>(fields.size()) <= max_idx)
-      throw FormatError(ErrorKind::malformed, label + ":" + std::to_string(line_no) + ": expected " +
-                                                  std::to_string(names.size()) + " fields, found " +
-                                                  std::to_string(fields.size()));
-    for (std::size_t c = 0; c < idx.size(); ++c) {
-      auto field = fields[static_cast<std::size_t>(idx[c])];
-      auto v = formats::parse_number(field);
-      if (!v)
-        throw FormatError(ErrorKind::malformed, label + ":" + std::to_string(line_no) + ": " + columns[c] +
-                                                    " is not a number: '" + std::string(field) + "'");
-      out[c].push_back(*v);
-    }
-  }
+  while (t.next())
+    for (std::size_t c = 0; c < idx.size(); ++c) out[c].push_back(t.number(idx[c]));
   return out;
 }
 

@@ -54,6 +54,13 @@ void write_sidecar(const std::filesystem::path& session_dir, const StreamSidecar
 /// and numbers of every row, and that time_s never goes backwards.
 StreamData read_stream_data(const std::filesystem::path& session_dir, const StreamSidecar& s);
 
+/// What streams/<name>.tsv holds, with every check of read_stream_data, in constant memory.
+struct StreamExtent {
+  std::size_t samples = 0;
+  double first_s = 0, last_s = 0;  ///< time_s of the first and last rows (0 when empty)
+};
+StreamExtent scan_stream(const std::filesystem::path& session_dir, const StreamSidecar& s);
+
 /// Writes a whole stream (sidecar + TSV); the TSV must not exist yet.
 void write_stream(const std::filesystem::path& session_dir, const StreamSidecar& s, const StreamData& d);
 

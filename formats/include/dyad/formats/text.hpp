@@ -42,6 +42,41 @@ struct Table {
   double required_number(std::size_t r, std::size_t c) const;
 };
 
+/// Reads a table with a header line one row at a time, holding only the current row (hours of a
+/// 500 Hz stream read in constant memory). The same rules and messages as read_table, which is
+/// built on it. One thread.
+class TableReader {
+ public:
+  /// Reads the header from `in` (kept by reference: it must outlive the reader). `sep` = 0 detects
+  /// tab or comma from the header. Throws FormatError for an empty input.
+  TableReader(std::istream& in, std::string file_label, char sep = '\t');
+  const std::vector<std::string>& header() const noexcept { return header_; }
+  const std::string& file() const noexcept { return file_; }
+  /// Moves to the next row; false at the end. Throws FormatError for a row with the wrong field
+  /// count or a blank line inside the table.
+  bool next();
+  /// The current row's fields, valid until the next call of next().
+  const std::vector<std::string_view>& fields() const noexcept { return fields_; }
+  /// 1-based line number of the current row.
+  std::size_t line() const noexcept { return line_; }
+  /// The number in column c of the current row ("n/a" gives NaN); throws
+  /// "<file>:<line>: <column> is not a number: '<text>'".
+  double number(std::size_t c) const;
+  /// As number() but n/a is refused too.
+  double required_number(std::size_t c) const;
+
+ private:
+  bool read_line();  // the next physical line into line_text_ (without LF/CR); false at EOF
+  std::istream& in_;
+  std::string file_;
+  char sep_;
+  std::vector<std::string> header_;
+  std::string joined_;
+  std::string line_text_;
+  std::vector<std::string_view> fields_;
+  std::size_t line_ = 0, physical_ = 0;
+};
+
 /// Reads a table whose first line is a header. Every row must have as many fields as the
 /// header ("<file>:<line>: expected N fields (a, b, ...), found M"). Blank lines at the end are
 /// ignored; a CR before the LF is dropped. `sep` = 0 detects tab or comma from the header.
