@@ -98,6 +98,7 @@ void run_import(const ImportOptions& o) {
       ProgressLine p("importing EDF");
       for (auto& w : formats::import_edf(out, m, o.edf, eo, [&](double f, const std::string&) { p.update(f); })) warn(w);
     }
+    std::vector<formats::PhysioImport> specs;
     for (std::size_t i = 0; i < o.physio.size(); ++i) {
       formats::PhysioImport spec;
       spec.path = o.physio[i];
@@ -107,8 +108,10 @@ void run_import(const ImportOptions& o) {
       spec.kind = o.kind;
       spec.column_kinds = column_kinds;
       spec.offset_s = o.offset_s;
-      for (auto& w : formats::import_physio(out, m, spec)) warn(w);
+      specs.push_back(std::move(spec));
     }
+    if (!specs.empty())
+      for (auto& w : formats::import_physio(out, m, specs)) warn(w);
     if (!o.markers.empty()) formats::import_markers(out, o.markers);
     m.status = "complete";
     formats::write_manifest(out, m);

@@ -189,8 +189,13 @@ AnalyzeResult analyze_session(const fs::path& dir, const AnalyzeOptions& opt, co
       res.segments_source = "vad:" + vad->name();
     }
   } else if (!annotated) {
-    throw formats::FormatError(formats::ErrorKind::unsupported,
-                               dir.string() + ": the session has no audio and no annotations/segments.tsv; nothing to analyse");
+    // A physiology-only session (imported from EDF, XDF or CSV): no talkspurts, the extensions
+    // (physiology, synchrony) still run.
+    if (session.streams.empty())
+      throw formats::FormatError(formats::ErrorKind::unsupported,
+                                 dir.string() + ": the session has no audio, no annotations/segments.tsv and no streams; nothing to analyse");
+    res.segments_source = "none (no audio)";
+    res.warnings.push_back("no audio and no annotations/segments.tsv: physiology only, the turn-taking tables are empty");
   }
   bool need_audio = vad != nullptr;
   for (auto& l : lanes) need_audio = need_audio || !l.analyses.empty();

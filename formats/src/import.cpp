@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <fstream>
+#include <limits>
 #include <memory>
 
 #include "dyad/formats/audio.hpp"
@@ -126,12 +128,23 @@ std::vector<std::string> import_physio(const std::filesystem::path& dir, Manifes
     times[r] = tcol >= 0 ? t.required_number(r, static_cast<std::size_t>(tcol)) : static_cast<double>(r) / spec.rate_hz;
     if (r > 0 && times[r] < times[r - 1])
       throw FormatError(ErrorKind::malformed, spec.path.string() + ":" + std::to_string(t.line_numbers[r]) + ": " +
-                                                  spec.time_column + " goes backwards (" + t.rows[r][static_cast<std::size_t>(tcol)] + ")");
+                                                  spec.time_column + " goes backwards (" + t.rows[r][static_cast<std::size_t>(tcol)] +
+                                                  " after " + t.rows[r - 1][static_cast<std::size_t>(tcol)] + ")");
   }
   // Physiology-only sessions take time zero from the earliest sample (DESIGN.md).
-  double shift = spec.offset_s + (m.audio ? 0.0 : -times.front());
+  const double zero = std::isnan(spec.zero_s) ? times.front() : spec.zero_s;
+  double shift = spec.offset_s + (m.audio ? 0.0 : -zero);
   double rate = spec.rate_hz;
-  if (rate <= 0 && times.size() > 1) rate = static_cast<double>(times.size() - 1) / (times.back() - times.front());
+  bool regular = false;  // a time column on a uniform grid is a regular stream at that rate
+  if (rate <= 0 && times.size() > 1 && times.back() > times.front()) {
+    rate = static_cast<double>(times.size() - 1) / (times.back() - times.front());
+    regular = true;
+    for (std::size_t r = 1; r < times.size() && regular; ++r)
+      regular = std::abs((times[r] - times[r - 1]) * rate - 1) < 0.01;
+    // times written as decimals (0.01, 0.02...) give 99.99999999999999 Hz: keep 9 significant digits
+    const double scale = std::pow(10.0, 8 - std::floor(std::log10(rate)));
+    rate = std::round(rate * scale) / scale;
+  }
   for (std::size_t c = 0; c < t.header.size(); ++c) {
     if (static_cast<int>(c) == tcol) continue;
     std::string col = t.header[c];
@@ -148,7 +161,7 @@ std::vector<std::string> import_physio(const std::filesystem::path& dir, Manifes
     auto it = spec.column_kinds.find(col);
     sc.kind = it != spec.column_kinds.end() ? it->second : !spec.kind.empty() ? spec.kind : guess_stream_kind(col);
     sc.role = spec.role;
-    sc.nominal_rate_hz = spec.rate_hz > 0 ? spec.rate_hz : 0;
+    sc.nominal_rate_hz = spec.rate_hz > 0 ? spec.rate_hz : regular ? rate : 0;
     sc.measured_rate_hz = rate;
     sc.columns = {lower(col)};
     sc.units = {""};
@@ -166,6 +179,33 @@ std::vector<std::string> import_physio(const std::filesystem::path& dir, Manifes
     m.streams.push_back({sc.name, sc.kind, sc.role});
   }
   add_participant(m, spec.role);
+  return warnings;
+}
+
+std::vector<std::string> import_physio(const std::filesystem::path& dir, Manifest& m, const std::vector<PhysioImport>& specs) {
+  std::vector<PhysioImport> all = specs;
+  if (!m.audio) {
+    // the earliest first sample of all files (rows are in time order; checked when imported)
+    double zero = std::numeric_limits<double>::infinity();
+    for (auto& sp : all) {
+      if (sp.time_column.empty()) {
+        zero = std::min(zero, 0.0);
+        continue;
+      }
+      std::ifstream in(sp.path, std::ios::binary);
+      if (!in) throw FormatError(ErrorKind::io, sp.path.string() + ": cannot be opened for reading");
+      TableReader t(in, sp.path.string(), 0);
+      auto it = std::find(t.header().begin(), t.header().end(), sp.time_column);
+      if (it != t.header().end() && t.next())
+        zero = std::min(zero, t.required_number(static_cast<std::size_t>(it - t.header().begin())));
+    }
+    if (std::isfinite(zero))
+      for (auto& sp : all)
+        if (std::isnan(sp.zero_s)) sp.zero_s = sp.time_column.empty() ? 0.0 : zero;
+  }
+  std::vector<std::string> warnings;
+  for (auto& sp : all)
+    for (auto& w : import_physio(dir, m, sp)) warnings.push_back(w);
   return warnings;
 }
 

@@ -93,10 +93,22 @@ struct Ctx {
   }
 };
 
-const std::vector<std::string> kKnownKeys = {"format_version", "id",           "created",   "start_utc",
-                                             "couple_id",      "session_number", "session_type", "participants",
-                                             "audio",          "streams",      "status",    "dropouts",
-                                             "dyad_version"};
+
+// The keys of `obj` that are not in `known`, to be written back unchanged.
+json unknown_keys(const json& obj, std::initializer_list<const char*> known) {
+  json out = json::object();
+  for (auto it = obj.begin(); it != obj.end(); ++it)
+    if (std::find_if(known.begin(), known.end(), [&](const char* k) { return it.key() == k; }) == known.end())
+      out[it.key()] = it.value();
+  return out;
+}
+
+// `extra` with the known keys set over it.
+json with_extra(const json& extra, json known) {
+  json j = extra.is_object() ? extra : json::object();
+  for (auto it = known.begin(); it != known.end(); ++it) j[it.key()] = it.value();
+  return j;
+}
 
 }  // namespace
 
@@ -139,7 +151,7 @@ Manifest parse_manifest(const std::string& text, const std::string& label) {
   for (std::size_t i = 0; i < parts.size(); ++i) {
     std::string p = "participants[" + std::to_string(i) + "]";
     c.object(parts[i], p);
-    Participant pt{c.str(parts[i], "role", p + ".role"), c.str(parts[i], "id", p + ".id")};
+    Participant pt{c.str(parts[i], "role", p + ".role"), c.str(parts[i], "id", p + ".id"), unknown_keys(parts[i], {"role", "id"})};
     if (!is_valid_role(pt.role)) c.fail(p + ".role", "expected A, B or therapist, found '" + pt.role + "'");
     m.participants.push_back(pt);
   }
@@ -156,18 +168,21 @@ Manifest parse_manifest(const std::string& text, const std::string& label) {
     for (std::size_t i = 0; i < ch.size(); ++i) {
       std::string p = "audio.channels[" + std::to_string(i) + "]";
       c.object(ch[i], p);
-      AudioChannel ac{static_cast<int>(c.integer(ch[i], "channel", p + ".channel")), c.str(ch[i], "role", p + ".role")};
+      AudioChannel ac{static_cast<int>(c.integer(ch[i], "channel", p + ".channel")), c.str(ch[i], "role", p + ".role"),
+                      unknown_keys(ch[i], {"channel", "role"})};
       if (ac.channel < 1) c.fail(p + ".channel", "expected a channel number from 1, found " + std::to_string(ac.channel));
       if (!is_valid_role(ac.role)) c.fail(p + ".role", "expected A, B or therapist, found '" + ac.role + "'");
       s.channels.push_back(ac);
     }
+    s.extra = unknown_keys(a, {"file", "sample_rate_hz", "sample_format", "channels"});
     m.audio = s;
   }
   const json& st = c.array(j, "streams", "streams");
   for (std::size_t i = 0; i < st.size(); ++i) {
     std::string p = "streams[" + std::to_string(i) + "]";
     c.object(st[i], p);
-    StreamRef r{c.str(st[i], "name", p + ".name"), c.str(st[i], "kind", p + ".kind"), c.str(st[i], "role", p + ".role")};
+    StreamRef r{c.str(st[i], "name", p + ".name"), c.str(st[i], "kind", p + ".kind"), c.str(st[i], "role", p + ".role"),
+                unknown_keys(st[i], {"name", "kind", "role"})};
     if (!is_valid_stream_name(r.name))
       c.fail(p + ".name", "expected a stream name matching [A-Za-z0-9_-]{1,64}, found '" + r.name + "'");
     if (!is_valid_stream_kind(r.kind))
@@ -181,11 +196,12 @@ Manifest parse_manifest(const std::string& text, const std::string& label) {
   for (std::size_t i = 0; i < d.size(); ++i) {
     std::string p = "dropouts[" + std::to_string(i) + "]";
     c.object(d[i], p);
-    m.dropouts.push_back({c.number(d[i], "start_s", p + ".start_s"), c.integer(d[i], "frames", p + ".frames")});
+    m.dropouts.push_back({c.number(d[i], "start_s", p + ".start_s"), c.integer(d[i], "frames", p + ".frames"),
+                          unknown_keys(d[i], {"start_s", "frames"})});
   }
   m.dyad_version = j.contains("dyad_version") ? c.str(j, "dyad_version", "dyad_version") : "";
-  for (auto it = j.begin(); it != j.end(); ++it)
-    if (std::find(kKnownKeys.begin(), kKnownKeys.end(), it.key()) == kKnownKeys.end()) m.extra[it.key()] = it.value();
+  m.extra = unknown_keys(j, {"format_version", "id", "created", "start_utc", "couple_id", "session_number", "session_type",
+                             "participants", "audio", "streams", "status", "dropouts", "dyad_version"});
   return m;
 }
 
@@ -199,20 +215,22 @@ std::string serialise_manifest(const Manifest& m) {
   j["session_number"] = m.session_number;
   j["session_type"] = m.session_type;
   j["participants"] = json::array();
-  for (auto& p : m.participants) j["participants"].push_back({{"role", p.role}, {"id", p.id}});
+  for (auto& p : m.participants) j["participants"].push_back(with_extra(p.extra, {{"role", p.role}, {"id", p.id}}));
   if (m.audio) {
-    json a = {{"file", m.audio->file}, {"sample_rate_hz", m.audio->sample_rate_hz}, {"sample_format", m.audio->sample_format}};
+    json a = with_extra(m.audio->extra, {{"file", m.audio->file},
+                                         {"sample_rate_hz", m.audio->sample_rate_hz},
+                                         {"sample_format", m.audio->sample_format}});
     a["channels"] = json::array();
-    for (auto& c : m.audio->channels) a["channels"].push_back({{"channel", c.channel}, {"role", c.role}});
+    for (auto& c : m.audio->channels) a["channels"].push_back(with_extra(c.extra, {{"channel", c.channel}, {"role", c.role}}));
     j["audio"] = a;
   } else {
     j["audio"] = nullptr;
   }
   j["streams"] = json::array();
-  for (auto& s : m.streams) j["streams"].push_back({{"name", s.name}, {"kind", s.kind}, {"role", s.role}});
+  for (auto& s : m.streams) j["streams"].push_back(with_extra(s.extra, {{"name", s.name}, {"kind", s.kind}, {"role", s.role}}));
   j["status"] = m.status;
   j["dropouts"] = json::array();
-  for (auto& d : m.dropouts) j["dropouts"].push_back({{"start_s", d.start_s}, {"frames", d.frames}});
+  for (auto& d : m.dropouts) j["dropouts"].push_back(with_extra(d.extra, {{"start_s", d.start_s}, {"frames", d.frames}}));
   j["dyad_version"] = m.dyad_version.empty() ? std::string(dyad::kVersion) : m.dyad_version;
   return j.dump(2) + "\n";
 }

@@ -3,6 +3,8 @@
 
 #include <array>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include "dyad/formats/files.hpp"
 #include "dyad/formats/session.hpp"
@@ -163,4 +165,42 @@ TEST(CliLabs, BatchWithTheRealAnalyzeOnSimulatedSessions) {
   EXPECT_EQ(wide.rfind("session_id,couple_id,session_number,session_type,", 0), 0u) << wide;
   EXPECT_NE(wide.find(",c9,1,integration,"), std::string::npos) << wide;
   EXPECT_NE(wide.find(",c9,2,integration,"), std::string::npos) << wide;
+}
+
+// A physiology-only session: two partners' CSV files on one clock import with their relative
+// timing, and analyze runs physiology and synchrony with empty turn-taking tables.
+TEST(CliLabs, PhysiologyOnlyImportAndAnalyze) {
+  dyad::test::TempDir d;
+  std::ifstream in(dyad::test::data_dir() / "physio" / "neurokit_resting_90s.tsv");
+  std::ofstream a(d / "a.csv"), b(d / "b.csv");
+  a << "time,ecg\n";
+  b << "time,ecg\n";
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#' || line.rfind("ecg", 0) == 0) continue;
+    const std::string ecg = line.substr(0, line.find('\t'));
+    a << 100 + n * 0.01 << "," << ecg << "\n";  // A's file starts 2 s after B's
+    b << 98 + n * 0.01 << "," << ecg << "\n";
+    ++n;
+  }
+  a.close();
+  b.close();
+  const auto s = d / "s";
+  auto r = run_dyad("import " + q(s) + " --physio " + q(d / "a.csv") + " --physio " + q(d / "b.csv") +
+                    " --role A --role B --time-column time");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto ses = dyad::formats::Session::open(s);
+  ASSERT_EQ(ses.streams.size(), 2u);
+  for (auto& st : ses.streams) EXPECT_DOUBLE_EQ(st.first_s, st.sidecar.role == "A" ? 2.0 : 0.0) << st.sidecar.name;
+  r = run_dyad("analyze " + q(s));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("physiology only, the turn-taking tables are empty"), std::string::npos) << r.out;
+  EXPECT_EQ(dyad::formats::read_file(s / "features" / "segments.tsv"), "role\tstart_s\tend_s\n");
+  const auto sync = dyad::formats::read_file(s / "features" / "synchrony.tsv");
+  EXPECT_NE(sync.find("\nhr\t"), std::string::npos) << sync.substr(0, 300);
+  const auto summary = dyad::formats::read_file(s / "features" / "summary.json");
+  EXPECT_NE(summary.find("\"segments_source\": \"none (no audio)\""), std::string::npos);
+  // the same ECG 2 s later in A: A follows B, heart-rate synchrony peaks at lag -2 s
+  EXPECT_NE(summary.find("\"median_lag_s\": -2.0"), std::string::npos) << summary.substr(summary.find("\"synchrony\""), 400);
 }

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "dyad/formats/audio.hpp"
 #include "dyad/formats/error.hpp"
 #include "dyad/formats/import.hpp"
@@ -102,6 +104,44 @@ TEST(Import, PhysioBadCellNamesFileAndLine) {
     FAIL();
   } catch (const FormatError& e) {
     EXPECT_EQ(std::string(e.what()), p.path.string() + ":3: ECG is not a number: 'x'");
+  }
+}
+
+// Without audio, time zero is the earliest sample of ALL files: partners keep their relative timing.
+TEST(Import, PhysioOnlyFilesShareOneTimeZero) {
+  dyad::test::TempDir d;
+  create_session_dir(d / "s");
+  auto m = new_manifest("C1", 1, "other");
+  std::ofstream(d / "a.csv") << "time,eda\n100,1\n100.5,2\n";
+  std::ofstream(d / "b.csv") << "time,eda\n99,3\n99.5,4\n";
+  std::vector<PhysioImport> specs(2);
+  specs[0].path = d / "a.csv";
+  specs[0].role = "A";
+  specs[1].path = d / "b.csv";
+  specs[1].role = "B";
+  for (auto& sp : specs) sp.time_column = "time";
+  import_physio(d / "s", m, specs);
+  auto a = read_stream_data(d / "s", read_sidecar(d / "s", "eda_A"));
+  auto b = read_stream_data(d / "s", read_sidecar(d / "s", "eda_B"));
+  EXPECT_DOUBLE_EQ(a.time_s[0], 1.0);
+  EXPECT_DOUBLE_EQ(b.time_s[0], 0.0);
+  EXPECT_DOUBLE_EQ(a.device_time_s[0], 100.0);
+}
+
+TEST(Import, PhysioTimeGoingBackwardsNamesBothValues) {
+  dyad::test::TempDir d;
+  create_session_dir(d / "s");
+  auto m = new_manifest("C1", 1, "other");
+  std::ofstream(d / "a.csv") << "time,eda\n0.5,1\n0.4,2\n";
+  PhysioImport p;
+  p.path = d / "a.csv";
+  p.role = "A";
+  p.time_column = "time";
+  try {
+    import_physio(d / "s", m, p);
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_EQ(std::string(e.what()), p.path.string() + ":3: time goes backwards (0.4 after 0.5)");
   }
 }
 

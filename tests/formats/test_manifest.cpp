@@ -51,6 +51,25 @@ TEST(Manifest, UnknownKeysArePreserved) {
   EXPECT_EQ(again["status"], "complete");
 }
 
+TEST(Manifest, UnknownKeysInsideObjectsArePreserved) {
+  auto j = nlohmann::json::parse(serialise_manifest(sample()));
+  j["participants"][0]["age_group"] = "30-39";
+  j["audio"]["gain_db"] = 12;
+  j["audio"]["channels"][1]["mic"] = "lavalier";
+  j["streams"][0]["device"] = {{"model", "X"}};
+  j["dropouts"][0]["cause"] = "overflow";
+  Manifest m = parse_manifest(j.dump(), "x");
+  m.status = "recovered";
+  auto again = nlohmann::json::parse(serialise_manifest(m));
+  EXPECT_EQ(again["participants"][0]["age_group"], "30-39");
+  EXPECT_EQ(again["audio"]["gain_db"], 12);
+  EXPECT_EQ(again["audio"]["channels"][1]["mic"], "lavalier");
+  EXPECT_EQ(again["streams"][0]["device"]["model"], "X");
+  EXPECT_EQ(again["dropouts"][0]["cause"], "overflow");
+  j["status"] = "recovered";
+  EXPECT_EQ(again, j);  // nothing else changed
+}
+
 TEST(Manifest, AtomicWriteIsPrivateAndLeavesNoTemporary) {
   dyad::test::TempDir d;
   write_manifest(d.path(), sample());

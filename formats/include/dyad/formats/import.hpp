@@ -2,6 +2,7 @@
 /// \file Importing recordings made elsewhere into a session folder (`dyad import`).
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -33,6 +34,9 @@ struct PhysioImport {
   std::string kind;                   ///< kind of every value column ("" = guess from the name)
   std::map<std::string, std::string> column_kinds;  ///< kind of one column
   double offset_s = 0;                ///< added to every time
+  /// Without audio: the file time that becomes session time 0 (NaN: this file's first sample).
+  /// The several-file overload sets it to the earliest sample of all files.
+  double zero_s = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// Guesses a stream kind from a column name (ECG -> ecg, EDA/GSR -> eda, RSP -> resp, ...).
@@ -41,6 +45,10 @@ std::string guess_stream_kind(const std::string& column);
 /// Writes one stream per value column (named <column>_<role>, lower case); adds them to the
 /// manifest. Missing cells become n/a. Throws FormatError naming the file and line.
 std::vector<std::string> import_physio(const std::filesystem::path& dir, Manifest& manifest, const PhysioImport& spec);
+/// Several files, e.g. one per partner. Without audio, time zero is the earliest sample of all of
+/// them (DESIGN.md), so the partners keep their relative timing.
+std::vector<std::string> import_physio(const std::filesystem::path& dir, Manifest& manifest,
+                                       const std::vector<PhysioImport>& specs);
 
 /// Copies a markers table (checked) into <dir>/markers.tsv, merged with what is there.
 void import_markers(const std::filesystem::path& dir, const std::filesystem::path& markers_file);

@@ -22,11 +22,13 @@ bool is_valid_stream_kind(const std::string& kind);     ///< ecg ppg eda resp bp
 struct Participant {
   std::string role;  ///< "A", "B" or "therapist"
   std::string id;    ///< pseudonymous id only
+  nlohmann::json extra = nlohmann::json::object();  ///< unknown keys, written back unchanged
 };
 
 struct AudioChannel {
   int channel = 1;   ///< 1-based channel of audio.wav
   std::string role;
+  nlohmann::json extra = nlohmann::json::object();  ///< unknown keys, written back unchanged
 };
 
 struct AudioSection {
@@ -34,20 +36,24 @@ struct AudioSection {
   double sample_rate_hz = 48000;
   std::string sample_format = "float32";
   std::vector<AudioChannel> channels;
+  nlohmann::json extra = nlohmann::json::object();  ///< unknown keys, written back unchanged
 };
 
 struct Dropout {
   double start_s = 0;
   std::int64_t frames = 0;
+  nlohmann::json extra = nlohmann::json::object();  ///< unknown keys, written back unchanged
 };
 
 struct StreamRef {
   std::string name;
   std::string kind;
   std::string role;
+  nlohmann::json extra = nlohmann::json::object();  ///< unknown keys, written back unchanged
 };
 
-/// The manifest. Keys dyad does not know are kept in `extra` and written back unchanged.
+/// The manifest. Keys dyad does not know, at the top level and inside every object, are kept in
+/// `extra` and written back unchanged (DESIGN.md).
 struct Manifest {
   int format_version = kFormatVersion;
   std::string id;
