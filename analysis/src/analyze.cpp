@@ -87,8 +87,12 @@ void remove_leftovers(const fs::path& dir) {
 /// Puts `fresh` in place of dir/features: an atomic exchange when features/ exists.
 void swap_in(const fs::path& dir, const fs::path& fresh) {
   auto target = dir / "features";
-  sync_dir(fresh);
   std::error_code ec;
+  // The viewer's audio overview (features/overview/) depends on audio.wav only and checks it
+  // itself: carried over, so a new analysis does not cost the next open a rebuild.
+  if (fs::exists(target / "overview", ec) && !fs::exists(fresh / "overview", ec))
+    fs::rename(target / "overview", fresh / "overview", ec);
+  sync_dir(fresh);
   if (fs::exists(target, ec)) {
 #ifdef RENAME_EXCHANGE
     if (::renameat2(AT_FDCWD, fresh.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0) {

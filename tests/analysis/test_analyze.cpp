@@ -228,6 +228,8 @@ TEST(Analyze, FeaturesAreReplacedWholeAndNothingElseChanges) {
   test::make_tone_session(d / "s", spec);
   analysis::analyze_session(d / "s", {});
   std::ofstream(d / "s/features/stale.txt") << "from an older run";
+  fs::create_directories(d / "s/features/overview");
+  std::ofstream(d / "s/features/overview/audio.minmax") << "the viewer's cache";
   auto manifest = slurp(d / "s/session.json");
   auto markers = slurp(d / "s/markers.tsv");
   auto audio_time = fs::last_write_time(d / "s/audio.wav");
@@ -244,6 +246,7 @@ TEST(Analyze, FeaturesAreReplacedWholeAndNothingElseChanges) {
   analysis::analyze_session(d / "s", {});
   EXPECT_FALSE(fs::exists(d / "s/features/stale.txt"));
   EXPECT_TRUE(fs::exists(d / "s/features/summary.json"));
+  EXPECT_EQ(slurp(d / "s/features/overview/audio.minmax"), "the viewer's cache");  // carried over
   EXPECT_TRUE(leftovers(d / "s").empty());
   EXPECT_EQ(slurp(d / "s/session.json"), manifest);
   EXPECT_EQ(slurp(d / "s/markers.tsv"), markers);
