@@ -62,7 +62,8 @@ void add_analyze(CLI::App& app) {
   auto o = std::make_shared<AnalyzeCli>();
   auto* cmd = app.add_subcommand(
       "analyze",
-      "Compute turn-taking features (segments, turns, events, windows, summary) into each session's features/ folder.\n"
+      "Compute every feature of each session into its features/ folder: talkspurts, turn-taking events, turns, windows, "
+      "pitch and intensity, physiology and synchrony, with codebooks and summary.json.\n"
       "SESSION may be a session folder, a folder of sessions or a glob. features/ is replaced whole; nothing else changes.\n"
       "Exit status: the number of sessions that failed (at most 100).");
   cmd->add_option("SESSION", o->inputs, "Session folders, folders of sessions or globs")->required();

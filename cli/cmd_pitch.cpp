@@ -34,7 +34,7 @@ void run_pitch(const PitchOptions& o) {
     throw std::runtime_error(o.session + ": no audio channel for role '" + o.role + "' (roles with audio: " + roles + ")");
   }
   std::error_code ec;
-  if (fs::exists(o.out, ec) && !o.force) throw std::runtime_error(o.out + ": exists; add --force to replace it");
+  formats::refuse_existing(o.out, o.force);
   const auto path = s.audio_path();
   const double rate = s.audio->sample_rate_hz;
   const int nch = s.audio->channels;

@@ -40,7 +40,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::RuntimeError& e) {  // a command's own non-zero status, message already printed
     return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
-    std::cerr << "dyad: error: " << e.what() << " (see 'dyad --help')\n";
+    std::string cmd = "dyad";  // point at the help of the command that was being parsed
+    for (const auto* sc : app.get_subcommands()) cmd += " " + sc->get_name();
+    std::cerr << "dyad: error: " << e.what() << " (see '" << cmd << " --help')\n";
     return 2;
   } catch (const dyad::formats::FormatError& e) {
     std::cerr << "dyad: error: " << e.what() << "\n";

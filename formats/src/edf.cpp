@@ -387,9 +387,8 @@ struct OutSignal {
 
 std::vector<std::string> export_edf(const Session& session, const std::filesystem::path& out, bool bdf, bool force) {
   std::vector<std::string> warnings;
+  refuse_existing(out, force);
   std::error_code ec;
-  if (std::filesystem::exists(out, ec) && !force)
-    throw FormatError(ErrorKind::exists, out.string() + ": already exists; add --force to replace it");
   const double record_s = 1.0;
   const double duration = session.duration_s();
   const std::int64_t nrec = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(duration / record_s - 1e-9)));

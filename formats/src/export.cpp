@@ -257,9 +257,7 @@ void export_session(const fs::path& dir, const std::string& format, const fs::pa
     for (auto& x : export_formats()) names += (names.empty() ? "" : ", ") + x.name;
     throw FormatError(ErrorKind::unsupported, "unknown export format '" + format + "' (expected one of: " + names + ")");
   }
-  std::error_code ec;
-  if (!force && fs::exists(out, ec))
-    throw FormatError(ErrorKind::exists, out.string() + ": already exists (use --force to replace it)");
+  refuse_existing(out, force);
   auto in = read_export_input(dir);
   auto text = f->write(in, out);
   if (force)

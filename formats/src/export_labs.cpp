@@ -21,11 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void refuse_existing(const fs::path& p, bool force) {
-  std::error_code ec;
-  if (fs::exists(p, ec) && !force) throw FormatError(ErrorKind::exists, p.string() + ": already exists; add --force to replace it");
-}
-
 std::string alnum(const std::string& s, const std::string& fallback) {
   std::string o;
   for (char c : s)

@@ -73,12 +73,18 @@ void write_file_atomic(const fs::path& path, std::string_view content) {
   sync_dir(path.parent_path());
 }
 
+void refuse_existing(const fs::path& path, bool force) {
+  std::error_code ec;
+  if (!force && fs::exists(path, ec))
+    throw FormatError(ErrorKind::exists, path.string() + ": already exists; add --force to replace it");
+}
+
 void write_file_new(const fs::path& path, std::string_view content, bool overwrite) {
   int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL);
   int fd = ::open(path.c_str(), flags, 0600);
   if (fd < 0) {
     if (errno == EEXIST)
-      throw FormatError(ErrorKind::exists, path.string() + ": already exists (use --force to replace it)");
+      refuse_existing(path, false);
     throw_errno("cannot create", path);
   }
   try {

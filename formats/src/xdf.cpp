@@ -693,9 +693,7 @@ const std::string kBoundaryUuid = std::string("\x43\xA5\x46\xDC\xCB\xF5\x41\x0F\
 }  // namespace
 
 void export_xdf(const Session& session, const std::filesystem::path& out, bool force, const Progress& progress) {
-  std::error_code ec;
-  if (std::filesystem::exists(out, ec) && !force)
-    throw FormatError(ErrorKind::exists, out.string() + ": already exists; add --force to replace it");
+  refuse_existing(out, force);
   auto tmp = out;
   tmp += ".tmp";
   {
@@ -806,6 +804,7 @@ void export_xdf(const Session& session, const std::filesystem::path& out, bool f
     for (auto& d : done) w.chunk(kStreamFooter, with_id(d.id) + footer(d));
     w.close();
   }
+  std::error_code ec;
   std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
   std::filesystem::rename(tmp, out, ec);
   if (ec) throw FormatError(ErrorKind::io, out.string() + ": cannot replace it: " + ec.message());

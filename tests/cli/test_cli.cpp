@@ -149,7 +149,7 @@ TEST(Cli, PitchWritesOnePartnersTrack) {
   EXPECT_GT(voiced, 90);
   r = run_dyad("pitch " + q(d / "s") + " --role B --out " + q(d / "b.tsv"));
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.out.find("b.tsv: exists; add --force to replace it"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("b.tsv: already exists; add --force to replace it"), std::string::npos) << r.out;
   r = run_dyad("pitch " + q(d / "s") + " --role therapist --out " + q(d / "t.tsv"));
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("no audio channel for role 'therapist' (roles with audio: A, B)"), std::string::npos) << r.out;

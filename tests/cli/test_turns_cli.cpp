@@ -98,7 +98,7 @@ TEST(CliTurns, ExportsAndRoundTripThroughImportAnnotations) {
   // never replaced without --force
   r = run_dyad("export " + q(s) + " --format rttm --out " + q(d / "x.rttm"));
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.out, "dyad: error: " + (d / "x.rttm").string() + ": already exists (use --force to replace it)\n");
+  EXPECT_EQ(r.out, "dyad: error: " + (d / "x.rttm").string() + ": already exists; add --force to replace it\n");
   EXPECT_EQ(run_dyad("export " + q(s) + " --format rttm --out " + q(d / "x.rttm") + " --force").status, 0);
   r = run_dyad("export " + q(s) + " --format mp3 --out " + q(d / "x.mp3"));
   EXPECT_EQ(r.status, 1);

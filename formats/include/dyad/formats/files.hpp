@@ -23,6 +23,10 @@ void write_file_atomic(const fs::path& path, std::string_view content);
 /// Throws FormatError(exists) when it exists and !overwrite.
 void write_file_new(const fs::path& path, std::string_view content, bool overwrite);
 
+/// Throws FormatError(exists) "<path>: already exists; add --force to replace it" when `path`
+/// exists and !force: what a user made is never replaced silently.
+void refuse_existing(const fs::path& path, bool force);
+
 /// Reads a whole file; FormatError(io) naming the path when it cannot.
 std::string read_file(const fs::path& path);
 
