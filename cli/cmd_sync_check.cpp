@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 
 struct SyncOptions {
   std::string session, role = "A", stream, column;
-  double near_s = -1, window_s = 2;
+  double near_s = -1, window_s = 2, min_prominence = 8;
 };
 
 [[noreturn]] void fail(const std::string& m) { throw std::runtime_error(m); }
@@ -84,6 +84,12 @@ void run_sync_check(const SyncOptions& o) {
   double speak = 0;
   const double sensor_t = onset_of(data.time_s, sdev, slo, shi, speak);
   if (!(speak > 0)) fail(o.stream + ": the stream is flat: no tap to find");
+  // How clearly the event stands out: its peak over the typical deviation of the whole stream.
+  const double sensor_prom = speak / std::max(median(sdev), 1e-12);
+  if (sensor_prom < o.min_prominence)
+    fail(o.stream + ": no clear tap: the largest deviation (at " + formats::format_fixed(sensor_t, 3) + " s) is only " +
+         formats::format_fixed(sensor_prom, 1) + " times the stream's typical deviation (--min-prominence " +
+         formats::format_number(o.min_prominence) + "); point at the event with --near S");
 
   // audio: the loudest 1 ms block near the sensor's event, then the onset at full resolution
   formats::AudioReader ar(s.audio_path());
@@ -103,12 +109,26 @@ void run_sync_check(const SyncOptions& o) {
   double apeak = 0;
   const double audio_t = onset_of(at, adev, 0, adev.size(), apeak);
   if (!(apeak > 0)) fail(o.session + ": channel " + std::to_string(ch) + " is silent around " + formats::format_number(sensor_t) + " s");
+  const double audio_prom = apeak / std::max(median(adev), 1e-12);
+  if (audio_prom < o.min_prominence)
+    fail(o.session + ": no clear clap on channel " + std::to_string(ch) + " (" + o.role + ") within " +
+         formats::format_number(o.window_s) + " s of the sensor's event at " + formats::format_fixed(sensor_t, 3) +
+         " s: the loudest sample is only " + formats::format_fixed(audio_prom, 1) +
+         " times the typical level there (--min-prominence " + formats::format_number(o.min_prominence) + ")");
+  for (auto& d : s.manifest.dropouts) {
+    const double d1 = d.start_s + static_cast<double>(d.frames) / rate;
+    if (d.start_s < a1 && d1 > a0)
+      fail(o.session + ": the audio around the event has a dropout (" + formats::format_fixed(d.start_s, 3) + " s, " +
+           std::to_string(d.frames) + " frames zero-filled): the clap may be lost; use another clap");
+  }
   const double offset_ms = (sensor_t - audio_t) * 1e3;
   const double res_ms = 1e3 / std::max(ss->sidecar.nominal_rate_hz > 0 ? ss->sidecar.nominal_rate_hz : ss->sidecar.measured_rate_hz, 1e-9) / 2;
   std::cout << "audio_onset_s\t" << formats::format_fixed(audio_t, 6) << "\n"
             << "sensor_onset_s\t" << formats::format_fixed(sensor_t, 6) << "\n"
             << "offset_ms\t" << formats::format_fixed(offset_ms, 2) << "\n"
-            << "resolution_ms\t" << formats::format_fixed(res_ms, 2) << "\n";
+            << "resolution_ms\t" << formats::format_fixed(res_ms, 2) << "\n"
+            << "sensor_prominence\t" << formats::format_fixed(sensor_prom, 1) << "\n"
+            << "audio_prominence\t" << formats::format_fixed(audio_prom, 1) << "\n";
   note("the " + o.stream + " event is " + formats::format_fixed(std::abs(offset_ms), 2) + " ms " +
        (offset_ms >= 0 ? "after" : "before") + " the clap on channel " + std::to_string(ch) + " (" + o.role +
        ") at " + format_hms(audio_t) + " (sensor sampling limits this to about +-" + formats::format_fixed(res_ms, 1) + " ms)");
@@ -127,6 +147,9 @@ void add_sync_check(CLI::App& app) {
   cmd->add_option("--column", o->column, "Use one column of the stream (default: the norm of all columns)");
   cmd->add_option("--near", o->near_s, "Look for the event within --window seconds of this session time (default: the whole stream)");
   cmd->add_option("--window", o->window_s, "Half-width of the search window in seconds (default 2)");
+  cmd->add_option("--min-prominence", o->min_prominence,
+                  "The tap and the clap must peak at least this many times above their signal's typical (median) "
+                  "deviation, or sync-check fails rather than report a chance match (default 8)");
   cmd->callback([o] { run_sync_check(*o); });
 }
 

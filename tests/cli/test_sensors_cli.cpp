@@ -31,7 +31,7 @@ std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 
 /// A 20 s session: speech-like noise on A and B, a clap on A at `clap_s`; an accelerometer
 /// acc_A at `acc_rate` whose tap is at clap_s + offset_s (in its time_s).
-void make_session(const fs::path& d, double clap_s, double offset_s, double acc_rate) {
+void make_session(const fs::path& d, double clap_s, double offset_s, double acc_rate, double clap_amp = 0.8, double tap_amp = 2) {
   using namespace dyad::formats;
   create_session_dir(d);
   auto m = new_manifest("c1", 1, "other");
@@ -48,7 +48,7 @@ void make_session(const fs::path& d, double clap_s, double offset_s, double acc_
   const auto c0 = static_cast<std::size_t>(std::ceil(clap_s * 16000));
   for (std::size_t i = 0; i < n; ++i) {
     float clap = 0;
-    if (i >= c0 && i < c0 + 1600) clap = static_cast<float>(0.8 * std::exp(-static_cast<double>(i - c0) / 300.0) * (i % 2 ? 1 : -1));
+    if (i >= c0 && i < c0 + 1600) clap = static_cast<float>(clap_amp * std::exp(-static_cast<double>(i - c0) / 300.0) * (i % 2 ? 1 : -1));
     x[2 * i] = na[i] + clap;
     x[2 * i + 1] = nb[i] + 0.1f * clap;
   }
@@ -72,7 +72,7 @@ void make_session(const fs::path& d, double clap_s, double offset_s, double acc_
     const double t = 0.0013 + static_cast<double>(i) / acc_rate;  // samples not aligned with the tap
     sd.time_s.push_back(t);
     sd.device_time_s.push_back(500 + t);
-    const double hit = t >= tap ? 2 * std::exp(-(t - tap) / 0.02) : 0;
+    const double hit = t >= tap ? tap_amp * std::exp(-(t - tap) / 0.02) : 0;
     sd.values[0].push_back(nz[i] + hit);
     sd.values[1].push_back(nz[(i + 7) % nz.size()]);
     sd.values[2].push_back(1 + nz[(i + 13) % nz.size()]);
@@ -122,6 +122,27 @@ TEST(CliSensors, SyncCheckErrorsNameWhatIsWrong) {
   EXPECT_NE(r.out.find("--role: no audio channel has role 'therapist'"), std::string::npos) << r.out;
   r = run_dyad("sync-check " + q(tmp / "s") + " --stream acc_A --column w");
   EXPECT_NE(r.out.find("--column: stream 'acc_A' has no column 'w'"), std::string::npos) << r.out;
+}
+
+// No clear event: sync-check fails rather than report a chance match.
+TEST(CliSensors, SyncCheckRefusesWithoutAClearTapOrClap) {
+  dyad::test::TempDir tmp;
+  make_session(tmp / "s", 5, 0.01, 100, 0.8, 0.0);  // no tap
+  auto r = run_dyad("sync-check " + q(tmp / "s") + " --stream acc_A");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("acc_A: no clear tap: the largest deviation"), std::string::npos) << r.out;
+  make_session(tmp / "t", 5, 0.01, 100, 0.0, 2.0);  // no clap
+  r = run_dyad("sync-check " + q(tmp / "t") + " --stream acc_A");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find(": no clear clap on channel 1 (A) within 2 s of the sensor's event"), std::string::npos) << r.out;
+  // a dropout where the clap should be
+  make_session(tmp / "u", 5, 0.01, 100);
+  auto m = dyad::formats::read_manifest(tmp / "u");
+  m.dropouts.push_back({4.9, 4800});
+  dyad::formats::write_manifest(tmp / "u", m);
+  r = run_dyad("sync-check " + q(tmp / "u") + " --stream acc_A");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("the audio around the event has a dropout (4.900 s, 4800 frames zero-filled)"), std::string::npos) << r.out;
 }
 
 TEST(CliSensors, SimulateSensorsWithoutARecorderFailsClearly) {
