@@ -17,6 +17,7 @@
 #include "dyad/dsp/synth.hpp"
 #include "dyad/formats/audio.hpp"
 #include "dyad/formats/error.hpp"
+#include "dyad/formats/features.hpp"
 #include "dyad/formats/files.hpp"
 #include "dyad/formats/markers.hpp"
 #include "dyad/formats/session.hpp"
@@ -803,10 +804,10 @@ SimulationSummary simulate_session(const std::filesystem::path& out, const Simul
       std::string txt = formats::tsv_line({"role", "start_s", "end_s"});
       for (auto& s : segs) txt += formats::tsv_line({s.role, format_number(s.start_s), format_number(s.end_s)});
       write_text(tdir / "segments.tsv", txt);
-      txt = formats::tsv_line({"type", "start_s", "end_s", "from_role", "to_role", "successful"});
+      txt = formats::tsv_line({"type", "start_s", "end_s", "from_role", "to_role", "successful", "duration_s"});  // as features/
       for (auto& e : tt.events)
         txt += formats::tsv_line({e.type, format_number(e.start_s), format_number(e.end_s), e.from_role, e.to_role,
-                                  e.successful < 0 ? "n/a" : std::to_string(e.successful)});
+                                  e.successful < 0 ? "n/a" : std::to_string(e.successful), format_number(e.end_s - e.start_s)});
       write_text(tdir / "events.tsv", txt);
       txt = formats::tsv_line({"turn", "role", "start_s", "end_s", "fto_s"});
       for (auto& t : tt.turns)
@@ -842,6 +843,40 @@ SimulationSummary simulate_session(const std::filesystem::path& out, const Simul
       write_text(tdir / ("scr_eda_" + role_names[static_cast<std::size_t>(r)] + ".tsv"), scr_files[r]);
     }
     write_text(tdir / "clock.json", clock_truth.dump(2) + "\n");
+    {  // a codebook beside every truth table, as in features/ (DESIGN.md)
+      using formats::ColumnDoc;
+      auto book = [&](const std::string& file, const std::string& what, const std::vector<ColumnDoc>& cols) {
+        write_text(tdir / (file.substr(0, file.size() - 4) + ".json"), formats::codebook_json(file, what, cols).dump(2) + "\n");
+      };
+      book("segments.tsv", "True talkspurts per partner (simulated)", formats::segments_columns());
+      book("events.tsv", "True turn-taking events, from the true talkspurts (Heldner & Edlund 2010)", formats::events_columns());
+      book("turns.tsv", "True turns: the floor changes at gaps and between-speaker overlaps",
+           {{"turn", "turn number, from 1", "count", ""},
+            {"role", "the floor holder", "", ""},
+            {"start_s", "start of the talkspurt by which the holder took the floor", "s", "true session seconds"},
+            {"end_s", "end of the holder's last talkspurt before the floor passed on", "s", "true session seconds"},
+            {"fto_s", "floor transfer offset", "s", "start_s minus the previous turn's end_s; n/a for turn 1"}});
+      const std::vector<ColumnDoc> pitch = {
+          {"time_s", "frame time, every 10 ms", "s", "true session seconds"},
+          {"f0_hz", "the true F0 contour of the glottal source", "Hz", "n/a when not voiced"},
+          {"voiced", "1 inside a voiced stretch of a talkspurt", "", ""},
+          {"intensity_db", "the dry voice's nominal RMS level on Praat's scale", "dB", "dBFS + 93.98; n/a in silence"}};
+      const std::vector<ColumnDoc> beats = {
+          {"time_s", "R peak", "s", "true session seconds"},
+          {"rr_s", "interval from the previous beat", "s", "n/a for the first"},
+          {"hr_bpm", "instantaneous heart rate", "1/min", "60 / rr_s"},
+          {"corrected", "always 0: true beats are not corrected", "", ""}};
+      const std::vector<ColumnDoc> scr = {
+          {"onset_s", "SCR onset", "s", "true session seconds"},
+          {"peak_s", "peak of the response alone", "s", ""},
+          {"amplitude_uS", "peak amplitude of the response alone", "uS", "neighbours and the tonic level add to it in the signal"},
+          {"rise_time_s", "onset to peak", "s", ""}};
+      for (int r = 0; r < R; ++r) book("pitch_" + role_names[static_cast<std::size_t>(r)] + ".tsv", "True F0 and intensity", pitch);
+      for (int r = 0; r < 2; ++r) {
+        book("beats_ecg_" + role_names[static_cast<std::size_t>(r)] + ".tsv", "True heart beats in the recorded ECG", beats);
+        book("scr_eda_" + role_names[static_cast<std::size_t>(r)] + ".tsv", "True skin-conductance responses as generated", scr);
+      }
+    }
     json roles = json::array();
     for (auto& v : voices)
       roles.push_back({{"role", v.role},

@@ -237,7 +237,12 @@ TEST(Simulate, WritesAValidSessionWithTheTruthFolder) {
                         "beats_ecg_B.tsv", "scr_eda_A.tsv", "scr_eda_B.tsv", "clock.json", "parameters.json"})
     EXPECT_TRUE(fs::exists(s.session / "truth" / f)) << f;
   EXPECT_EQ(table(s.session / "truth" / "events.tsv").header,
-            (std::vector<std::string>{"type", "start_s", "end_s", "from_role", "to_role", "successful"}));
+            (std::vector<std::string>{"type", "start_s", "end_s", "from_role", "to_role", "successful", "duration_s"}));
+  for (const char* f : {"segments", "events", "turns", "pitch_A", "pitch_B", "beats_ecg_A", "beats_ecg_B", "scr_eda_A", "scr_eda_B"}) {
+    auto book = nlohmann::json::parse(slurp(s.session / "truth" / (std::string(f) + ".json")));  // a codebook per table
+    EXPECT_EQ(book["file"], std::string(f) + ".tsv");
+    EXPECT_EQ(book["columns"].size(), table(s.session / "truth" / (std::string(f) + ".tsv")).header.size()) << f;
+  }
   EXPECT_EQ(table(s.session / "truth" / "turns.tsv").header, (std::vector<std::string>{"turn", "role", "start_s", "end_s", "fto_s"}));
   EXPECT_EQ(table(s.session / "truth" / "pitch_A.tsv").header, (std::vector<std::string>{"time_s", "f0_hz", "voiced", "intensity_db"}));
   EXPECT_EQ(table(s.session / "truth" / "beats_ecg_A.tsv").header, (std::vector<std::string>{"time_s", "rr_s", "hr_bpm", "corrected"}));
