@@ -93,7 +93,7 @@ Schedule make_schedule(const SimulationConfig& c, int nroles, dsp::Rng rng) {
         double r = rng.uniform();
         if (r < 0.07 && dur >= 2600) {  // a successful interruption: the holder stops first
           next_start = e - std::min(ms(rng.uniform(1100, 2000)), dur - 800);
-        } else if (r < 0.40) {  // overlapping speaker change
+        } else if (r < 0.43) {  // overlapping speaker change (some become gaps below: about 40 % overlap)
           next_start = e - std::min(ms(rng.uniform(60, 900)), dur - 300);
         } else {  // gap
           next_start = e + std::clamp(ms(rng.lognormal(200, 0.7)), std::int64_t{20}, std::int64_t{2500});
@@ -917,7 +917,7 @@ SimulationSummary simulate_session(const std::filesystem::path& out, const Simul
           {"talkspurts_per_turn", "1 + geometric(0.45), at most 5"},
           {"pause_ms", "lognormal median 450, sigma 0.5, 180-2000"},
           {"gap_ms", "lognormal median 200, sigma 0.7, 20-2500"},
-          {"speaker_change", "7 % successful interruption (overlap 1.1-2.0 s), 33 % overlap 60-900 ms, 60 % gap"},
+          {"speaker_change", "7 % successful interruption (overlap 1.1-2.0 s), 36 % overlap 60-900 ms, 57 % gap (an overlap the next speaker cannot start becomes a gap: about 40 % of changes overlap)"},
           {"listener", "every exponential(4 s) inside a talkspurt: a backchannel 200-850 ms, or (12 %) a failed interruption 1.1-1.9 s"},
           {"therapist", "takes 12 % of the partners' speaker changes and hands the floor to A or B"}}},
         {"physiology",

@@ -455,6 +455,37 @@ TEST(Simulate, ScrTruthMatchesTheEdaSignal) {
   EXPECT_GE(checked, 3);
 }
 
+// The conversation has the statistics the simulator promises (issue 3): gaps with a median of
+// about 200 ms, and about 40 % of speaker changes made by overlapping.
+TEST(Simulate, ConversationHasRealisticGapsAndOverlaps) {
+  dyad::test::TempDir dir;
+  SimulationConfig c;
+  c.duration_s = 900;
+  c.rate_hz = 8000;
+  c.seed = 5;
+  simulate_session(dir / "s", c);
+  auto ev = table(dir / "s" / "truth" / "events.tsv");
+  std::vector<double> gaps;
+  int overlaps = 0, backchannels = 0, interruptions = 0;
+  for (std::size_t r = 0; r < ev.rows.size(); ++r) {
+    const auto& type = ev.rows[r][0];
+    if (type == "gap") gaps.push_back(ev.number(r, 2) - ev.number(r, 1));
+    overlaps += type == "overlap_between";
+    backchannels += type == "backchannel";
+    interruptions += type == "interruption";
+  }
+  ASSERT_GT(gaps.size(), 50u);
+  std::sort(gaps.begin(), gaps.end());
+  const double median_gap = gaps[gaps.size() / 2];
+  const double share = static_cast<double>(overlaps) / (overlaps + static_cast<double>(gaps.size()));
+  EXPECT_GT(median_gap, 0.15);
+  EXPECT_LT(median_gap, 0.26);
+  EXPECT_GT(share, 0.33) << overlaps << " overlaps, " << gaps.size() << " gaps";
+  EXPECT_LT(share, 0.47) << overlaps << " overlaps, " << gaps.size() << " gaps";
+  EXPECT_GT(backchannels, 20);
+  EXPECT_GT(interruptions, 1);
+}
+
 // The analysis engine (dsp/turns.hpp through analyze_session) and the simulator's independent
 // truth writer must agree exactly: given the true talkspurts as annotations, `dyad analyze` must
 // write the truth's events and turns, row for row, with two partners and with a therapist.
