@@ -1,8 +1,10 @@
 // bench/viewer: how fast a long session opens and redraws in the viewer (issue 11).
 //
 //   dyad_bench_viewer [--dir D] [--hours H] [--rate HZ] [--width W] [--height H] [--keep]
+//   dyad_bench_viewer --session DIR [--width W] [--height H]
 //
-// Generates a two-channel session (fake features/ following the schemas) in a child process,
+// Generates a two-channel session (fake features/ following the schemas) in a child process, or
+// takes an existing one (e.g. `dyad simulate` + `dyad analyze`: raw ECG and all), and
 // then in this process: opens it cold (no overview cache: the pyramid is built by streaming the
 // audio), opens it again cached, and times 100 zoom and pan steps of the timeline's full redraw.
 // Also renders a Qt Charts line of min/max-decimated points for comparison. Peak memory is this
@@ -46,6 +48,7 @@ int main(int argc, char** argv) {
   double hours = 3, rate = 48000;
   int width = 1600, height = 900;
   bool keep = false;
+  fs::path given;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -61,12 +64,18 @@ int main(int argc, char** argv) {
     else if (a == "--width") width = std::stoi(next());
     else if (a == "--height") height = std::stoi(next());
     else if (a == "--keep") keep = true;
+    else if (a == "--session") given = next();
     else {
-      std::cerr << "usage: dyad_bench_viewer [--dir D] [--hours H] [--rate HZ] [--width W] [--height H] [--keep]\n";
+      std::cerr << "usage: dyad_bench_viewer [--dir D] [--hours H] [--rate HZ] [--width W] [--height H] [--keep]\n"
+                   "       dyad_bench_viewer --session DIR [--width W] [--height H]\n";
       return 2;
     }
   }
   fs::path session = dir / ("session_" + std::to_string(static_cast<int>(hours * 60)) + "min_" + std::to_string(static_cast<int>(rate)));
+  if (!given.empty()) {
+    session = given;
+    keep = true;
+  }
   if (!fs::exists(session / "session.json")) {
     fs::remove_all(session);
     fs::create_directories(dir);

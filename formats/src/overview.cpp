@@ -9,11 +9,14 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <limits>
+#include <optional>
 
 #include "dyad/formats/audio.hpp"
 #include "dyad/formats/error.hpp"
 #include "dyad/formats/files.hpp"
+#include "dyad/formats/text.hpp"
 
 namespace dyad::formats {
 
@@ -360,6 +363,138 @@ std::filesystem::path ensure_overview(const std::filesystem::path& session_dir, 
   build_overview(audio, alt, config, progress);
   if (built) *built = true;
   return alt;
+}
+
+std::filesystem::path stream_cache_path(const std::filesystem::path& session_dir, const std::string& name) {
+  return session_dir / "features" / "overview" / "streams" / (name + ".bin");
+}
+
+namespace {
+struct ColumnCacheHeader {
+  char magic[8] = {'D', 'Y', 'A', 'D', 'S', 'T', 'C', '1'};
+  std::uint32_t version = 1, columns = 0;  ///< value columns after the first (time) column
+  std::uint64_t rows = 0, source_size = 0;
+  std::int64_t source_mtime_ns = 0;
+};
+
+// The header of `p` when it is a cache of a source of this size, mtime and column count.
+bool open_column_cache(std::ifstream& in, const std::filesystem::path& p, std::uint64_t size, std::int64_t mtime,
+                       std::size_t columns, ColumnCacheHeader& h) {
+  in.open(p, std::ios::binary);
+  const ColumnCacheHeader want;
+  if (!in || !in.read(reinterpret_cast<char*>(&h), sizeof h)) return false;
+  if (std::memcmp(h.magic, want.magic, 8) != 0 || h.version != want.version || h.columns != columns ||
+      h.source_size != size || h.source_mtime_ns != mtime)
+    return false;
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(p, ec);
+  return !ec && bytes == sizeof h + h.rows * (8 + 4 * static_cast<std::uint64_t>(columns));
+}
+
+bool read_column_cache(const std::filesystem::path& p, std::uint64_t size, std::int64_t mtime, std::size_t columns,
+                       StreamColumns& out) {
+  std::ifstream in;
+  ColumnCacheHeader h;
+  if (!open_column_cache(in, p, size, mtime, columns, h)) return false;
+  out.time_s.resize(h.rows);
+  out.values.assign(columns, std::vector<float>(h.rows));
+  in.read(reinterpret_cast<char*>(out.time_s.data()), static_cast<std::streamsize>(h.rows * 8));
+  for (auto& v : out.values) in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(h.rows * 4));
+  return static_cast<bool>(in);
+}
+
+void write_column_cache(const std::filesystem::path& p, std::uint64_t size, std::int64_t mtime, const StreamColumns& c) {
+  make_private_dir(p.parent_path());
+  ColumnCacheHeader h;
+  h.columns = static_cast<std::uint32_t>(c.values.size());
+  h.rows = c.time_s.size();
+  h.source_size = size;
+  h.source_mtime_ns = mtime;
+  std::string bytes(reinterpret_cast<const char*>(&h), sizeof h);
+  bytes.append(reinterpret_cast<const char*>(c.time_s.data()), c.time_s.size() * 8);
+  for (auto& v : c.values) bytes.append(reinterpret_cast<const char*>(v.data()), v.size() * 4);
+  write_file_atomic(p, bytes);
+}
+
+// The cache of a file under the session's features/overview/, or in the temporary folder when
+// the session is read-only.
+std::vector<std::filesystem::path> cache_places(const std::filesystem::path& session_dir, const std::filesystem::path& rel) {
+  const auto key = std::hash<std::string>{}(std::filesystem::absolute(session_dir).lexically_normal().string());
+  std::string flat = rel.string();
+  for (auto& ch : flat)
+    if (ch == '/') ch = '-';
+  return {session_dir / "features" / "overview" / rel, std::filesystem::temp_directory_path() / ("dyad-" + std::to_string(key) + "-" + flat)};
+}
+
+// Through the cache: `load` parses the source when no cache matches it.
+template <class Load>
+StreamColumns via_cache(const std::vector<std::filesystem::path>& places, const std::filesystem::path& source, std::size_t columns,
+                        Load&& load) {
+  auto [size, mtime] = file_size_and_mtime(source);
+  StreamColumns c;
+  for (const auto& p : places)
+    if (read_column_cache(p, size, mtime, columns, c)) return c;
+  c = load();
+  for (const auto& p : places) {
+    try {
+      write_column_cache(p, size, mtime, c);
+      break;
+    } catch (const FormatError&) {
+      // not writable here: try the next place, or go without a cache
+    }
+  }
+  return c;
+}
+}  // namespace
+
+StreamColumns read_stream_columns(const std::filesystem::path& session_dir, const StreamSidecar& s) {
+  return via_cache(cache_places(session_dir, std::filesystem::path("streams") / (s.name + ".bin")),
+                   stream_tsv_path(session_dir, s.name), s.columns.size(), [&] {
+                     auto d = read_stream_data(session_dir, s);
+                     StreamColumns c;
+                     c.time_s = std::move(d.time_s);
+                     for (auto& col : d.values) {
+                       c.values.emplace_back(col.begin(), col.end());
+                       std::vector<double>().swap(col);
+                     }
+                     return c;
+                   });
+}
+
+std::optional<StreamExtent> cached_stream_extent(const std::filesystem::path& session_dir, const StreamSidecar& s) {
+  std::error_code ec;
+  const auto tsv = stream_tsv_path(session_dir, s.name);
+  if (!std::filesystem::exists(tsv, ec)) return std::nullopt;
+  auto [size, mtime] = file_size_and_mtime(tsv);
+  for (const auto& p : cache_places(session_dir, std::filesystem::path("streams") / (s.name + ".bin"))) {
+    std::ifstream in;
+    ColumnCacheHeader h;
+    if (!open_column_cache(in, p, size, mtime, s.columns.size(), h)) continue;
+    StreamExtent e;
+    e.samples = h.rows;
+    if (h.rows > 0) {
+      in.read(reinterpret_cast<char*>(&e.first_s), 8);
+      in.seekg(static_cast<std::streamoff>(sizeof h + (h.rows - 1) * 8));
+      in.read(reinterpret_cast<char*>(&e.last_s), 8);
+    }
+    if (in) return e;
+  }
+  return std::nullopt;
+}
+
+StreamColumns read_table_columns(const std::filesystem::path& session_dir, const std::filesystem::path& tsv,
+                                 const std::vector<std::string>& columns) {
+  if (columns.empty()) throw std::invalid_argument("read_table_columns: name at least one column");
+  std::string name = tsv.filename().string();
+  for (auto& c : columns) name += "-" + c;
+  const auto rel = std::filesystem::path("tables") / (name + ".bin");
+  return via_cache(cache_places(session_dir, rel), tsv, columns.size() - 1, [&] {
+    auto cols = read_numeric_columns(tsv, columns);
+    StreamColumns c;
+    c.time_s = std::move(cols[0]);
+    for (std::size_t i = 1; i < cols.size(); ++i) c.values.emplace_back(cols[i].begin(), cols[i].end());
+    return c;
+  });
 }
 
 }  // namespace dyad::formats

@@ -6,6 +6,7 @@
 
 #include "dyad/formats/error.hpp"
 #include "dyad/formats/files.hpp"
+#include "dyad/formats/overview.hpp"
 #include "dyad/formats/text.hpp"
 #include "dyad/version.hpp"
 
@@ -48,7 +49,9 @@ Session Session::open(const std::filesystem::path& dir) {
     if (sum.sidecar.name != ref.name)
       throw FormatError(ErrorKind::malformed, stream_json_path(dir, ref.name).string() + ": key 'name': expected '" +
                                                   ref.name + "' (the file's name), found '" + sum.sidecar.name + "'");
-    const auto e = scan_stream(dir, sum.sidecar);
+    // every row is checked, or was when the viewer's binary copy of this very file was made
+    auto cached = cached_stream_extent(dir, sum.sidecar);
+    const auto e = cached ? *cached : scan_stream(dir, sum.sidecar);
     sum.samples = e.samples;
     sum.first_s = e.first_s;
     sum.last_s = e.last_s;

@@ -1,5 +1,6 @@
 #include "dyad/formats/text.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <istream>
@@ -169,6 +170,23 @@ Table read_table_file(const std::string& path, char sep) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw FormatError(ErrorKind::io, path + ": cannot be opened for reading");
   return read_table(in, path, sep);
+}
+
+std::vector<std::vector<double>> read_numeric_columns(const std::filesystem::path& path, const std::vector<std::string>& columns) {
+  const std::string label = path.string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FormatError(ErrorKind::io, label + ": cannot be opened for reading");
+  TableReader t(in, label);
+  std::vector<std::size_t> idx;
+  for (auto& c : columns) {
+    auto it = std::find(t.header().begin(), t.header().end(), c);
+    if (it == t.header().end()) throw FormatError(ErrorKind::malformed, label + ": no column '" + c + "'");
+    idx.push_back(static_cast<std::size_t>(it - t.header().begin()));
+  }
+  std::vector<std::vector<double>> out(columns.size());
+  while (t.next())
+    for (std::size_t c = 0; c < idx.size(); ++c) out[c].push_back(t.number(idx[c]));
+  return out;
 }
 
 std::string tsv_line(const std::vector<std::string>& fields) {

@@ -1,12 +1,15 @@
 // The audio overview pyramid: min and max exact against raw samples at every level.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <limits>
 
 #include "dyad/formats/audio.hpp"
 #include "dyad/formats/error.hpp"
 #include "dyad/formats/overview.hpp"
+#include "dyad/formats/session.hpp"
+#include "dyad/formats/stream.hpp"
 #include "test_util.hpp"
 
 using namespace dyad::formats;
@@ -122,5 +125,78 @@ TEST(Overview, RefusesAFileThatIsNotAnOverview) {
   } catch (const FormatError& e) {
     EXPECT_EQ(e.kind(), ErrorKind::unrecognised);
     EXPECT_EQ(std::string(e.what()), (d / "x.minmax").string() + ": not an audio overview (magic is not DYADMMX1)");
+  }
+}
+
+namespace {
+StreamSidecar ecg_sidecar() {
+  StreamSidecar sc;
+  sc.name = "ecg_A";
+  sc.kind = "ecg";
+  sc.role = "A";
+  sc.nominal_rate_hz = 100;
+  sc.columns = {"ecg"};
+  sc.units = {"mV"};
+  return sc;
+}
+StreamData ramp(std::size_t n, double scale) {
+  StreamData d;
+  for (std::size_t i = 0; i < n; ++i) {
+    d.time_s.push_back(0.01 * static_cast<double>(i));
+    d.device_time_s.push_back(0.01 * static_cast<double>(i));
+  }
+  d.values.assign(1, {});
+  for (std::size_t i = 0; i < n; ++i) d.values[0].push_back(i == 3 ? std::nan("") : scale * static_cast<double>(i));
+  return d;
+}
+}  // namespace
+
+TEST(StreamCache, SameColumnsAsTheTextAndRebuiltWhenTheStreamChanges) {
+  dyad::test::TempDir d;
+  create_session_dir(d / "s");
+  auto sc = ecg_sidecar();
+  write_stream(d / "s", sc, ramp(500, 0.5));
+  EXPECT_FALSE(cached_stream_extent(d / "s", sc).has_value());
+  auto first = read_stream_columns(d / "s", sc);  // builds the cache
+  ASSERT_TRUE(fs::exists(stream_cache_path(d / "s", "ecg_A")));
+  EXPECT_EQ(dyad::test::mode_of(stream_cache_path(d / "s", "ecg_A")), 0600u);
+  auto again = read_stream_columns(d / "s", sc);  // from the cache
+  auto text = read_stream_data(d / "s", sc);
+  ASSERT_EQ(again.time_s, text.time_s);
+  ASSERT_EQ(again.values.size(), 1u);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (std::isnan(text.values[0][i])) {
+      EXPECT_TRUE(std::isnan(again.values[0][i]));
+    } else {
+      EXPECT_EQ(again.values[0][i], static_cast<float>(text.values[0][i]));
+    }
+  }
+  auto ext = cached_stream_extent(d / "s", sc);
+  ASSERT_TRUE(ext.has_value());
+  EXPECT_EQ(ext->samples, 500u);
+  EXPECT_DOUBLE_EQ(ext->last_s, 4.99);
+  // A rewritten stream (other length) is read again, not served from the stale cache.
+  fs::remove(stream_tsv_path(d / "s", "ecg_A"));
+  fs::remove(stream_json_path(d / "s", "ecg_A"));
+  write_stream(d / "s", sc, ramp(300, 2.0));
+  EXPECT_FALSE(cached_stream_extent(d / "s", sc).has_value());
+  auto fresh = read_stream_columns(d / "s", sc);
+  ASSERT_EQ(fresh.time_s.size(), 300u);
+  EXPECT_EQ(fresh.values[0][10], 20.0f);
+}
+
+TEST(StreamCache, ADamagedCacheIsIgnoredAndRebuilt) {
+  dyad::test::TempDir d;
+  create_session_dir(d / "s");
+  auto sc = ecg_sidecar();
+  write_stream(d / "s", sc, ramp(200, 1.0));
+  read_stream_columns(d / "s", sc);
+  auto cache = stream_cache_path(d / "s", "ecg_A");
+  for (std::uintmax_t size : {std::uintmax_t{0}, std::uintmax_t{7}, std::uintmax_t{60}, fs::file_size(cache) - 1}) {
+    fs::resize_file(cache, size);
+    EXPECT_FALSE(cached_stream_extent(d / "s", sc).has_value()) << size;
+    auto c = read_stream_columns(d / "s", sc);
+    ASSERT_EQ(c.time_s.size(), 200u) << size;
+    EXPECT_EQ(c.values[0][199], 199.0f);
   }
 }

@@ -9,6 +9,7 @@
 
 #include "dyad/formats/error.hpp"
 #include "dyad/formats/files.hpp"
+#include "dyad/formats/overview.hpp"
 #include "dyad/formats/text.hpp"
 
 namespace dyad::viewer {
@@ -110,23 +111,6 @@ const std::vector<std::string>& event_types() {
 }
 
 // ---------------------------------------------------------------------------------------------
-std::vector<std::vector<double>> read_numeric_columns(const fs::path& path, const std::vector<std::string>& columns) {
-  const std::string label = path.string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FormatError(ErrorKind::io, label + ": cannot be opened for reading");
-  formats::TableReader t(in, label);
-  std::vector<std::size_t> idx;
-  for (auto& c : columns) {
-    auto it = std::find(t.header().begin(), t.header().end(), c);
-    if (it == t.header().end()) throw FormatError(ErrorKind::malformed, label + ": no column '" + c + "'");
-    idx.push_back(static_cast<std::size_t>(it - t.header().begin()));
-  }
-  std::vector<std::vector<double>> out(columns.size());
-  while (t.next())
-    for (std::size_t c = 0; c < idx.size(); ++c) out[c].push_back(t.number(idx[c]));
-  return out;
-}
-
 // ---------------------------------------------------------------------------------------------
 std::string format_clock(double seconds, int decimals, bool hours) {
   decimals = std::clamp(decimals, 0, 9);
@@ -276,13 +260,16 @@ SessionModel SessionModel::load(const formats::Session& s) {
     std::error_code ec;
     if (role.empty() || !fs::exists(p, ec)) continue;
     try {
-      auto cols = read_numeric_columns(p, {"time_s", "f0_hz", "voiced", "intensity_db"});
-      Series f0{"f0:" + role, role_title(role) + " · F0", "Hz", role, cols[0], {}, {}, 0, 0, 1, false};
-      f0.v.resize(cols[1].size());
-      for (std::size_t i = 0; i < cols[1].size(); ++i)
-        f0.v[i] = cols[2][i] > 0.5 ? static_cast<float>(cols[1][i]) : std::numeric_limits<float>::quiet_NaN();
-      Series in{"intensity:" + role, role_title(role) + " · intensity", "dB", role, std::move(cols[0]), {}, {}, 0, 0, 1, false};
-      in.v.assign(cols[3].begin(), cols[3].end());
+      auto cols = formats::read_table_columns(s.dir, p, {"time_s", "f0_hz", "voiced", "intensity_db"});  // cached
+      Series f0{"f0:" + role, role_title(role) + " · F0", "Hz", role, cols.time_s, {}, {}, 0, 0, 1, false};
+      f0.v.resize(cols.values[0].size());
+      for (std::size_t i = 0; i < f0.v.size(); ++i)
+        f0.v[i] = cols.values[1][i] > 0.5f ? cols.values[0][i] : std::numeric_limits<float>::quiet_NaN();
+      Series in{"intensity:" + role, role_title(role) + " · intensity", "dB", role, std::move(cols.time_s), {}, {}, 0, 0, 1, false};
+      in.v = std::move(cols.values[2]);
+      // digital silence (e.g. padding) is about -300 dB in Praat's scale: no level, not a point
+      for (auto& x : in.v)
+        if (x < 0) x = std::numeric_limits<float>::quiet_NaN();
       m.series.push_back(std::move(f0));
       intensity.push_back(std::move(in));
     } catch (const std::exception& e) {
@@ -294,15 +281,13 @@ SessionModel SessionModel::load(const formats::Session& s) {
   // Sensor streams: every column a track; bp streams as readings.
   for (auto& st : s.streams) {
     const auto& sc = st.sidecar;
-    std::vector<std::string> want{"time_s"};
-    for (auto& c : sc.columns) want.push_back(c);
     try {
-      auto cols = read_numeric_columns(formats::stream_tsv_path(s.dir, sc.name), want);
+      auto cols = formats::read_stream_columns(s.dir, sc);  // through the binary cache
       if (sc.kind == "bp" && sc.columns.size() >= 2) {
-        BpTrack b{"bp:" + sc.name, "BP · " + sc.name, sc.role, cols[0], {}, {}, {}};
-        b.sys.assign(cols[1].begin(), cols[1].end());
-        b.dia.assign(cols[2].begin(), cols[2].end());
-        if (cols.size() > 3) b.mean.assign(cols[3].begin(), cols[3].end());
+        BpTrack b{"bp:" + sc.name, "BP · " + sc.name, sc.role, cols.time_s, {}, {}, {}};
+        b.sys = cols.values[0];
+        b.dia = cols.values[1];
+        if (cols.values.size() > 2) b.mean = cols.values[2];
         m.bp.push_back(std::move(b));
         continue;
       }
@@ -312,8 +297,8 @@ SessionModel SessionModel::load(const formats::Session& s) {
         se.title = sc.name + (sc.columns.size() > 1 ? " · " + sc.columns[c] : "");
         se.unit = unit_of(sc, c);
         se.role = sc.role;
-        se.t = cols[0];
-        se.v.assign(cols[c + 1].begin(), cols[c + 1].end());
+        se.t = cols.time_s;
+        se.v = std::move(cols.values[c]);
         se.dots = sc.nominal_rate_hz <= 0;
         m.series.push_back(std::move(se));
       }
@@ -333,15 +318,15 @@ SessionModel SessionModel::load(const formats::Session& s) {
     for (auto& p : beats) {
       std::string stream = p.stem().string().substr(6);
       try {
-        auto cols = read_numeric_columns(p, {"time_s", "hr_bpm"});
+        auto cols = formats::read_table_columns(s.dir, p, {"time_s", "hr_bpm"});
         Series se;
         se.id = "beats:" + stream;
         se.title = "HR from " + stream;
         se.unit = "bpm";
         for (auto& st : s.streams)
           if (st.sidecar.name == stream) se.role = st.sidecar.role;
-        se.t = std::move(cols[0]);
-        se.v.assign(cols[1].begin(), cols[1].end());
+        se.t = std::move(cols.time_s);
+        se.v = std::move(cols.values[0]);
         se.dots = true;
         m.series.push_back(std::move(se));
       } catch (const std::exception& e) {

@@ -17,9 +17,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
+
+#include "dyad/formats/stream.hpp"
 
 namespace dyad::formats {
 
@@ -98,5 +101,32 @@ std::filesystem::path overview_path(const std::filesystem::path& session_dir);
 std::filesystem::path ensure_overview(const std::filesystem::path& session_dir, const std::filesystem::path& audio,
                                       const std::function<void(double)>& progress = {}, bool* built = nullptr,
                                       const OverviewConfig& config = {});
+
+/// One stream's times and values, as a viewer draws them.
+struct StreamColumns {
+  std::vector<double> time_s;
+  std::vector<std::vector<float>> values;  ///< values[column][row]; NaN for n/a
+};
+
+/// The cache path of a stream's binary copy: <session>/features/overview/streams/<name>.bin.
+/// Layout (little-endian, as the machine writes it): "DYADSTC1" u32 version u32 columns u64 rows
+/// u64 tsv_size_bytes i64 tsv_mtime_ns, then f64 time_s[rows], then per column f32 values[rows].
+std::filesystem::path stream_cache_path(const std::filesystem::path& session_dir, const std::string& name);
+
+/// A stream's extent from its cache when the cache matches the TSV (no reading of rows), else
+/// nullopt. The rows were checked when the cache was built.
+std::optional<StreamExtent> cached_stream_extent(const std::filesystem::path& session_dir, const StreamSidecar& s);
+
+/// Numeric columns of a table under features/ (F0, intensity, heart rate) through a binary cache
+/// (features/overview/tables/): `columns[0]` as time (f64), the others as f32. Throws as
+/// read_numeric_columns does.
+StreamColumns read_table_columns(const std::filesystem::path& session_dir, const std::filesystem::path& tsv,
+                                 const std::vector<std::string>& columns);
+
+/// streams/<name>.tsv through its binary cache, so hours of samples open without parsing text:
+/// the cached copy when it matches the TSV's size and modification time, else the TSV (checked as
+/// read_stream_data checks it) and a new cache (in the system temporary folder when the session
+/// is read-only; none when neither is writable). Throws FormatError for a bad TSV.
+StreamColumns read_stream_columns(const std::filesystem::path& session_dir, const StreamSidecar& s);
 
 }  // namespace dyad::formats

@@ -3,6 +3,7 @@
 /// decimal point whatever the locale, `n/a` for a missing value, UTF-8, LF line ends).
 #include <cmath>
 #include <cstddef>
+#include <filesystem>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -82,6 +83,12 @@ class TableReader {
 /// ignored; a CR before the LF is dropped. `sep` = 0 detects tab or comma from the header.
 Table read_table(std::istream& in, const std::string& file_label, char sep = '\t');
 Table read_table_file(const std::string& path, char sep = '\t');
+
+/// Numeric columns of a TSV read in one pass: `columns` named in the header, one vector each;
+/// "n/a" gives NaN. Throws FormatError "<file>:<line>: <column> is not a number: '<text>'" or
+/// "<file>: no column '<name>'".
+std::vector<std::vector<double>> read_numeric_columns(const std::filesystem::path& path,
+                                                      const std::vector<std::string>& columns);
 
 /// Writes a TSV line (fields joined with tabs, LF-terminated). Tabs and line breaks inside a
 /// field become spaces, so the table stays rectangular.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dyad/formats/session.hpp"
+#include "dyad/formats/text.hpp"
 
 namespace dyad::viewer {
 
@@ -136,11 +137,8 @@ struct SessionModel {
 /// The event types in display order.
 const std::vector<std::string>& event_types();
 
-/// Numeric columns of a TSV read fast (one pass, from_chars): `columns` named in the header,
-/// one vector each; "n/a" gives NaN. Throws FormatError "<file>:<line>: <column> is not a
-/// number: '<text>'" or "<file>: no column '<name>'".
-std::vector<std::vector<double>> read_numeric_columns(const std::filesystem::path& path,
-                                                      const std::vector<std::string>& columns);
+/// Numeric columns of a TSV (formats/text.hpp).
+using formats::read_numeric_columns;
 
 /// Seconds as "h:mm:ss", "m:ss" or with decimals: `decimals` 0..3.
 std::string format_clock(double seconds, int decimals, bool hours);
