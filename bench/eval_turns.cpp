@@ -3,7 +3,7 @@
 // simulate`) and on conversations composed from real read speech (FDA-UE, two speakers).
 //
 //   eval_turns [--quick] [--data DIR] [--seeds N] [--duration S] [--sim-duration S] [--tsv FILE]
-//              [--no-sim] [--no-composed] [--no-baselines] [--keep DIR] [--dump DIR] [--set NAME=VALUE]...
+//              [--no-sim] [--no-composed] [--no-baselines] [--truth-db DB] [--keep DIR] [--dump DIR] [--set NAME=VALUE]...
 //              [--point XT_DB,DELAY_MS,SNR_DB,OVERLAP_RATE]...   (composed conversations at these points only)
 //   eval_turns score SESSION...     score SESSION/features/segments.tsv against SESSION/truth/
 //
@@ -47,6 +47,7 @@ struct Opts {
   bool quick = false, sim = true, composed = true;
   fs::path data = fs::path(DYAD_SHARED_DATA) / "pitch" / "fda_ue_dev";
   int seeds = 2;
+  double truth_db = analysis::ComposeConfig{}.truth_threshold_db;
   double duration_s = 300, sim_duration_s = 600;
   std::string tsv;
   fs::path keep, dump;
@@ -308,6 +309,7 @@ int main(int argc, char** argv) {
     else if (a == "--no-sim") o.sim = false;
     else if (a == "--no-composed") o.composed = false;
     else if (a == "--no-baselines") g_baselines = false;
+    else if (a == "--truth-db") o.truth_db = std::atof(next().c_str());
     else if (a == "--point") {
       std::array<double, 4> q{};
       if (std::sscanf(next().c_str(), "%lf,%lf,%lf,%lf", &q[0], &q[1], &q[2], &q[3]) != 4) {
@@ -333,7 +335,7 @@ int main(int argc, char** argv) {
       }
     }
     else {
-      std::fprintf(stderr, "usage: eval_turns [--quick] [--data DIR] [--seeds N] [--duration S] [--sim-duration S] [--tsv FILE] [--no-sim] [--no-composed] [--no-baselines] [--keep DIR] [--dump DIR] [--set NAME=VALUE]... [--point XT,DELAY,SNR,OVERLAP]...\n"
+      std::fprintf(stderr, "usage: eval_turns [--quick] [--data DIR] [--seeds N] [--duration S] [--sim-duration S] [--tsv FILE] [--no-sim] [--no-composed] [--no-baselines] [--truth-db DB] [--keep DIR] [--dump DIR] [--set NAME=VALUE]... [--point XT,DELAY,SNR,OVERLAP]...\n"
                            "       eval_turns score SESSION...\n");
       return 2;
     }
@@ -371,6 +373,7 @@ int main(int argc, char** argv) {
         c.delay_ms = delay;
         c.snr_db = snr;
         c.overlap_rate = overlap;
+        c.truth_threshold_db = o.truth_db;
         return comp.make(c);
       });
     };

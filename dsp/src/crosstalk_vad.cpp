@@ -4,9 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 
 #include "common.hpp"
@@ -20,10 +19,20 @@ constexpr double kTiny = 1e-30;
 // Leak-ratio histograms: 0.5 dB bins over [kHistLo, kHistHi) dB.
 constexpr double kHistLo = -70, kHistHi = 10, kHistStep = 0.5;
 constexpr int kHistBins = static_cast<int>((kHistHi - kHistLo) / kHistStep);
-constexpr int kRefreshFrames = 10;  // leak gains are re-read from the histograms every 10 frames
+constexpr int kRefreshFrames = 20;  // leak gains are re-read from the histograms every 20 frames
 
 void check(bool ok, const char* name, double v, const char* expected) {
   if (!ok) throw std::invalid_argument(std::string("CrosstalkVad: ") + name + " must be " + expected + ", got " + detail::num(v));
+}
+
+/// 10 log10(x) for x > 0 from the float's exponent and a cubic in its mantissa (error < 0.01 dB):
+/// the leak histograms have 0.5 dB bins and see one value per band and frame.
+inline double fast_db(double x) {
+  int e = 0;
+  const double m = std::frexp(x, &e);  // x = m 2^e, m in [0.5, 1)
+  const double u = 2 * m - 1;          // log2(2m) on [0, 1) ~ cubic
+  const double log2m = u * (1.4425449 + u * (-0.7181452 + u * 0.2758266));
+  return 3.0102999566 * (log2m + (e - 1));
 }
 
 double mel(double hz) { return 2595 * std::log10(1 + hz / 700); }
@@ -55,17 +64,20 @@ struct CrosstalkVad::Impl {
   std::size_t lead = 0;        // window samples before the frame start: (W - F) / 2
   std::size_t K = 0;           // bands
   std::vector<std::size_t> band_lo, band_hi;  // bin ranges [lo, hi)
+  std::size_t b0 = 0, nb = 0;                 // analysed bins [b0, b0 + nb)
+  std::vector<std::size_t> band_of;           // band of each analysed bin
+  std::vector<double> inv_width;              // 1 / bins per band
   std::vector<float> window;
   double spec_scale = 1;       // |X|^2 -> mean square contribution
   int taps = 1;                // frames of leak delay held
-  double decay = 0;            // per-frame factor of the predicted leak's decay
+  float decay = 0;             // per-frame factor of the predicted leak's decay
   double on_ratio = 0, off_ratio = 0, margin = 1, min_level = 0, floor_min = 0, rise = 1;
   double solo_ratio = 0, dominance = 1;
   double growth = 1;           // per-frame growth of the histogram weight (forgetting)
-  double noise_step = 0.05;    // per-frame weight of a silent frame in the noise floor
+  double noise_step = 0.05;    // per-frame weight of a silent frame in the noise floor (0.2 s)
+  double noise_span = 4;       // the noise floor stays within 6 dB above the lower envelope
   double level_step = 0.002;   // per-frame weight of a speech frame in the speech level
   double below_level = 0;      // speech is at least this fraction of the speech level
-  double noise_span = 4;       // the noise floor stays within this factor above the lower envelope
 
   // FFT
   float* fin = nullptr;
@@ -74,16 +86,20 @@ struct CrosstalkVad::Impl {
 
   // per channel
   struct Chan {
-    std::vector<float> buf;  // decimated samples from absolute index buf0
+    std::vector<float> buf;  // decimated samples from absolute index buf0: the first len of them
+    std::size_t len = 0;
     std::int64_t buf0 = 0;
     float acc = 0;
     int cnt = 0;
-    std::vector<double> P, Ps, Nmin, N, E;  // band power, smoothed, lower envelope, noise floor, excess over the floor
-    std::vector<double> hist_taps;    // taps x K excess of the last frames (ring)
-    std::vector<double> D;            // excess held over the leak delay (the direct leak's source)
-    std::vector<double> L;            // D, decaying no faster than the room's reverberation (the leak's source)
-    double level = 0;                 // frame power (mean square)
-    double speech_level = 0;          // active speech level (mean own power while speaking)
+    // per band: power, lightly smoothed power, lower envelope, noise floor, power above the floor
+    std::vector<double> P, Ps, Nmin, N, E;
+    // per analysed bin: power, noise floor, power above it (the last `taps` frames, a ring), its
+    // maximum over them (the source of the direct leak), and that decaying no faster than the
+    // room's reverberation (the source of the whole leak)
+    std::vector<float> Pb, Nb, Eb_taps, Db, Lb, Ib, Rb;  // Ib: predicted leak, Rb: power left without it
+    double level = 0;         // frame power (mean square)
+    double speech_level = 0;  // active speech level (mean own power of the speech frames)
+    double speech_frames = 0; // speech frames counted in it so far
     bool floor_set = false;
     TalkspurtAssembler asm_;
   };
@@ -92,9 +108,11 @@ struct CrosstalkVad::Impl {
   std::int64_t in_total = 0;   // input samples per channel so far
   std::int64_t frame_index = 0;
 
-  // leaks: [from][to][band] gains and histograms
+  // leaks from -> to: gains per band, the same per bin with the margin (Gb), histograms
   std::vector<double> G;       // C*C*K
+  std::vector<float> Gb;       // C*C*nb
   std::vector<double> hist;    // C*C*K*kHistBins
+  std::vector<char> dirty;     // C*C*K: histogram changed since the gains were read
   double weight = 1;
   int refresh = 0;
 
@@ -109,21 +127,16 @@ struct CrosstalkVad::Impl {
 
   void reset() {
     for (auto& x : ch) {
-      x.buf.clear();
-      x.buf0 = -static_cast<std::int64_t>(lead);  // zeros before the start: the first window is centred on frame 0
-      x.buf.assign(lead, 0.f);
+      std::fill(x.buf.begin(), x.buf.end(), 0.f);  // zeros before the start: the first window is centred on frame 0
+      x.len = lead;
+      x.buf0 = -static_cast<std::int64_t>(lead);
       x.acc = 0;
       x.cnt = 0;
-      std::fill(x.P.begin(), x.P.end(), 0.0);
-      std::fill(x.Ps.begin(), x.Ps.end(), 0.0);
-      std::fill(x.N.begin(), x.N.end(), 0.0);
-      std::fill(x.Nmin.begin(), x.Nmin.end(), 0.0);
-      std::fill(x.E.begin(), x.E.end(), 0.0);
-      std::fill(x.hist_taps.begin(), x.hist_taps.end(), 0.0);
-      std::fill(x.L.begin(), x.L.end(), 0.0);
-      std::fill(x.D.begin(), x.D.end(), 0.0);
+      for (auto* v : {&x.P, &x.Ps, &x.Nmin, &x.N, &x.E}) std::fill(v->begin(), v->end(), 0.0);
+      for (auto* v : {&x.Pb, &x.Nb, &x.Eb_taps, &x.Db, &x.Lb, &x.Ib, &x.Rb}) std::fill(v->begin(), v->end(), 0.f);
       x.level = 0;
       x.speech_level = 0;
+      x.speech_frames = 0;
       x.floor_set = false;
       x.asm_ = TalkspurtAssembler(c.min_pause_s, c.min_talkspurt_s);
     }
@@ -137,110 +150,108 @@ struct CrosstalkVad::Impl {
     const int pb = std::clamp(static_cast<int>((c.leak_prior_db - kHistLo) / kHistStep), 0, kHistBins - 1);
     for (std::size_t f = 0; f < C; ++f)
       for (std::size_t t = 0; t < C; ++t)
-        for (std::size_t k = 0; k < K; ++k) {
-          if (f == t) continue;
-          hist[gi(f, t, k) * kHistBins + static_cast<std::size_t>(pb)] = prior;
-        }
+        for (std::size_t k = 0; k < K; ++k)
+          if (f != t) hist[gi(f, t, k) * kHistBins + static_cast<std::size_t>(pb)] = prior;
+    std::fill(dirty.begin(), dirty.end(), 1);
     update_gains();
   }
 
-  /// G from the histograms: the leak_quantile of each, linear within a bin.
+  /// G from the histograms: the leak_quantile of each, linear within a bin; Gb per bin with the margin.
   void update_gains() {
     for (std::size_t f = 0; f < C; ++f)
       for (std::size_t t = 0; t < C; ++t)
         for (std::size_t k = 0; k < K; ++k) {
-          if (f == t) {
-            G[gi(f, t, k)] = 0;
-            continue;
-          }
-          const double* h = &hist[gi(f, t, k) * kHistBins];
-          double total = 0;
-          for (int b = 0; b < kHistBins; ++b) total += h[b];
-          double want = c.leak_quantile * total, run = 0, db = kHistLo;
-          for (int b = 0; b < kHistBins; ++b) {
-            if (run + h[b] >= want && h[b] > 0) {
-              db = kHistLo + kHistStep * (b + (want - run) / h[b]);
-              break;
+          if (!dirty[gi(f, t, k)]) continue;
+          dirty[gi(f, t, k)] = 0;
+          double g = 0;
+          if (f != t) {
+            const double* h = &hist[gi(f, t, k) * kHistBins];
+            double total = 0;
+            for (int b = 0; b < kHistBins; ++b) total += h[b];
+            const double want = c.leak_quantile * total;
+            double run = 0, db = kHistLo;
+            for (int b = 0; b < kHistBins; ++b) {
+              if (run + h[b] >= want && h[b] > 0) {
+                db = kHistLo + kHistStep * (b + (want - run) / h[b]);
+                break;
+              }
+              run += h[b];
             }
-            run += h[b];
+            g = db <= kHistLo ? 0.0 : std::pow(10.0, db / 10);
           }
-          G[gi(f, t, k)] = db <= kHistLo ? 0.0 : std::pow(10.0, db / 10);
+          G[gi(f, t, k)] = g;
         }
+    for (std::size_t f = 0; f < C; ++f)
+      for (std::size_t t = 0; t < C; ++t)
+        for (std::size_t b = 0; b < nb; ++b) Gb[(f * C + t) * nb + b] = static_cast<float>(margin * G[gi(f, t, band_of[b])]);
   }
 
   void decimate(Chan& x, const float* in, std::size_t n) {
     std::size_t i = 0;
     const float inv = 1.0f / static_cast<float>(factor);
-    // complete a partial group
-    while (x.cnt > 0 && i < n) {
+    while (x.cnt > 0 && i < n) {  // complete a partial group
       x.acc += in[i++];
       if (++x.cnt == factor) {
-        x.buf.push_back(x.acc * inv);
+        x.buf[x.len++] = x.acc * inv;
         x.acc = 0;
         x.cnt = 0;
       }
     }
     const std::size_t groups = (n - i) / static_cast<std::size_t>(factor);
-    if (groups > 0) {
-      const std::size_t old = x.buf.size();
-      x.buf.resize(old + groups);
-      float* out = x.buf.data() + old;
-      const float* src = in + i;
-      switch (factor) {
-        case 1: i += decimate_bulk<1>(src, groups, out); break;
-        case 2: i += decimate_bulk<2>(src, groups, out); break;
-        case 3: i += decimate_bulk<3>(src, groups, out); break;
-        case 4: i += decimate_bulk<4>(src, groups, out); break;
-        case 5: i += decimate_bulk<5>(src, groups, out); break;
-        case 6: i += decimate_bulk<6>(src, groups, out); break;
-        case 8: i += decimate_bulk<8>(src, groups, out); break;
-        default:
-          for (std::size_t g = 0; g < groups; ++g) {
-            float s = 0;
-            for (int k = 0; k < factor; ++k) s += src[g * static_cast<std::size_t>(factor) + static_cast<std::size_t>(k)];
-            out[g] = s * inv;
-          }
-          i += groups * static_cast<std::size_t>(factor);
-      }
+    if (x.len + groups + 1 > x.buf.size()) throw std::logic_error("CrosstalkVad: decimation buffer overrun");
+    float* out = x.buf.data() + x.len;
+    const float* src = in + i;
+    switch (factor) {
+      case 1: i += decimate_bulk<1>(src, groups, out); break;
+      case 2: i += decimate_bulk<2>(src, groups, out); break;
+      case 3: i += decimate_bulk<3>(src, groups, out); break;
+      case 4: i += decimate_bulk<4>(src, groups, out); break;
+      case 5: i += decimate_bulk<5>(src, groups, out); break;
+      case 6: i += decimate_bulk<6>(src, groups, out); break;
+      case 8: i += decimate_bulk<8>(src, groups, out); break;
+      default:
+        for (std::size_t g = 0; g < groups; ++g) {
+          float s = 0;
+          for (int k = 0; k < factor; ++k) s += src[g * static_cast<std::size_t>(factor) + static_cast<std::size_t>(k)];
+          out[g] = s * inv;
+        }
+        i += groups * static_cast<std::size_t>(factor);
     }
+    x.len += groups;
     for (; i < n; ++i) {
       x.acc += in[i];
       ++x.cnt;
     }
   }
 
-  /// Band powers of channel x's window starting at decimated index a.
+  /// Bin and band powers of channel x's window starting at decimated index a.
   void spectrum(Chan& x, std::int64_t a) {
     const std::size_t off = static_cast<std::size_t>(a - x.buf0);
-    const std::size_t avail = x.buf.size() > off ? std::min(W, x.buf.size() - off) : 0;
+    const std::size_t avail = x.len > off ? std::min(W, x.len - off) : 0;
     const float* s = x.buf.data() + off;
     for (std::size_t n = 0; n < avail; ++n) fin[n] = s[n] * window[n];
     for (std::size_t n = avail; n < nfft; ++n) fin[n] = 0.f;
     fftwf_execute(plan);
+    const float sc = static_cast<float>(2 * spec_scale);  // one-sided spectrum: every bin but DC and Nyquist twice
     double total = 0;
     const std::size_t bins = nfft / 2 + 1;
-    std::size_t k = 0;
-    double acc = 0;
-    for (std::size_t b = 0; b < bins; ++b) {
-      const double re = fout[b][0], im = fout[b][1];
-      double p = (re * re + im * im) * ((b == 0 || b == nfft / 2) ? 1.0 : 2.0);
-      total += p;
-      if (k < K && b >= band_lo[k]) {
-        acc += p;
-        if (b + 1 == band_hi[k]) {
-          x.P[k] = acc * spec_scale;
-          acc = 0;
-          ++k;
-        }
-      }
-    }
+    for (std::size_t b = 0; b < bins; ++b) total += fout[b][0] * fout[b][0] + fout[b][1] * fout[b][1];
+    total = 2 * total - (fout[0][0] * fout[0][0] + fout[nfft / 2][0] * fout[nfft / 2][0]);
     x.level = total * spec_scale;
+    float* __restrict pb = x.Pb.data();
+    const fftwf_complex* __restrict z = fout + b0;
+    for (std::size_t b = 0; b < nb; ++b) pb[b] = sc * (z[b][0] * z[b][0] + z[b][1] * z[b][1]);
+    for (std::size_t k = 0; k < K; ++k) {
+      double acc = 0;
+      for (std::size_t b = band_lo[k] - b0; b < band_hi[k] - b0; ++b) acc += pb[b];
+      x.P[k] = acc;
+    }
   }
 
   /// Frame t (all channels): features, decisions, learning.
   void frame(std::int64_t t, double t0, double t1) {
     const std::int64_t a = t * static_cast<std::int64_t>(F) - static_cast<std::int64_t>(lead);
-    const int tap = static_cast<int>(t % taps);
+    const std::size_t tap = static_cast<std::size_t>(t % taps);
     for (auto& x : ch) {
       spectrum(x, a);
       if (!x.floor_set) {
@@ -248,97 +259,114 @@ struct CrosstalkVad::Impl {
         x.floor_set = true;
       }
       for (std::size_t k = 0; k < K; ++k) {
-        // Lower envelope on a lightly smoothed power: down at once, up at noise_rise_db_per_s.
+        // Lower envelope of a lightly smoothed power: down at once, up at noise_rise_db_per_s; the
+        // floor itself (a mean of silent frames, below) stays within 6 dB above it.
         x.Ps[k] = 0.5 * (x.Ps[k] + x.P[k]);
         x.Nmin[k] = x.Ps[k] < x.Nmin[k] ? std::max(x.Ps[k], floor_min) : std::min(x.Ps[k], x.Nmin[k] * rise);
         x.N[k] = std::clamp(x.N[k], x.Nmin[k], x.Nmin[k] * noise_span);
         x.E[k] = std::max(x.P[k] - x.N[k], 0.0);
-        x.hist_taps[static_cast<std::size_t>(tap) * K + k] = x.E[k];
-        double held = 0;
-        for (int d = 0; d < taps; ++d) held = std::max(held, x.hist_taps[static_cast<std::size_t>(d) * K + k]);
-        x.D[k] = held;
-        x.L[k] = std::max(held, x.L[k] * decay);
       }
+      float* __restrict nbv = x.Nb.data();
+      for (std::size_t b = 0; b < nb; ++b) nbv[b] = static_cast<float>(x.N[band_of[b]] * inv_width[band_of[b]]);
+      const float* __restrict pb = x.Pb.data();
+      float* __restrict e = x.Eb_taps.data() + tap * nb;
+      for (std::size_t b = 0; b < nb; ++b) e[b] = std::max(pb[b] - nbv[b], 0.f);
+      float* __restrict d = x.Db.data();
+      std::copy(x.Eb_taps.begin(), x.Eb_taps.begin() + static_cast<std::ptrdiff_t>(nb), d);
+      for (int k = 1; k < taps; ++k) {
+        const float* __restrict o = x.Eb_taps.data() + static_cast<std::size_t>(k) * nb;
+        for (std::size_t b = 0; b < nb; ++b) d[b] = std::max(d[b], o[b]);
+      }
+      float* __restrict l = x.Lb.data();
+      for (std::size_t b = 0; b < nb; ++b) l[b] = std::max(d[b], l[b] * decay);
     }
-    static const int mode = std::getenv("DYAD_VAD_STAT") ? std::atoi(std::getenv("DYAD_VAD_STAT")) : 0;
-    // Decisions: own energy over noise + predicted leak.
+    // Decisions: own power above the noise floor plus the predicted leak, bin by bin.
     for (std::size_t i = 0; i < C; ++i) {
       auto& x = ch[i];
-      double own = 0, den = 0, leak_total = 0, noise_total = 0, mean_db = 0;
-      for (std::size_t k = 0; k < K; ++k) {
-        double leak = 0;
-        for (std::size_t j = 0; j < C; ++j)
-          if (j != i) leak += G[gi(j, i, k)] * ch[j].L[k];
-        const double in = x.N[k] + margin * leak;
-        own += std::max(x.P[k] - in, 0.0);
-        den += in;
-        leak_total += leak;
-        noise_total += x.N[k];
-        if (x.P[k] > in) mean_db += std::log10(x.P[k] / in);
+      // the predicted leak per bin (with its margin)
+      float* __restrict lk = x.Ib.data();
+      std::fill(x.Ib.begin(), x.Ib.end(), 0.f);
+      for (std::size_t j = 0; j < C; ++j) {
+        if (j == i) continue;
+        const float* __restrict g = Gb.data() + (j * C + i) * nb;
+        const float* __restrict l = ch[j].Lb.data();
+        for (std::size_t b = 0; b < nb; ++b) lk[b] += g[b] * l[b];
       }
-      double ratio = own / (den + kTiny);
-      if (mode == 1) ratio = std::pow(10.0, mean_db / static_cast<double>(K));
+      // the power left after removing it bin by bin, per band, above the band's noise floor
+      const float* __restrict pb = x.Pb.data();
+      float* __restrict r = x.Rb.data();
+      for (std::size_t b = 0; b < nb; ++b) r[b] = std::max(pb[b] - lk[b], 0.f);
+      double own = 0, den = 0, noise = 0, leak = 0;
+      for (std::size_t k = 0; k < K; ++k) {
+        double rest = 0, lkk = 0;
+        for (std::size_t b = band_lo[k] - b0; b < band_hi[k] - b0; ++b) {
+          rest += r[b];
+          lkk += lk[b];
+        }
+        own += std::max(rest - x.N[k], 0.0);
+        den += x.N[k] + lkk;
+        noise += x.N[k];
+        leak += lkk;
+      }
+      const double ratio = own / (static_cast<double>(den) + kTiny);
       bool speech = x.asm_.speaking() ? ratio >= off_ratio : ratio > on_ratio;
       speech = speech && x.level > min_level && own >= x.speech_level * below_level;
       x.asm_.frame(speech, t0, t1);
-      // The channel's active speech level: mean own power of its speech frames.
-      if (speech) x.speech_level += level_step * (own - x.speech_level);
-      // The noise floor: the mean of the frames where nobody is heard in this channel.
-      if (!speech && ratio < off_ratio && leak_total < noise_total)
+      // The channel's active speech level: mean own power of its speech frames within 20 dB of
+      // it (a running mean at first, then forgetting with speech_level_memory_s).
+      if (speech && own >= 0.01 * x.speech_level) {
+        x.speech_frames += 1;
+        x.speech_level += std::max(level_step, 1.0 / x.speech_frames) * (own - x.speech_level);
+      }
+      // The noise floor: the mean of the frames where nobody is heard in this channel (the
+      // predicted leak, without its margin, is below the noise).
+      if (!speech && ratio < off_ratio && leak < margin * noise)
         for (std::size_t k = 0; k < K; ++k) x.N[k] += noise_step * (x.P[k] - x.N[k]);
-      if (std::getenv("DYAD_VAD_DEBUG")) {
-        static double lo = std::atof(std::getenv("DYAD_VAD_DEBUG")), hi = lo + 1;
-        if (t0 >= lo && t0 < hi) {
-          std::fprintf(stderr, "%.2f ch%zu lvl %6.1f own %6.1f slev %6.1f ratio %6.1f N %6.1f", t0, i, 10 * std::log10(x.level + kTiny), 10 * std::log10(own + kTiny), 10 * std::log10(x.speech_level + kTiny), 10 * std::log10(ratio + kTiny),
-                       10 * std::log10(den + kTiny));
-          for (std::size_t k = 0; k < K; k += 3) {
-            double leak = 0;
-            for (std::size_t j = 0; j < C; ++j)
-              if (j != i) leak += G[gi(j, i, k)] * ch[j].L[k];
-            std::fprintf(stderr, " | %5.1f %5.1f %5.1f", 10 * std::log10(x.P[k] + kTiny), 10 * std::log10(x.N[k] + kTiny), 10 * std::log10(leak + kTiny));
-          }
-          std::fprintf(stderr, "\n");
+    }
+    if (C > 1) learn();
+  }
+
+  /// Learning the leaks from frames where one channel very probably talks alone.
+  void learn() {
+    weight *= growth;
+    if (weight > 1e100) {
+      for (auto& h : hist) h *= 1e-100;
+      weight *= 1e-100;
+    }
+    for (std::size_t j = 0; j < C; ++j) {
+      const auto& s = ch[j];
+      double e = 0, n = 0, p = 0;
+      for (std::size_t k = 0; k < K; ++k) {
+        e += s.E[k];
+        n += s.N[k];
+        p += s.P[k];
+      }
+      if (!(e >= solo_ratio * n) || !(s.level > min_level)) continue;
+      bool dominant = true;
+      for (std::size_t i = 0; i < C && dominant; ++i) {
+        if (i == j) continue;
+        double q = 0;
+        for (std::size_t k = 0; k < K; ++k) q += ch[i].P[k];
+        dominant = p >= dominance * q;
+      }
+      if (!dominant) continue;
+      for (std::size_t k = 0; k < K; ++k) {
+        if (!(s.E[k] >= 10 * s.N[k])) continue;  // too weak in this band to measure a leak
+        double dk = 0;
+        for (std::size_t b = band_lo[k] - b0; b < band_hi[k] - b0; ++b) dk += s.Db[b];
+        if (!(dk > 0)) continue;
+        for (std::size_t i = 0; i < C; ++i) {
+          if (i == j) continue;
+          const double r = fast_db(std::max(ch[i].E[k], kTiny) / dk);
+          const int b = std::clamp(static_cast<int>((r - kHistLo) / kHistStep), 0, kHistBins - 1);
+          hist[gi(j, i, k) * kHistBins + static_cast<std::size_t>(b)] += weight;
+          dirty[gi(j, i, k)] = 1;
         }
       }
     }
-    // Learning: frames where one channel very probably talks alone.
-    if (C > 1) {
-      weight *= growth;
-      if (weight > 1e100) {
-        for (auto& h : hist) h *= 1e-100;
-        weight *= 1e-100;
-      }
-      for (std::size_t j = 0; j < C; ++j) {
-        const auto& s = ch[j];
-        double e = 0, n = 0, p = 0;
-        for (std::size_t k = 0; k < K; ++k) {
-          e += s.E[k];
-          n += s.N[k];
-          p += s.P[k];
-        }
-        if (!(e >= solo_ratio * n) || !(s.level > min_level)) continue;
-        bool dominant = true;
-        for (std::size_t i = 0; i < C && dominant; ++i) {
-          if (i == j) continue;
-          double q = 0;
-          for (std::size_t k = 0; k < K; ++k) q += ch[i].P[k];
-          dominant = p >= dominance * q;
-        }
-        if (!dominant) continue;
-        for (std::size_t i = 0; i < C; ++i) {
-          if (i == j) continue;
-          for (std::size_t k = 0; k < K; ++k) {
-            if (!(s.E[k] >= 10 * s.N[k]) || s.D[k] <= 0) continue;  // too weak in this band to measure a leak
-            const double r = 10 * std::log10(std::max(ch[i].E[k], kTiny) / s.D[k]);
-            const int b = std::clamp(static_cast<int>((r - kHistLo) / kHistStep), 0, kHistBins - 1);
-            hist[gi(j, i, k) * kHistBins + static_cast<std::size_t>(b)] += weight;
-          }
-        }
-      }
-      if (++refresh == kRefreshFrames) {
-        refresh = 0;
-        update_gains();
-      }
+    if (++refresh == kRefreshFrames) {
+      refresh = 0;
+      update_gains();
     }
   }
 
@@ -361,9 +389,11 @@ struct CrosstalkVad::Impl {
     const std::int64_t keep_from = frame_index * static_cast<std::int64_t>(F) - static_cast<std::int64_t>(lead);
     for (auto& x : ch) {
       const std::int64_t drop = keep_from - x.buf0;
-      if (drop > 0 && static_cast<std::size_t>(drop) >= 4 * W) {
-        x.buf.erase(x.buf.begin(), x.buf.begin() + drop);
-        x.buf0 = keep_from;
+      if (drop > 0) {
+        const std::size_t d = std::min(static_cast<std::size_t>(drop), x.len);
+        std::memmove(x.buf.data(), x.buf.data() + d, (x.len - d) * sizeof(float));
+        x.len -= d;
+        x.buf0 += static_cast<std::int64_t>(d);
       }
     }
   }
@@ -440,8 +470,14 @@ CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : 
     prev = b;
   }
   p.K = p.band_lo.size();
+  p.b0 = p.band_lo.front();
+  p.nb = p.band_hi.back() - p.b0;
+  for (std::size_t k = 0; k < p.K; ++k) {
+    p.inv_width.push_back(1.0 / static_cast<double>(p.band_hi[k] - p.band_lo[k]));
+    for (std::size_t b = p.band_lo[k]; b < p.band_hi[k]; ++b) p.band_of.push_back(k);
+  }
   p.taps = 1 + static_cast<int>(std::ceil(c.max_leak_delay_s / frame_true_s - 1e-9));
-  p.decay = std::pow(10.0, -c.leak_decay_db_per_s * frame_true_s / 10);
+  p.decay = static_cast<float>(std::pow(10.0, -c.leak_decay_db_per_s * frame_true_s / 10));
   p.on_ratio = std::pow(10.0, c.on_db / 10);
   p.off_ratio = std::pow(10.0, c.off_db / 10);
   p.margin = std::pow(10.0, c.leak_margin_db / 10);
@@ -455,18 +491,16 @@ CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : 
   p.level_step = 1 - std::exp(-frame_true_s / c.speech_level_memory_s);
   p.ch.resize(channels);
   for (auto& x : p.ch) {
-    x.P.assign(p.K, 0.0);
-    x.Ps.assign(p.K, 0.0);
-    x.N.assign(p.K, 0.0);
-    x.Nmin.assign(p.K, 0.0);
-    x.E.assign(p.K, 0.0);
-    x.L.assign(p.K, 0.0);
-    x.D.assign(p.K, 0.0);
-    x.hist_taps.assign(static_cast<std::size_t>(p.taps) * p.K, 0.0);
-    x.buf.reserve(20 * p.F + 8 * p.W);
+    for (auto* v : {&x.P, &x.Ps, &x.Nmin, &x.N, &x.E}) v->assign(p.K, 0.0);
+    for (auto* v : {&x.Pb, &x.Nb, &x.Db, &x.Lb, &x.Ib, &x.Rb}) v->assign(p.nb, 0.f);
+    x.Eb_taps.assign(static_cast<std::size_t>(p.taps) * p.nb, 0.f);
+    // what is kept between slices (< W) + one slice of process() (16 frames) + a partial group
+    x.buf.assign(p.W + p.lead + 17 * p.F + 2, 0.f);
   }
   p.G.assign(p.C * p.C * p.K, 0.0);
+  p.Gb.assign(p.C * p.C * p.nb, 0.f);
   p.hist.assign(p.C * p.C * p.K * kHistBins, 0.0);
+  p.dirty.assign(p.C * p.C * p.K, 1);
   {
     std::lock_guard<std::mutex> lock(detail::fftw_planner_mutex());
     p.fin = fftwf_alloc_real(p.nfft);
@@ -580,7 +614,7 @@ void CrosstalkVad::finish() {
   // The partial decimation group counts as a sample (its mean).
   for (auto& x : p.ch)
     if (x.cnt > 0) {
-      x.buf.push_back(x.acc / static_cast<float>(x.cnt));
+      x.buf[x.len++] = x.acc / static_cast<float>(x.cnt);
       x.acc = 0;
       x.cnt = 0;
     }
@@ -594,8 +628,7 @@ std::vector<Interval> CrosstalkVad::take(std::size_t c) { return p_->ch.at(c).as
 double CrosstalkVad::leak_gain_db(std::size_t from, std::size_t to) const {
   const auto& p = *p_;
   if (from >= p.C || to >= p.C || from == to) throw std::out_of_range("CrosstalkVad::leak_gain_db: no such pair of channels");
-  // Weighted by the source's typical band energies: the noise floor is no guide, so use equal
-  // weights over the bands (a flat source).
+  // The gain of a source with a flat spectrum: bands weighted by their bins.
   double g = 0;
   double w = 0;
   for (std::size_t k = 0; k < p.K; ++k) {

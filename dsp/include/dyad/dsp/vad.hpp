@@ -143,12 +143,12 @@ struct CrosstalkVadConfig {
   double sample_rate_hz = 48000;
   double frame_s = 0.01;              ///< hop between decisions, and the time resolution of talkspurts
   double window_s = 0.016;            ///< Hann window centred on each frame for the band energies
-  double analysis_rate_hz = 8000;     ///< channels are decimated (means of k samples) to the lowest rate >= this whose k divides the frame
+  double analysis_rate_hz = 16000;    ///< channels are decimated (means of k samples) to the lowest rate >= this whose k divides the frame
   int bands = 16;                     ///< mel-spaced bands between band_low_hz and band_high_hz
   double band_low_hz = 100;
-  double band_high_hz = 4000;         ///< clipped to the analysis Nyquist frequency
+  double band_high_hz = 8000;         ///< clipped to the analysis Nyquist frequency
   double on_db = 0;                   ///< a channel starts speaking when its own energy is this far above its noise floor plus the predicted leak ...
-  double off_db = -4;                 ///< ... and keeps speaking while it stays this far above (hysteresis)
+  double off_db = -6;                 ///< ... and keeps speaking while it stays this far above (hysteresis)
   double min_level_dbfs = -60;        ///< frames quieter than this are never speech
   double noise_floor_min_dbfs = -100; ///< the noise floor of a band never goes below this (digital silence)
   double noise_rise_db_per_s = 0.5;   ///< a band's noise floor follows a quieter frame at once, a louder one at this rate
