@@ -19,7 +19,16 @@ constexpr double kTiny = 1e-30;
 // Leak-ratio histograms: 0.5 dB bins over [kHistLo, kHistHi) dB.
 constexpr double kHistLo = -70, kHistHi = 10, kHistStep = 0.5;
 constexpr int kHistBins = static_cast<int>((kHistHi - kHistLo) / kHistStep);
-constexpr int kRefreshFrames = 20;  // leak gains are re-read from the histograms every 20 frames
+constexpr int kRefreshFrames = 20;
+
+// The per-frame work is vector loops over the frequency bins: on x86-64 they are compiled twice,
+// for AVX2 and for the baseline, and the loader picks one for the CPU (GCC function
+// multiversioning).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define DYAD_VAD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define DYAD_VAD_CLONES
+#endif  // leak gains are re-read from the histograms every 20 frames
 
 void check(bool ok, const char* name, double v, const char* expected) {
   if (!ok) throw std::invalid_argument(std::string("CrosstalkVad: ") + name + " must be " + expected + ", got " + detail::num(v));
@@ -66,6 +75,7 @@ struct CrosstalkVad::Impl {
   std::vector<std::size_t> band_lo, band_hi;  // bin ranges [lo, hi)
   std::size_t b0 = 0, nb = 0;                 // analysed bins [b0, b0 + nb)
   std::vector<std::size_t> band_of;           // band of each analysed bin
+  std::vector<std::size_t> band_edge;         // K + 1 band edges in analysed bins (0 .. nb)
   std::vector<double> inv_width;              // 1 / bins per band
   std::vector<float> window;
   double spec_scale = 1;       // |X|^2 -> mean square contribution
@@ -96,7 +106,7 @@ struct CrosstalkVad::Impl {
     // per analysed bin: power, noise floor, power above it (the last `taps` frames, a ring), its
     // maximum over them (the source of the direct leak), and that decaying no faster than the
     // room's reverberation (the source of the whole leak)
-    std::vector<float> Pb, Nb, Eb_taps, Db, Lb, Ib, Rb;  // Ib: predicted leak, Rb: power left without it
+    std::vector<float> Pb, Nb, Eb_taps, Db, Lb, Ib, Rb;  // Ib: the predicted leak, Rb: the power left (scratch)
     double level = 0;         // frame power (mean square)
     double speech_level = 0;  // active speech level (mean own power of the speech frames)
     double speech_frames = 0; // speech frames counted in it so far
@@ -112,6 +122,7 @@ struct CrosstalkVad::Impl {
   std::vector<double> G;       // C*C*K
   std::vector<float> Gb;       // C*C*nb
   std::vector<double> hist;    // C*C*K*kHistBins
+  std::vector<double> rest_k, leak_k;  // K scratch
   std::vector<char> dirty;     // C*C*K: histogram changed since the gains were read
   double weight = 1;
   int refresh = 0;
@@ -186,7 +197,7 @@ struct CrosstalkVad::Impl {
         for (std::size_t b = 0; b < nb; ++b) Gb[(f * C + t) * nb + b] = static_cast<float>(margin * G[gi(f, t, band_of[b])]);
   }
 
-  void decimate(Chan& x, const float* in, std::size_t n) {
+  DYAD_VAD_CLONES void decimate(Chan& x, const float* in, std::size_t n) {
     std::size_t i = 0;
     const float inv = 1.0f / static_cast<float>(factor);
     while (x.cnt > 0 && i < n) {  // complete a partial group
@@ -224,32 +235,44 @@ struct CrosstalkVad::Impl {
     }
   }
 
+  /// Per-band sums of a per-bin array (plain loops: the bands are a few bins wide).
+  void band_sums(const float* __restrict v, double* __restrict out) const {
+    const std::size_t* __restrict edge = band_edge.data();
+    std::size_t b = 0;
+    for (std::size_t k = 0; k < K; ++k) {
+      const std::size_t hi = edge[k + 1];
+      float acc = 0;
+      for (; b < hi; ++b) acc += v[b];
+      out[k] = acc;
+    }
+  }
+
   /// Bin and band powers of channel x's window starting at decimated index a.
   void spectrum(Chan& x, std::int64_t a) {
     const std::size_t off = static_cast<std::size_t>(a - x.buf0);
     const std::size_t avail = x.len > off ? std::min(W, x.len - off) : 0;
-    const float* s = x.buf.data() + off;
-    for (std::size_t n = 0; n < avail; ++n) fin[n] = s[n] * window[n];
-    for (std::size_t n = avail; n < nfft; ++n) fin[n] = 0.f;
+    const float* __restrict s = x.buf.data() + off;
+    const float* __restrict w = window.data();
+    float* __restrict in = fin;
+    for (std::size_t n = 0; n < avail; ++n) in[n] = s[n] * w[n];
+    for (std::size_t n = avail; n < nfft; ++n) in[n] = 0.f;
     fftwf_execute(plan);
     const float sc = static_cast<float>(2 * spec_scale);  // one-sided spectrum: every bin but DC and Nyquist twice
-    double total = 0;
+    const float* __restrict zf = &fout[0][0];
+    float total = 0;
     const std::size_t bins = nfft / 2 + 1;
-    for (std::size_t b = 0; b < bins; ++b) total += fout[b][0] * fout[b][0] + fout[b][1] * fout[b][1];
+#pragma omp simd reduction(+ : total)
+    for (std::size_t b = 0; b < 2 * bins; ++b) total += zf[b] * zf[b];
     total = 2 * total - (fout[0][0] * fout[0][0] + fout[nfft / 2][0] * fout[nfft / 2][0]);
-    x.level = total * spec_scale;
+    x.level = static_cast<double>(total) * spec_scale;
     float* __restrict pb = x.Pb.data();
     const fftwf_complex* __restrict z = fout + b0;
     for (std::size_t b = 0; b < nb; ++b) pb[b] = sc * (z[b][0] * z[b][0] + z[b][1] * z[b][1]);
-    for (std::size_t k = 0; k < K; ++k) {
-      double acc = 0;
-      for (std::size_t b = band_lo[k] - b0; b < band_hi[k] - b0; ++b) acc += pb[b];
-      x.P[k] = acc;
-    }
+    band_sums(pb, x.P.data());
   }
 
   /// Frame t (all channels): features, decisions, learning.
-  void frame(std::int64_t t, double t0, double t1) {
+  DYAD_VAD_CLONES void frame(std::int64_t t, double t0, double t1) {
     const std::int64_t a = t * static_cast<std::int64_t>(F) - static_cast<std::int64_t>(lead);
     const std::size_t tap = static_cast<std::size_t>(t % taps);
     for (auto& x : ch) {
@@ -266,47 +289,56 @@ struct CrosstalkVad::Impl {
         x.N[k] = std::clamp(x.N[k], x.Nmin[k], x.Nmin[k] * noise_span);
         x.E[k] = std::max(x.P[k] - x.N[k], 0.0);
       }
+      // per bin: the noise floor, the power above it (this frame in the ring of the last `taps`),
+      // its maximum over them and that decaying at most at the reverberation's rate
       float* __restrict nbv = x.Nb.data();
-      for (std::size_t b = 0; b < nb; ++b) nbv[b] = static_cast<float>(x.N[band_of[b]] * inv_width[band_of[b]]);
+      for (std::size_t k = 0, b = 0; k < K; ++k) {
+        const float v = static_cast<float>(x.N[k] * inv_width[k]);
+        for (const std::size_t hi = band_edge[k + 1]; b < hi; ++b) nbv[b] = v;
+      }
       const float* __restrict pb = x.Pb.data();
       float* __restrict e = x.Eb_taps.data() + tap * nb;
-      for (std::size_t b = 0; b < nb; ++b) e[b] = std::max(pb[b] - nbv[b], 0.f);
       float* __restrict d = x.Db.data();
-      std::copy(x.Eb_taps.begin(), x.Eb_taps.begin() + static_cast<std::ptrdiff_t>(nb), d);
-      for (int k = 1; k < taps; ++k) {
-        const float* __restrict o = x.Eb_taps.data() + static_cast<std::size_t>(k) * nb;
+      float* __restrict l = x.Lb.data();
+      const float dec = decay;
+      for (std::size_t b = 0; b < nb; ++b) e[b] = std::max(pb[b] - nbv[b], 0.f);
+      std::copy(e, e + nb, d);
+      for (std::size_t k = 0; k < static_cast<std::size_t>(taps); ++k) {
+        if (k == tap) continue;
+        const float* __restrict o = x.Eb_taps.data() + k * nb;
         for (std::size_t b = 0; b < nb; ++b) d[b] = std::max(d[b], o[b]);
       }
-      float* __restrict l = x.Lb.data();
-      for (std::size_t b = 0; b < nb; ++b) l[b] = std::max(d[b], l[b] * decay);
+      for (std::size_t b = 0; b < nb; ++b) l[b] = std::max(d[b], l[b] * dec);
     }
     // Decisions: own power above the noise floor plus the predicted leak, bin by bin.
     for (std::size_t i = 0; i < C; ++i) {
       auto& x = ch[i];
-      // the predicted leak per bin (with its margin)
+      // the predicted leak per bin (with its margin), and the power left after removing it
       float* __restrict lk = x.Ib.data();
-      std::fill(x.Ib.begin(), x.Ib.end(), 0.f);
+      float* __restrict rest = x.Rb.data();
+      const float* __restrict pb = x.Pb.data();
+      bool first = true;
       for (std::size_t j = 0; j < C; ++j) {
         if (j == i) continue;
         const float* __restrict g = Gb.data() + (j * C + i) * nb;
         const float* __restrict l = ch[j].Lb.data();
-        for (std::size_t b = 0; b < nb; ++b) lk[b] += g[b] * l[b];
+        if (first)
+          for (std::size_t b = 0; b < nb; ++b) lk[b] = g[b] * l[b];
+        else
+          for (std::size_t b = 0; b < nb; ++b) lk[b] += g[b] * l[b];
+        first = false;
       }
-      // the power left after removing it bin by bin, per band, above the band's noise floor
-      const float* __restrict pb = x.Pb.data();
-      float* __restrict r = x.Rb.data();
-      for (std::size_t b = 0; b < nb; ++b) r[b] = std::max(pb[b] - lk[b], 0.f);
+      if (first) std::fill(lk, lk + nb, 0.f);
+      for (std::size_t b = 0; b < nb; ++b) rest[b] = std::max(pb[b] - lk[b], 0.f);
+      // per band: what is left above the band's noise floor, against the noise plus the leak
+      band_sums(rest, rest_k.data());
+      band_sums(lk, leak_k.data());
       double own = 0, den = 0, noise = 0, leak = 0;
       for (std::size_t k = 0; k < K; ++k) {
-        double rest = 0, lkk = 0;
-        for (std::size_t b = band_lo[k] - b0; b < band_hi[k] - b0; ++b) {
-          rest += r[b];
-          lkk += lk[b];
-        }
-        own += std::max(rest - x.N[k], 0.0);
-        den += x.N[k] + lkk;
+        own += std::max(rest_k[k] - x.N[k], 0.0);
+        den += x.N[k] + leak_k[k];
         noise += x.N[k];
-        leak += lkk;
+        leak += leak_k[k];
       }
       const double ratio = own / (static_cast<double>(den) + kTiny);
       bool speech = x.asm_.speaking() ? ratio >= off_ratio : ratio > on_ratio;
@@ -352,7 +384,7 @@ struct CrosstalkVad::Impl {
       if (!dominant) continue;
       for (std::size_t k = 0; k < K; ++k) {
         if (!(s.E[k] >= 10 * s.N[k])) continue;  // too weak in this band to measure a leak
-        double dk = 0;
+        float dk = 0;
         for (std::size_t b = band_lo[k] - b0; b < band_hi[k] - b0; ++b) dk += s.Db[b];
         if (!(dk > 0)) continue;
         for (std::size_t i = 0; i < C; ++i) {
@@ -472,6 +504,8 @@ CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : 
   p.K = p.band_lo.size();
   p.b0 = p.band_lo.front();
   p.nb = p.band_hi.back() - p.b0;
+  for (std::size_t k = 0; k < p.K; ++k) p.band_edge.push_back(p.band_lo[k] - p.b0);
+  p.band_edge.push_back(p.nb);
   for (std::size_t k = 0; k < p.K; ++k) {
     p.inv_width.push_back(1.0 / static_cast<double>(p.band_hi[k] - p.band_lo[k]));
     for (std::size_t b = p.band_lo[k]; b < p.band_hi[k]; ++b) p.band_of.push_back(k);
@@ -501,6 +535,8 @@ CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : 
   p.Gb.assign(p.C * p.C * p.nb, 0.f);
   p.hist.assign(p.C * p.C * p.K * kHistBins, 0.0);
   p.dirty.assign(p.C * p.C * p.K, 1);
+  p.rest_k.assign(p.K, 0.0);
+  p.leak_k.assign(p.K, 0.0);
   {
     std::lock_guard<std::mutex> lock(detail::fftw_planner_mutex());
     p.fin = fftwf_alloc_real(p.nfft);
