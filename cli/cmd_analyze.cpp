@@ -84,7 +84,7 @@ void add_analyze(CLI::App& app) {
   cmd->add_option("--vad-on-db", o->on_db,
                   "VAD: speech starts when the frame is this far above the noise floor plus the predicted leak (crosstalk, default 0) "
                   "or above the noise floor (energy, default 12) (dB)");
-  cmd->add_option("--vad-off-db", o->off_db, "VAD: speech continues while it stays this far above (crosstalk -4, energy 6) (dB)");
+  cmd->add_option("--vad-off-db", o->off_db, "VAD: speech continues while it stays this far above (crosstalk, default -6; energy, default 6) (dB)");
   cmd->add_option("--vad-frame", o->frame_s, "VAD: analysis frame and time resolution (default 0.01) (s)");
   cmd->add_option("--vad-min-level", o->min_level, "VAD: frames quieter than this are never speech (default -60) (dBFS)");
   cmd->add_option("--vad-noise-rise", o->noise_rise, "VAD: how fast a noise floor may rise (default 0.5) (dB/s)");
