@@ -357,3 +357,11 @@ TEST(TalkspurtAssembler, BridgesShortPausesAndDropsShortTalkspurts) {
   auto got = a.take();
   expect_spans(got, {{0, 0.8}, {2.0, 2.4}});
 }
+
+TEST(CrosstalkVad, OneChannelIsANoiseFloorDetector) {
+  const std::vector<std::pair<double, double>> a = {{0.5, 1.7}, {3.0, 3.4}};
+  auto mics = mix({voice(kRate, 5, a, 150)}, kRate, -120, 0);
+  auto got = run_crosstalk(mics, kRate);
+  ASSERT_EQ(got.size(), 1u);
+  expect_near_spans(got[0], a, 0.0101, "A");
+}
