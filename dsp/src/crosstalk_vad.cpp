@@ -467,10 +467,11 @@ CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : 
   p.c = c;
   p.C = channels;
   p.frame_in = static_cast<std::size_t>(std::max(1.0, std::round(c.sample_rate_hz * c.frame_s)));
-  // The largest decimation factor dividing the frame that keeps the rate >= analysis_rate_hz.
+  // The largest decimation factor dividing the frame that keeps the rate >= 0.9 analysis_rate_hz
+  // (44.1 kHz: 3, to 14.7 kHz).
   p.factor = 1;
   for (int f = 2; f <= 64; ++f)
-    if (p.frame_in % static_cast<std::size_t>(f) == 0 && c.sample_rate_hz / f >= c.analysis_rate_hz) p.factor = f;
+    if (p.frame_in % static_cast<std::size_t>(f) == 0 && c.sample_rate_hz / f >= 0.9 * c.analysis_rate_hz) p.factor = f;
   p.rate_a = c.sample_rate_hz / p.factor;
   p.F = p.frame_in / static_cast<std::size_t>(p.factor);
   const double frame_true_s = static_cast<double>(p.frame_in) / c.sample_rate_hz;

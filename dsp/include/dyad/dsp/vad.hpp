@@ -143,7 +143,7 @@ struct CrosstalkVadConfig {
   double sample_rate_hz = 48000;
   double frame_s = 0.01;              ///< hop between decisions, and the time resolution of talkspurts
   double window_s = 0.016;            ///< Hann window centred on each frame for the band energies
-  double analysis_rate_hz = 16000;    ///< channels are decimated (means of k samples) to the lowest rate >= this whose k divides the frame
+  double analysis_rate_hz = 16000;    ///< channels are decimated (means of k samples) to the lowest rate >= 0.9 times this whose k divides the frame
   int bands = 16;                     ///< mel-spaced bands between band_low_hz and band_high_hz
   double band_low_hz = 100;
   double band_high_hz = 8000;         ///< clipped to the analysis Nyquist frequency
