@@ -84,8 +84,10 @@ struct CrosstalkVad::Impl {
   double on_ratio = 0, off_ratio = 0, margin = 1, min_level = 0, floor_min = 0, rise = 1;
   double solo_ratio = 0, dominance = 1;
   double growth = 1;           // per-frame growth of the histogram weight (forgetting)
-  double noise_step = 0.05;    // per-frame weight of a silent frame in the noise floor (0.2 s)
-  double noise_span = 4;       // the noise floor stays within 6 dB above the lower envelope
+  double noise_step = 0.05;    // per-frame weight of a silent frame in the noise floor
+  double noise_span = 4;       // the noise floor stays within this factor above the lower envelope
+  double band_solo = 10;       // a band teaches the leak this far above its floor
+  double level_window = 0.01;  // frames above this fraction of the speech level count in it
   double level_step = 0.002;   // per-frame weight of a speech frame in the speech level
   double below_level = 0;      // speech is at least this fraction of the speech level
 
@@ -346,7 +348,7 @@ struct CrosstalkVad::Impl {
       x.asm_.frame(speech, t0, t1);
       // The channel's active speech level: mean own power of its speech frames within 20 dB of
       // it (a running mean at first, then forgetting with speech_level_memory_s).
-      if (speech && own >= 0.01 * x.speech_level) {
+      if (speech && own >= level_window * x.speech_level) {
         x.speech_frames += 1;
         x.speech_level += std::max(level_step, 1.0 / x.speech_frames) * (own - x.speech_level);
       }
@@ -383,7 +385,7 @@ struct CrosstalkVad::Impl {
       }
       if (!dominant) continue;
       for (std::size_t k = 0; k < K; ++k) {
-        if (!(s.E[k] >= 10 * s.N[k])) continue;  // too weak in this band to measure a leak
+        if (!(s.E[k] >= band_solo * s.N[k])) continue;  // too weak in this band to measure a leak
         float dk = 0;
         for (std::size_t b = band_lo[k] - b0; b < band_hi[k] - b0; ++b) dk += s.Db[b];
         if (!(dk > 0)) continue;
@@ -445,6 +447,11 @@ CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : 
   check(std::isfinite(c.min_level_dbfs), "min_level_dbfs", c.min_level_dbfs, "finite");
   check(std::isfinite(c.noise_floor_min_dbfs), "noise_floor_min_dbfs", c.noise_floor_min_dbfs, "finite");
   check(std::isfinite(c.noise_rise_db_per_s) && c.noise_rise_db_per_s >= 0, "noise_rise_db_per_s", c.noise_rise_db_per_s, ">= 0");
+  check(std::isfinite(c.noise_memory_s) && c.noise_memory_s >= c.frame_s, "noise_memory_s", c.noise_memory_s, ">= frame_s");
+  check(std::isfinite(c.noise_above_envelope_db) && c.noise_above_envelope_db >= 0, "noise_above_envelope_db", c.noise_above_envelope_db,
+        ">= 0");
+  check(std::isfinite(c.solo_band_snr_db) && c.solo_band_snr_db >= 0, "solo_band_snr_db", c.solo_band_snr_db, ">= 0");
+  check(std::isfinite(c.speech_level_window_db) && c.speech_level_window_db > 0, "speech_level_window_db", c.speech_level_window_db, "> 0");
   check(std::isfinite(c.leak_margin_db) && c.leak_margin_db >= 0, "leak_margin_db", c.leak_margin_db, ">= 0");
   check(std::isfinite(c.leak_prior_db) && c.leak_prior_db <= 0, "leak_prior_db", c.leak_prior_db, "<= 0");
   check(std::isfinite(c.leak_prior_s) && c.leak_prior_s > 0, "leak_prior_s", c.leak_prior_s, "> 0");
@@ -523,6 +530,10 @@ CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : 
   p.dominance = std::pow(10.0, c.solo_dominance_db / 10);
   p.growth = std::exp(frame_true_s / c.leak_memory_s);
   p.below_level = std::pow(10.0, -c.below_speech_level_db / 10);
+  p.noise_step = 1 - std::exp(-frame_true_s / c.noise_memory_s);
+  p.noise_span = std::pow(10.0, c.noise_above_envelope_db / 10);
+  p.band_solo = std::pow(10.0, c.solo_band_snr_db / 10);
+  p.level_window = std::pow(10.0, -c.speech_level_window_db / 10);
   p.level_step = 1 - std::exp(-frame_true_s / c.speech_level_memory_s);
   p.ch.resize(channels);
   for (auto& x : p.ch) {
@@ -565,6 +576,8 @@ bool set_parameter(CrosstalkVadConfig& c, std::string_view name, double v) {
                                  {"min_level_dbfs", &CrosstalkVadConfig::min_level_dbfs},
                                  {"noise_floor_min_dbfs", &CrosstalkVadConfig::noise_floor_min_dbfs},
                                  {"noise_rise_db_per_s", &CrosstalkVadConfig::noise_rise_db_per_s},
+                                 {"noise_memory_s", &CrosstalkVadConfig::noise_memory_s},
+                                 {"noise_above_envelope_db", &CrosstalkVadConfig::noise_above_envelope_db},
                                  {"leak_margin_db", &CrosstalkVadConfig::leak_margin_db},
                                  {"leak_prior_db", &CrosstalkVadConfig::leak_prior_db},
                                  {"leak_prior_s", &CrosstalkVadConfig::leak_prior_s},
@@ -572,10 +585,12 @@ bool set_parameter(CrosstalkVadConfig& c, std::string_view name, double v) {
                                  {"leak_quantile", &CrosstalkVadConfig::leak_quantile},
                                  {"solo_snr_db", &CrosstalkVadConfig::solo_snr_db},
                                  {"solo_dominance_db", &CrosstalkVadConfig::solo_dominance_db},
+                                 {"solo_band_snr_db", &CrosstalkVadConfig::solo_band_snr_db},
                                  {"max_leak_delay_s", &CrosstalkVadConfig::max_leak_delay_s},
                                  {"leak_decay_db_per_s", &CrosstalkVadConfig::leak_decay_db_per_s},
                                  {"below_speech_level_db", &CrosstalkVadConfig::below_speech_level_db},
                                  {"speech_level_memory_s", &CrosstalkVadConfig::speech_level_memory_s},
+                                 {"speech_level_window_db", &CrosstalkVadConfig::speech_level_window_db},
                                  {"min_pause_s", &CrosstalkVadConfig::min_pause_s},
                                  {"min_talkspurt_s", &CrosstalkVadConfig::min_talkspurt_s}};
   if (name == "bands") {
@@ -611,6 +626,8 @@ std::vector<NamedParameter> CrosstalkVad::parameters() const {
           {"min_level_dbfs", c.min_level_dbfs},
           {"noise_floor_min_dbfs", c.noise_floor_min_dbfs},
           {"noise_rise_db_per_s", c.noise_rise_db_per_s},
+          {"noise_memory_s", c.noise_memory_s},
+          {"noise_above_envelope_db", c.noise_above_envelope_db},
           {"leak_margin_db", c.leak_margin_db},
           {"leak_prior_db", c.leak_prior_db},
           {"leak_prior_s", c.leak_prior_s},
@@ -618,10 +635,12 @@ std::vector<NamedParameter> CrosstalkVad::parameters() const {
           {"leak_quantile", c.leak_quantile},
           {"solo_snr_db", c.solo_snr_db},
           {"solo_dominance_db", c.solo_dominance_db},
+          {"solo_band_snr_db", c.solo_band_snr_db},
           {"max_leak_delay_s", c.max_leak_delay_s},
           {"leak_decay_db_per_s", c.leak_decay_db_per_s},
           {"below_speech_level_db", c.below_speech_level_db},
           {"speech_level_memory_s", c.speech_level_memory_s},
+          {"speech_level_window_db", c.speech_level_window_db},
           {"min_pause_s", c.min_pause_s},
           {"min_talkspurt_s", c.min_talkspurt_s}};
 }

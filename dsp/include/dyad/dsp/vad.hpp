@@ -151,18 +151,22 @@ struct CrosstalkVadConfig {
   double off_db = -6;                 ///< ... and keeps speaking while it stays this far above (hysteresis)
   double min_level_dbfs = -60;        ///< frames quieter than this are never speech
   double noise_floor_min_dbfs = -100; ///< the noise floor of a band never goes below this (digital silence)
-  double noise_rise_db_per_s = 0.5;   ///< a band's noise floor follows a quieter frame at once, a louder one at this rate
+  double noise_rise_db_per_s = 0.5;   ///< a band's lower envelope follows a quieter frame at once, a louder one at this rate
+  double noise_memory_s = 0.2;        ///< the noise floor is the mean of the silent frames with this time constant ...
+  double noise_above_envelope_db = 6; ///< ... kept between the band's lower envelope and this far above it
   double leak_margin_db = 3;          ///< the predicted leak is raised by this before it is compared (the leak's spread from frame to frame)
   double leak_prior_db = -12;         ///< leak gain (per band) assumed before any is learned
   double leak_prior_s = 0.5;          ///< weight of that assumption, in seconds of solo speech
   double leak_memory_s = 60;          ///< the learned leak forgets older frames with this time constant (partners may move)
   double leak_quantile = 0.5;         ///< the leak gain of a band is this quantile of the energy ratios seen in solo frames
   double solo_snr_db = 15;            ///< a channel teaches the leak only in frames this far above its noise floor ...
-  double solo_dominance_db = 3;       ///< ... and this far above every other channel
+  double solo_dominance_db = 3;       ///< ... and this far above every other channel ...
+  double solo_band_snr_db = 10;       ///< ... and only in bands where it is this far above its noise floor
   double max_leak_delay_s = 0.02;     ///< the leak may arrive this late (direct path; the predicted leak holds its maximum this long)
   double leak_decay_db_per_s = 200;   ///< after a partner stops, the predicted leak decays no faster than this (room reverberation)
   double below_speech_level_db = 25;  ///< own energy more than this below the channel's active speech level is not speech
-  double speech_level_memory_s = 10;  ///< time constant of that level (mean own power of the speech frames)
+  double speech_level_memory_s = 10;  ///< time constant of that level (mean own power of the speech frames ...
+  double speech_level_window_db = 20; ///< ... within this of it)
   double min_pause_s = 0.2;           ///< silences shorter than this inside speech are bridged
   double min_talkspurt_s = 0.1;       ///< talkspurts shorter than this (after bridging) are dropped
 };
@@ -172,23 +176,31 @@ struct CrosstalkVadConfig {
 bool set_parameter(CrosstalkVadConfig& c, std::string_view name, double value);
 
 /// Voice activity per channel that rejects the other channels' voices leaking into it
-/// (issue 7). Works for any number of channels (two partners, a therapist).
+/// (issue 7). Works for any number of channels (two partners, a therapist; one channel is a plain
+/// noise-floor detector).
 ///
-/// Per frame (frame_s), each channel is decimated to about analysis_rate_hz and its band
-/// energies P[k] are taken from a Hann-windowed FFT centred on the frame. Each band keeps a noise
-/// floor N[k] (down at once, up at noise_rise_db_per_s). The leak from channel j into channel i
-/// is modelled in each band as G_ji[k] * L_j[k], where L_j is j's energy above its noise floor,
-/// held at its maximum over max_leak_delay_s and decaying at most leak_decay_db_per_s (delay and
-/// reverberation of the path). G_ji[k] is learned from the data: in frames where j is at least
-/// solo_snr_db above its floor and solo_dominance_db above every other channel (j very probably
-/// talks alone), the ratio of i's energy above its floor to L_j goes into a histogram per band
-/// (forgetting with leak_memory_s); G is its leak_quantile. Channel i speaks when
-/// sum_k max(P_i[k] - I[k], 0) / sum_k I[k] with I[k] = N_i[k] + margin * sum_j G_ji[k] L_j[k]
-/// exceeds on_db (off_db to continue), and the frame is louder than min_level_dbfs. Decisions
-/// then go through TalkspurtAssembler (min_pause_s, min_talkspurt_s).
+/// Per frame (frame_s), each channel is decimated to about analysis_rate_hz and its power spectrum
+/// P[b] taken with a Hann window (window_s) centred on the frame; bins are grouped into mel-spaced
+/// bands k. Each band keeps a noise floor N[k]: the mean power of frames where nothing is heard in
+/// that channel, kept between the band's lower envelope (down at once, up at noise_rise_db_per_s)
+/// and 6 dB above it. The leak from channel j into channel i is modelled bin by bin as
+/// G_ji[k] * L_j[b], where L_j is j's power above its floor, held at its maximum over
+/// max_leak_delay_s and decaying at most leak_decay_db_per_s (the path's delay and the room's
+/// reverberation). The gain G_ji[k] of each band is learned from the data: in frames where j is at
+/// least solo_snr_db above its floor and solo_dominance_db above every other channel (j very
+/// probably talks alone), the ratio of i's band power above its floor to j's (held) goes into a
+/// histogram per band (forgetting with leak_memory_s); G is its leak_quantile (the prior:
+/// leak_prior_db, weighted as leak_prior_s of solo speech). Decision for channel i: the predicted
+/// leak, raised by leak_margin_db, is removed from every bin, R[b] = max(P[b] - margin * leak[b], 0);
+/// own = sum_k max(sum_{b in k} R[b] - N[k], 0); i speaks when own / sum_k (N[k] + margin * leak[k])
+/// exceeds on_db (off_db to continue), the frame is louder than min_level_dbfs and own is within
+/// below_speech_level_db of i's active speech level (the mean own power of its speech frames,
+/// time constant speech_level_memory_s). Decisions then go through TalkspurtAssembler
+/// (min_pause_s, min_talkspurt_s).
 ///
 /// Streaming with bounded memory; results do not depend on how the input is cut into blocks.
-/// process() does not allocate except when talkspurts close. One thread per instance.
+/// process() does not allocate except when talkspurts close. One thread per instance; several
+/// instances may be made on different threads (FFTW planning is serialised).
 class CrosstalkVad : public VoiceActivityDetector {
  public:
   /// Validates (std::invalid_argument naming the parameter and value), allocates, plans the FFT.
