@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <iostream>
 #include <mutex>
+#include <optional>
 
 #include "common.hpp"
 #include "dyad/analysis/analyze.hpp"
@@ -19,6 +20,8 @@ struct AnalyzeCli {
   analysis::AnalyzeOptions opt;
   unsigned jobs = 0;
   bool no_annotations = false;
+  std::optional<double> on_db, off_db, frame_s, min_level, noise_rise, min_pause, min_talkspurt;
+  std::vector<std::string> params;
 };
 
 bool is_session(const fs::path& p) {
@@ -74,17 +77,50 @@ void add_analyze(CLI::App& app) {
   cmd->add_option("--window", a.window_s, "Window length of windows.tsv (s)")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--jobs", o->jobs, "Sessions analysed at once (0 = one per CPU)")->capture_default_str();
   cmd->add_flag("--no-annotations", o->no_annotations, "Ignore annotations/segments.tsv and run the voice activity detector");
-  cmd->add_option("--vad-frame", a.vad.frame_s, "VAD: analysis frame (s)")->capture_default_str();
-  cmd->add_option("--vad-on-db", a.vad.on_above_floor_db, "VAD: speech starts this far above the noise floor (dB)")->capture_default_str();
-  cmd->add_option("--vad-off-db", a.vad.off_above_floor_db, "VAD: speech ends below this far above the noise floor (dB)")->capture_default_str();
-  cmd->add_option("--vad-min-level", a.vad.min_level_dbfs, "VAD: frames quieter than this are never speech (dBFS)")->capture_default_str();
-  cmd->add_option("--vad-noise-rise", a.vad.noise_rise_db_per_s, "VAD: how fast the noise floor may rise (dB/s)")->capture_default_str();
-  cmd->add_option("--min-pause", a.vad.min_pause_s, "VAD: shorter silences inside speech are bridged (s)")->capture_default_str();
-  cmd->add_option("--min-talkspurt", a.vad.min_talkspurt_s, "VAD: shorter talkspurts are dropped (s)")->capture_default_str();
+  // Voice activity: options common to both detectors apply to the one chosen.
+  cmd->add_option("--vad", a.vad_detector,
+                  "Voice activity detector: crosstalk (rejects the other partners' voices leaking into each microphone) or energy "
+                  "(per channel, counts crosstalk as speech)")
+      ->capture_default_str()->check(CLI::IsMember({"crosstalk", "energy"}));
+  cmd->add_option("--vad-on-db", o->on_db,
+                  "VAD: speech starts when the frame is this far above the noise floor plus the predicted leak (crosstalk, default 0) "
+                  "or above the noise floor (energy, default 12) (dB)");
+  cmd->add_option("--vad-off-db", o->off_db, "VAD: speech continues while it stays this far above (crosstalk, default -6; energy, default 6) (dB)");
+  cmd->add_option("--vad-frame", o->frame_s, "VAD: analysis frame and time resolution (default 0.01) (s)");
+  cmd->add_option("--vad-min-level", o->min_level, "VAD: frames quieter than this are never speech (default -60) (dBFS)");
+  cmd->add_option("--vad-noise-rise", o->noise_rise, "VAD: how fast a noise floor may rise (default 0.5) (dB/s)");
+  cmd->add_option("--min-pause", o->min_pause, "VAD: shorter silences inside speech are bridged (default 0.2) (s)");
+  cmd->add_option("--min-talkspurt", o->min_talkspurt, "VAD: shorter talkspurts are dropped (default 0.1) (s)");
+  cmd->add_option("--vad-leak-margin", a.crosstalk_vad.leak_margin_db,
+                  "VAD crosstalk: the predicted leak is raised by this before it is compared (dB)")
+      ->capture_default_str();
+  cmd->add_option("--vad-below-level", a.crosstalk_vad.below_speech_level_db,
+                  "VAD crosstalk: sound this far below the partner's own speech level is not speech (dB)")
+      ->capture_default_str();
+  cmd->add_option("--vad-param", o->params,
+                  "VAD crosstalk: set any parameter by name, NAME=VALUE (repeatable; the names are those written in summary.json, "
+                  "see the README)");
   cmd->callback([o] {
     o->opt.use_annotations = !o->no_annotations;
+    auto& opt = o->opt;
+    auto both = [](const std::optional<double>& v, double& x, double& y) {
+      if (v) x = y = *v;
+    };
+    both(o->frame_s, opt.crosstalk_vad.frame_s, opt.energy_vad.frame_s);
+    both(o->min_level, opt.crosstalk_vad.min_level_dbfs, opt.energy_vad.min_level_dbfs);
+    both(o->noise_rise, opt.crosstalk_vad.noise_rise_db_per_s, opt.energy_vad.noise_rise_db_per_s);
+    both(o->min_pause, opt.crosstalk_vad.min_pause_s, opt.energy_vad.min_pause_s);
+    both(o->min_talkspurt, opt.crosstalk_vad.min_talkspurt_s, opt.energy_vad.min_talkspurt_s);
+    if (o->on_db) (opt.vad_detector == "energy" ? opt.energy_vad.on_above_floor_db : opt.crosstalk_vad.on_db) = *o->on_db;
+    if (o->off_db) (opt.vad_detector == "energy" ? opt.energy_vad.off_above_floor_db : opt.crosstalk_vad.off_db) = *o->off_db;
+    for (auto& kv : o->params) {
+      const auto eq = kv.find('=');
+      const auto value = eq == std::string::npos ? std::nullopt : formats::parse_number(kv.substr(eq + 1));
+      if (!value || !dsp::set_parameter(opt.crosstalk_vad, kv.substr(0, eq), *value))
+        throw std::invalid_argument("analyze: --vad-param must be NAME=VALUE with a parameter of the crosstalk detector, got '" + kv + "'");
+    }
     // Check the detector's parameters once, before any session starts.
-    dsp::EnergyChannelVad check(o->opt.vad);
+    analysis::make_vad(opt, opt.vad_detector == "energy" ? opt.energy_vad.sample_rate_hz : opt.crosstalk_vad.sample_rate_hz, 2);
     auto dirs = expand_sessions(o->inputs);
     std::mutex m;
     std::vector<double> frac(dirs.size(), 0.0);

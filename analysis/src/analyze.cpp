@@ -123,6 +123,21 @@ std::vector<dsp::Interval> exclusions_of(const formats::Session& s) {
 
 }  // namespace
 
+std::unique_ptr<dsp::VoiceActivityDetector> make_vad(const AnalyzeOptions& opt, double rate, std::size_t channels) {
+  if (opt.vad_factory) return opt.vad_factory(rate, channels);
+  if (opt.vad_detector == "crosstalk") {
+    auto c = opt.crosstalk_vad;
+    c.sample_rate_hz = rate;
+    return std::make_unique<dsp::CrosstalkVad>(c, channels);
+  }
+  if (opt.vad_detector == "energy") {
+    auto c = opt.energy_vad;
+    c.sample_rate_hz = rate;
+    return std::make_unique<dsp::EnergyVad>(c, channels);
+  }
+  throw std::invalid_argument("analyze: the voice activity detector must be crosstalk or energy, got '" + opt.vad_detector + "'");
+}
+
 void FeatureContext::write_table(const std::string& name, const std::string& description, const std::vector<ColumnDoc>& columns,
                                  const std::vector<std::vector<std::string>>& rows) const {
   write_table_files(out_dir, name, description, columns, rows);
@@ -183,13 +198,7 @@ AnalyzeResult analyze_session(const fs::path& dir, const AnalyzeOptions& opt, co
       lanes.push_back(std::move(l));
     }
     if (!annotated) {
-      if (opt.vad_factory) {
-        vad = opt.vad_factory(rate, lanes.size());
-      } else {
-        auto c = opt.vad;
-        c.sample_rate_hz = rate;
-        vad = std::make_unique<dsp::EnergyVad>(c, lanes.size());
-      }
+      vad = make_vad(opt, rate, lanes.size());
       res.segments_source = "vad:" + vad->name();
     }
   } else if (!annotated) {
@@ -374,6 +383,17 @@ AnalyzeResult analyze_session(const fs::path& dir, const AnalyzeOptions& opt, co
         p["vad"]["name"] = vad->name();
         for (auto& np : vad->parameters()) p["vad"][np.name] = np.value;
         p["vad"]["sample_rate_hz"] = session.audio->sample_rate_hz;
+        if (auto* xt = dynamic_cast<const dsp::CrosstalkVad*>(vad.get())) {
+          // what the detector learned: the leak between microphones and each noise floor
+          auto& lk = j["vad"]["leak_db"] = nlohmann::json::object();
+          auto& nf = j["vad"]["noise_floor_dbfs"] = nlohmann::json::object();
+          for (std::size_t a = 0; a < lanes.size(); ++a) {
+            nf[lanes[a].role] = num(xt->noise_floor_dbfs(a));
+            for (std::size_t b = 0; b < lanes.size(); ++b)
+              if (a != b) lk[lanes[a].role + ">" + lanes[b].role] = num(xt->leak_gain_db(a, b));
+          }
+          j["vad"]["analysis_rate_hz"] = xt->analysis_rate_hz();
+        }
       } else {
         p["vad"] = nullptr;
         p["annotations"] = "annotations/segments.tsv";

@@ -2,6 +2,8 @@
 
 #include <fftw3.h>
 
+#include "common.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -14,11 +16,7 @@ namespace dyad::dsp {
 
 namespace {
 
-/// FFTW's planner is not thread-safe; all dyad planning goes through this lock.
-std::mutex& fftw_planner_mutex() {
-  static std::mutex m;
-  return m;
-}
+using detail::fftw_planner_mutex;
 
 std::string num(double v) {
   std::ostringstream s;

@@ -28,15 +28,47 @@ EnergyChannelVad::EnergyChannelVad(const EnergyVadConfig& c) : c_(c) {
   reset();
 }
 
+void TalkspurtAssembler::reset() {
+  on_ = false;
+  pending_ = false;
+  out_.clear();
+}
+
+void TalkspurtAssembler::close_raw(double end_s) {
+  if (pending_ && raw_start_ - pend_.end_s < min_pause_s_) {
+    pend_.end_s = end_s;
+    return;
+  }
+  if (pending_ && pend_.duration_s() >= min_talkspurt_s_) out_.push_back(pend_);
+  pend_ = {raw_start_, end_s};
+  pending_ = true;
+}
+
+void TalkspurtAssembler::frame(bool speech, double t0, double t1) {
+  if (speech && !on_) raw_start_ = t0;
+  if (!speech && on_) close_raw(t0);
+  on_ = speech;
+  // A talkspurt followed by a long enough silence is final.
+  if (!on_ && pending_ && t1 - pend_.end_s >= min_pause_s_) {
+    if (pend_.duration_s() >= min_talkspurt_s_) out_.push_back(pend_);
+    pending_ = false;
+  }
+}
+
+void TalkspurtAssembler::finish(double end_s) {
+  if (on_) close_raw(end_s);
+  on_ = false;
+  if (pending_ && pend_.duration_s() >= min_talkspurt_s_) out_.push_back(pend_);
+  pending_ = false;
+}
+
 void EnergyChannelVad::reset() {
   in_frame_ = 0;
   acc_ = 0;
   frame_index_ = 0;
   floor_db_ = c_.noise_floor_min_dbfs;
   floor_set_ = false;
-  on_ = false;
-  pending_ = false;
-  out_.clear();
+  asm_ = TalkspurtAssembler(c_.min_pause_s, c_.min_talkspurt_s);
 }
 
 void EnergyChannelVad::process(std::span<const float> block) {
@@ -51,16 +83,6 @@ void EnergyChannelVad::process(std::span<const float> block) {
   }
 }
 
-void EnergyChannelVad::close_raw(double end_s) {
-  if (pending_ && raw_start_ - pend_.end_s < c_.min_pause_s) {
-    pend_.end_s = end_s;
-    return;
-  }
-  if (pending_ && pend_.duration_s() >= c_.min_talkspurt_s) out_.push_back(pend_);
-  pend_ = {raw_start_, end_s};
-  pending_ = true;
-}
-
 void EnergyChannelVad::frame_done(double e) {
   const double rate = c_.sample_rate_hz;
   const double t0 = static_cast<double>(frame_index_ * static_cast<std::int64_t>(frame_len_)) / rate;
@@ -69,16 +91,10 @@ void EnergyChannelVad::frame_done(double e) {
     floor_db_ = std::max(e, c_.noise_floor_min_dbfs);
     floor_set_ = true;
   }
-  bool speech = on_ ? (e >= floor_db_ + c_.off_above_floor_db) : (e > floor_db_ + c_.on_above_floor_db);
+  const bool on = asm_.speaking();
+  bool speech = on ? (e >= floor_db_ + c_.off_above_floor_db) : (e > floor_db_ + c_.on_above_floor_db);
   speech = speech && e > c_.min_level_dbfs;
-  if (speech && !on_) raw_start_ = t0;
-  if (!speech && on_) close_raw(t0);
-  on_ = speech;
-  // A talkspurt followed by a long enough silence is final.
-  if (!on_ && pending_ && t1 - pend_.end_s >= c_.min_pause_s) {
-    if (pend_.duration_s() >= c_.min_talkspurt_s) out_.push_back(pend_);
-    pending_ = false;
-  }
+  asm_.frame(speech, t0, t1);
   // Noise floor: down at once, up slowly.
   if (e < floor_db_)
     floor_db_ = std::max(e, c_.noise_floor_min_dbfs);
@@ -92,19 +108,15 @@ void EnergyChannelVad::finish() {
   if (in_frame_ > 0) {
     // The last, partial frame: decide on its own samples; it ends at the last sample.
     double e = 10 * std::log10(acc_ / static_cast<double>(in_frame_) + 1e-30);
-    bool speech = on_ ? (e >= floor_db_ + c_.off_above_floor_db) : (e > floor_db_ + c_.on_above_floor_db);
+    const bool on = asm_.speaking();
+    bool speech = on ? (e >= floor_db_ + c_.off_above_floor_db) : (e > floor_db_ + c_.on_above_floor_db);
     speech = speech && e > c_.min_level_dbfs && floor_set_;
     const double t0 = static_cast<double>(frame_index_ * static_cast<std::int64_t>(frame_len_)) / c_.sample_rate_hz;
-    if (speech && !on_) raw_start_ = t0;
-    if (!speech && on_) close_raw(t0);
-    on_ = speech;
+    asm_.frame(speech, t0, end);
     in_frame_ = 0;
     acc_ = 0;
   }
-  if (on_) close_raw(end);
-  on_ = false;
-  if (pending_ && pend_.duration_s() >= c_.min_talkspurt_s) out_.push_back(pend_);
-  pending_ = false;
+  asm_.finish(end);
 }
 
 EnergyVad::EnergyVad(const EnergyVadConfig& c, std::size_t channels) : c_(c) {

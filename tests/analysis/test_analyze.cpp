@@ -24,9 +24,24 @@ test::ToneSpec conversation() {
 
 std::string slurp(const fs::path& p) { return formats::read_file(p); }
 
+/// The energy detector finds tone bursts to the sample (frame-exact), so the pipeline's tables can
+/// be compared exactly; the default crosstalk detector is tested on its own below.
+analysis::AnalyzeOptions energy() {
+  analysis::AnalyzeOptions o;
+  o.vad_detector = "energy";
+  return o;
+}
+
+/// The default detector, turn taking only.
+analysis::AnalyzeOptions turns_only_default() {
+  analysis::AnalyzeOptions o;
+  o.extensions.clear();
+  return o;
+}
+
 /// Turn taking only: the default extensions (prosody) add columns these exact tables do not list.
 analysis::AnalyzeOptions turns_only() {
-  analysis::AnalyzeOptions o;
+  analysis::AnalyzeOptions o = energy();
   o.extensions.clear();
   return o;
 }
@@ -71,6 +86,7 @@ TEST(Analyze, ToneConversationGivesExactFeatures) {
   EXPECT_EQ(j["dyad"]["fto"]["median_s"], 0.5);
   EXPECT_EQ(j["dyad"]["fto_by_direction"]["A>B"]["count"], 1);
   EXPECT_EQ(j["parameters"]["backchannel_max_s"], 1.0);
+  EXPECT_EQ(j["parameters"]["vad"]["name"], "energy");
   EXPECT_EQ(j["parameters"]["vad"]["min_pause_s"], 0.2);
   EXPECT_EQ(j["parameters"]["vad"]["sample_rate_hz"], 16000.0);
   EXPECT_EQ(j["dyad_version"], std::string(dyad::kVersion));
@@ -88,13 +104,18 @@ TEST(Analyze, ToneConversationGivesExactFeatures) {
 
 TEST(Analyze, ResultsDoNotDependOnBlockSize) {
   test::TempDir d;
-  test::make_tone_session(d / "s", conversation());
-  analysis::analyze_session(d / "s", {});
-  auto ref = slurp(d / "s/features/segments.tsv");
-  analysis::AnalyzeOptions o;
-  o.block_frames = 999;
-  analysis::analyze_session(d / "s", o);
-  EXPECT_EQ(slurp(d / "s/features/segments.tsv"), ref);
+  auto spec = conversation();
+  spec.crosstalk_db = -12;
+  test::make_tone_session(d / "s", spec);
+  for (const char* detector : {"crosstalk", "energy"}) {
+    analysis::AnalyzeOptions o;
+    o.vad_detector = detector;
+    analysis::analyze_session(d / "s", o);
+    auto ref = slurp(d / "s/features/segments.tsv");
+    o.block_frames = 999;
+    analysis::analyze_session(d / "s", o);
+    EXPECT_EQ(slurp(d / "s/features/segments.tsv"), ref) << detector;
+  }
 }
 
 TEST(Analyze, ExclusionsAreHonoured) {
@@ -102,7 +123,7 @@ TEST(Analyze, ExclusionsAreHonoured) {
   auto spec = conversation();
   spec.markers.push_back({4.5, 1.25, "exclude", "n/a", "user"});  // [4.5, 5.75)
   test::make_tone_session(d / "s", spec);
-  analysis::analyze_session(d / "s", {});
+  analysis::analyze_session(d / "s", energy());
   EXPECT_EQ(slurp(d / "s/features/segments.tsv"),
             "role\tstart_s\tend_s\nA\t1\t3\nA\t3.5\t4.5\nB\t5.75\t8\nA\t6\t6.5\nA\t8.5\t9.5\n");
   auto ev = formats::read_events(d / "s/features/events.tsv");
@@ -133,6 +154,69 @@ TEST(Analyze, ThreeRolesWithATherapistChannel) {
   auto j = nlohmann::json::parse(slurp(d / "s/features/summary.json"));
   EXPECT_EQ(j["dyad"]["roles"].size(), 3u);
   EXPECT_EQ(j["dyad"]["fto_by_direction"]["therapist>B"]["median_s"], -0.5);
+}
+
+/// Each talkspurt of `role` in segments.tsv matches one burst within a frame (10 ms).
+void expect_bursts(const std::vector<dsp::Segment>& got, const std::string& role, const std::vector<std::pair<double, double>>& want) {
+  std::vector<dsp::Segment> mine;
+  for (auto& s : got)
+    if (s.role == role) mine.push_back(s);
+  ASSERT_EQ(mine.size(), want.size()) << role;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    EXPECT_NEAR(mine[i].start_s, want[i].first, 0.0101) << role << " " << i;
+    EXPECT_NEAR(mine[i].end_s, want[i].second, 0.0101) << role << " " << i;
+  }
+}
+
+TEST(Analyze, TheDefaultDetectorRejectsCrosstalk) {
+  test::TempDir d;
+  auto spec = conversation();
+  spec.crosstalk_db = -10;  // each microphone hears the other partner 10 dB down, 3 ms late
+  test::make_tone_session(d / "s", spec);
+  auto r = analysis::analyze_session(d / "s", turns_only_default());
+  EXPECT_EQ(r.segments_source, "vad:crosstalk");
+  auto segs = formats::read_segments(d / "s/features/segments.tsv");
+  expect_bursts(segs, "A", spec.bursts["A"]);
+  expect_bursts(segs, "B", spec.bursts["B"]);
+  auto j = nlohmann::json::parse(slurp(d / "s/features/summary.json"));
+  EXPECT_EQ(j["parameters"]["vad"]["name"], "crosstalk");
+  EXPECT_EQ(j["parameters"]["vad"]["leak_margin_db"], 3.0);
+  EXPECT_EQ(j["parameters"]["vad"]["min_pause_s"], 0.2);
+  EXPECT_EQ(j["parameters"]["vad"]["sample_rate_hz"], 16000.0);
+  EXPECT_EQ(j["parameters"]["vad"].size(), 30u);  // name, sample rate and the 28 parameters
+  EXPECT_NEAR(j["vad"]["leak_db"]["A>B"].get<double>(), -10, 3);
+  EXPECT_NEAR(j["vad"]["leak_db"]["B>A"].get<double>(), -10, 3);
+  EXPECT_LT(j["vad"]["noise_floor_dbfs"]["A"].get<double>(), -70);
+  EXPECT_EQ(j["vad"]["analysis_rate_hz"], 16000.0);
+  // the energy detector counts the leak: B "speaks" whenever A does
+  auto o = turns_only();
+  analysis::analyze_session(d / "s", o);
+  auto energy_segs = formats::read_segments(d / "s/features/segments.tsv");
+  EXPECT_GT(energy_segs.size(), segs.size() + 2);
+  // an unknown detector is refused
+  o.vad_detector = "magic";
+  try {
+    analysis::analyze_session(d / "s", o);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "analyze: the voice activity detector must be crosstalk or energy, got 'magic'");
+  }
+}
+
+TEST(Analyze, TheDefaultDetectorWithATherapistChannel) {
+  test::TempDir d;
+  test::ToneSpec s;
+  s.roles = {"A", "B", "therapist"};
+  s.bursts["A"] = {{0.5, 2}, {6.5, 7.5}};
+  s.bursts["therapist"] = {{2.5, 4}};
+  s.bursts["B"] = {{3.5, 6}, {7, 9}};
+  s.crosstalk_db = -12;
+  test::make_tone_session(d / "s", s);
+  analysis::analyze_session(d / "s", turns_only_default());
+  auto segs = formats::read_segments(d / "s/features/segments.tsv");
+  for (auto& r : s.roles) expect_bursts(segs, r, s.bursts[r]);
+  auto j = nlohmann::json::parse(slurp(d / "s/features/summary.json"));
+  EXPECT_EQ(j["vad"]["leak_db"].size(), 6u);  // every ordered pair of the three channels
 }
 
 TEST(Analyze, AnnotationsOfRecordReplaceTheDetector) {

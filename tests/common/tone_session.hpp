@@ -1,7 +1,9 @@
 #pragma once
 /// \file A synthetic session of tone bursts: each role's channel carries a sine during its
 /// talkspurts and faint noise elsewhere, so a voice activity detector finds exactly those
-/// talkspurts (at its frame resolution). Header-only; needs dyad::formats.
+/// talkspurts (at its frame resolution). With crosstalk_db above -200, every channel also hears
+/// the other roles' tones that much quieter, crosstalk_delay_s late (a microphone's leak).
+/// Header-only; needs dyad::formats.
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -22,6 +24,8 @@ struct ToneSpec {
   std::vector<std::string> roles = {"A", "B"};
   std::map<std::string, std::vector<std::pair<double, double>>> bursts;  ///< per role
   std::vector<formats::Marker> markers;
+  double crosstalk_db = -300;       ///< level of the other roles' tones in each channel (-300: none)
+  double crosstalk_delay_s = 0.003;
 };
 
 inline void make_tone_session(const std::filesystem::path& dir, const ToneSpec& spec) {
@@ -36,12 +40,18 @@ inline void make_tone_session(const std::filesystem::path& dir, const ToneSpec& 
     a.channels.push_back({static_cast<int>(c + 1), spec.roles[c]});
     m.participants.push_back({spec.roles[c], "P" + std::to_string(c + 1)});
     auto x = noise(n, 1e-4, static_cast<std::uint32_t>(11 + c));
-    auto it = spec.bursts.find(spec.roles[c]);
-    if (it != spec.bursts.end())
+    for (std::size_t o = 0; o < nch; ++o) {  // own tones, and the others' through the leak
+      const double gain = o == c ? 0.3 : 0.3 * std::pow(10.0, spec.crosstalk_db / 20);
+      const double delay = o == c ? 0 : spec.crosstalk_delay_s;
+      if (o != c && spec.crosstalk_db <= -200) continue;
+      auto it = spec.bursts.find(spec.roles[o]);
+      if (it == spec.bursts.end()) continue;
       for (auto [s, e] : it->second)
-        for (auto i = static_cast<std::size_t>(std::llround(s * spec.rate_hz));
-             i < static_cast<std::size_t>(std::llround(e * spec.rate_hz)) && i < n; ++i)
-          x[i] += static_cast<float>(0.3 * std::sin(2 * M_PI * (220.0 + 110.0 * static_cast<double>(c)) * static_cast<double>(i) / spec.rate_hz));
+        for (auto i = static_cast<std::size_t>(std::llround((s + delay) * spec.rate_hz));
+             i < static_cast<std::size_t>(std::llround((e + delay) * spec.rate_hz)) && i < n; ++i)
+          x[i] += static_cast<float>(gain * std::sin(2 * M_PI * (220.0 + 110.0 * static_cast<double>(o)) *
+                                                     (static_cast<double>(i) / spec.rate_hz - delay)));
+    }
     for (std::size_t i = 0; i < n; ++i) inter[i * nch + c] = x[i];
   }
   m.audio = a;

@@ -107,12 +107,20 @@ using VadFactory = std::function<std::unique_ptr<dsp::VoiceActivityDetector>(dou
 struct AnalyzeOptions {
   double backchannel_max_s = 1.0;  ///< see dsp::TurnConfig
   double window_s = 60;            ///< windows.tsv window length
-  dsp::EnergyVadConfig vad;        ///< the default detector's parameters (sample rate taken from the audio)
-  VadFactory vad_factory;          ///< empty: dsp::EnergyVad with `vad`
+  /// The voice activity detector: "crosstalk" (dsp::CrosstalkVad, rejects the other partners'
+  /// voices leaking into each microphone; the default) or "energy" (dsp::EnergyVad, per channel).
+  std::string vad_detector = "crosstalk";
+  dsp::CrosstalkVadConfig crosstalk_vad;  ///< its parameters when "crosstalk" (sample rate taken from the audio)
+  dsp::EnergyVadConfig energy_vad;        ///< its parameters when "energy" (sample rate taken from the audio)
+  VadFactory vad_factory;          ///< when set, makes the detector instead (vad_detector and the configurations are then unused)
   bool use_annotations = true;     ///< use annotations/segments.tsv when present
   std::int64_t block_frames = 1 << 16;  ///< audio frames read at once
   std::vector<ExtensionFactory> extensions = default_extensions();
 };
+
+/// The detector `options` ask for, for `channels` channels at `sample_rate_hz` (vad_factory when
+/// set). Throws std::invalid_argument for an unknown detector name or a bad parameter.
+std::unique_ptr<dsp::VoiceActivityDetector> make_vad(const AnalyzeOptions& options, double sample_rate_hz, std::size_t channels);
 
 struct AnalyzeResult {
   std::filesystem::path features_dir;

@@ -2,14 +2,23 @@
 /// \file Voice activity detection: talkspurts per audio channel, streaming.
 ///
 /// `VoiceActivityDetector` is the interface the analysis pipeline drives: it gets every channel's
-/// block of one time span together (so a detector may compare channels, e.g. to reject crosstalk,
-/// issue 7) and yields closed talkspurts per channel. `EnergyVad` is the simple per-channel
-/// implementation: frame energy against an adaptive noise floor, with hysteresis, then bridging of
-/// short pauses and removal of short talkspurts. It does not reject crosstalk.
+/// block of one time span together (so a detector may compare channels) and yields closed
+/// talkspurts per channel. Two implementations:
+///  - `CrosstalkVad` (the default of `dyad analyze`, issue 7): every partner's own voice, with the
+///    other partners' voices leaking into the microphone rejected. Band energies of all channels;
+///    the leak path from each microphone to each other one (gain per band) is learned from the data
+///    in frames where one partner clearly talks alone; a channel speaks when its band energies
+///    clearly exceed its noise floor plus the leak that the other channels predict.
+///  - `EnergyVad`: frame energy against an adaptive noise floor, per channel. It does not reject
+///    crosstalk.
+/// Both end with the same `TalkspurtAssembler`: bridging of short pauses and removal of short
+/// talkspurts.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -49,6 +58,30 @@ class VoiceActivityDetector {
   virtual std::vector<Interval> take(std::size_t c) = 0;
 };
 
+/// Per-frame speech decisions -> talkspurts: silences shorter than min_pause_s inside speech are
+/// bridged, then talkspurts shorter than min_talkspurt_s are dropped. Times in seconds. One thread.
+class TalkspurtAssembler {
+ public:
+  TalkspurtAssembler(double min_pause_s = 0.2, double min_talkspurt_s = 0.1) : min_pause_s_(min_pause_s), min_talkspurt_s_(min_talkspurt_s) {}
+  void reset();
+  /// The decision of the frame [t0_s, t1_s); frames must follow each other without holes.
+  void frame(bool speech, double t0_s, double t1_s);
+  /// Ends the input at end_s (a talkspurt still open ends there).
+  void finish(double end_s);
+  bool speaking() const noexcept { return on_; }
+  /// Talkspurts closed so far (moved out).
+  std::vector<Interval> take() { return std::exchange(out_, {}); }
+
+ private:
+  void close_raw(double end_s);
+  double min_pause_s_, min_talkspurt_s_;
+  bool on_ = false;
+  double raw_start_ = 0;
+  bool pending_ = false;  // a talkspurt waiting to see whether the next pause is long enough
+  Interval pend_{};
+  std::vector<Interval> out_;
+};
+
 /// Parameters of EnergyVad. Levels are frame mean-square energies in dB relative to full scale.
 struct EnergyVadConfig {
   double sample_rate_hz = 48000;
@@ -70,12 +103,11 @@ class EnergyChannelVad {
   void reset();
   void process(std::span<const float> block);
   void finish();
-  std::vector<Interval> take() { return std::exchange(out_, {}); }
+  std::vector<Interval> take() { return asm_.take(); }
   double noise_floor_dbfs() const noexcept { return floor_db_; }
 
  private:
   void frame_done(double energy_db);
-  void close_raw(double end_s);
 
   EnergyVadConfig c_;
   std::size_t frame_len_ = 480;
@@ -84,11 +116,7 @@ class EnergyChannelVad {
   std::int64_t frame_index_ = 0;
   double floor_db_ = 0;
   bool floor_set_ = false;
-  bool on_ = false;
-  double raw_start_ = 0;
-  bool pending_ = false;  // a talkspurt waiting to see whether the next pause is long enough
-  Interval pend_{};
-  std::vector<Interval> out_;
+  TalkspurtAssembler asm_;
 };
 
 /// EnergyChannelVad on every channel; channels are independent.
@@ -107,6 +135,100 @@ class EnergyVad : public VoiceActivityDetector {
  private:
   EnergyVadConfig c_;
   std::vector<EnergyChannelVad> ch_;
+};
+
+/// Parameters of CrosstalkVad. Powers are mean squares re full scale (dBFS); "dB above" compares
+/// powers. Defaults are `dyad analyze`'s.
+struct CrosstalkVadConfig {
+  double sample_rate_hz = 48000;
+  double frame_s = 0.01;              ///< hop between decisions, and the time resolution of talkspurts
+  double window_s = 0.016;            ///< Hann window centred on each frame for the band energies
+  double analysis_rate_hz = 16000;    ///< channels are decimated (means of k samples) to the lowest rate >= 0.9 times this whose k divides the frame
+  int bands = 16;                     ///< mel-spaced bands between band_low_hz and band_high_hz
+  double band_low_hz = 100;
+  double band_high_hz = 8000;         ///< clipped to the analysis Nyquist frequency
+  double on_db = 0;                   ///< a channel starts speaking when its own energy is this far above its noise floor plus the predicted leak ...
+  double off_db = -6;                 ///< ... and keeps speaking while it stays this far above (hysteresis)
+  double min_level_dbfs = -60;        ///< frames quieter than this are never speech
+  double noise_floor_min_dbfs = -100; ///< the noise floor of a band never goes below this (digital silence)
+  double noise_rise_db_per_s = 0.5;   ///< a band's lower envelope follows a quieter frame at once, a louder one at this rate
+  double noise_memory_s = 0.2;        ///< the noise floor is the mean of the silent frames with this time constant ...
+  double noise_above_envelope_db = 6; ///< ... kept between the band's lower envelope and this far above it
+  double leak_margin_db = 3;          ///< the predicted leak is raised by this before it is compared (the leak's spread from frame to frame)
+  double leak_prior_db = -12;         ///< leak gain (per band) assumed before any is learned
+  double leak_prior_s = 0.5;          ///< weight of that assumption, in seconds of solo speech
+  double leak_memory_s = 60;          ///< the learned leak forgets older frames with this time constant (partners may move)
+  double leak_quantile = 0.5;         ///< the leak gain of a band is this quantile of the energy ratios seen in solo frames
+  double solo_snr_db = 15;            ///< a channel teaches the leak only in frames this far above its noise floor ...
+  double solo_dominance_db = 3;       ///< ... and this far above every other channel ...
+  double solo_band_snr_db = 10;       ///< ... and only in bands where it is this far above its noise floor
+  double max_leak_delay_s = 0.02;     ///< the leak may arrive this late (direct path; the predicted leak holds its maximum this long)
+  double leak_decay_db_per_s = 200;   ///< after a partner stops, the predicted leak decays no faster than this (room reverberation)
+  double below_speech_level_db = 25;  ///< own energy more than this below the channel's active speech level is not speech
+  double speech_level_memory_s = 10;  ///< time constant of that level (mean own power of the speech frames ...
+  double speech_level_window_db = 20; ///< ... within this of it)
+  double min_pause_s = 0.2;           ///< silences shorter than this inside speech are bridged
+  double min_talkspurt_s = 0.1;       ///< talkspurts shorter than this (after bridging) are dropped
+};
+
+/// Sets the parameter called `name` (as CrosstalkVad::parameters() names it) to `value`; false
+/// when there is no such parameter. Values are checked when a CrosstalkVad is made.
+bool set_parameter(CrosstalkVadConfig& c, std::string_view name, double value);
+
+/// Voice activity per channel that rejects the other channels' voices leaking into it
+/// (issue 7). Works for any number of channels (two partners, a therapist; one channel is a plain
+/// noise-floor detector).
+///
+/// Per frame (frame_s), each channel is decimated to about analysis_rate_hz and its power spectrum
+/// P[b] taken with a Hann window (window_s) centred on the frame; bins are grouped into mel-spaced
+/// bands k. Each band keeps a noise floor N[k]: the mean power of frames where nothing is heard in
+/// that channel, kept between the band's lower envelope (down at once, up at noise_rise_db_per_s)
+/// and 6 dB above it. The leak from channel j into channel i is modelled bin by bin as
+/// G_ji[k] * L_j[b], where L_j is j's power above its floor, held at its maximum over
+/// max_leak_delay_s and decaying at most leak_decay_db_per_s (the path's delay and the room's
+/// reverberation). The gain G_ji[k] of each band is learned from the data: in frames where j is at
+/// least solo_snr_db above its floor and solo_dominance_db above every other channel (j very
+/// probably talks alone), the ratio of i's band power above its floor to j's (held) goes into a
+/// histogram per band (forgetting with leak_memory_s); G is its leak_quantile (the prior:
+/// leak_prior_db, weighted as leak_prior_s of solo speech). Decision for channel i: the predicted
+/// leak, raised by leak_margin_db, is removed from every bin, R[b] = max(P[b] - margin * leak[b], 0);
+/// own = sum_k max(sum_{b in k} R[b] - N[k], 0); i speaks when own / sum_k (N[k] + margin * leak[k])
+/// exceeds on_db (off_db to continue), the frame is louder than min_level_dbfs and own is within
+/// below_speech_level_db of i's active speech level (the mean own power of its speech frames,
+/// time constant speech_level_memory_s). Decisions then go through TalkspurtAssembler
+/// (min_pause_s, min_talkspurt_s).
+///
+/// Streaming with bounded memory; results do not depend on how the input is cut into blocks.
+/// process() does not allocate except when talkspurts close. One thread per instance; several
+/// instances may be made on different threads (FFTW planning is serialised).
+class CrosstalkVad : public VoiceActivityDetector {
+ public:
+  /// Validates (std::invalid_argument naming the parameter and value), allocates, plans the FFT.
+  CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels);
+  ~CrosstalkVad() override;
+  CrosstalkVad(const CrosstalkVad&) = delete;
+  CrosstalkVad& operator=(const CrosstalkVad&) = delete;
+
+  std::string name() const override { return "crosstalk"; }
+  std::vector<NamedParameter> parameters() const override;
+  std::size_t channels() const override;
+  void process(std::span<const std::span<const float>> channels) override;
+  void finish() override;
+  std::vector<Interval> take(std::size_t c) override;
+  /// Clears all history and learned leaks.
+  void reset();
+
+  /// The learned leak gain from channel `from` into channel `to`: energy-weighted over the bands
+  /// (dB), for diagnostics and tests.
+  double leak_gain_db(std::size_t from, std::size_t to) const;
+  /// Noise floor of channel c summed over the bands (dBFS).
+  double noise_floor_dbfs(std::size_t c) const;
+  /// The analysis rate actually used (Hz) and the number of bands.
+  double analysis_rate_hz() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> p_;
 };
 
 }  // namespace dyad::dsp

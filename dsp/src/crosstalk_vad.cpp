@@ -1,0 +1,704 @@
+// CrosstalkVad: voice activity per channel with the other channels' leak rejected (issue 7).
+// See dyad/dsp/vad.hpp for the model.
+#include <fftw3.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+
+#include "common.hpp"
+#include "dyad/dsp/vad.hpp"
+
+namespace dyad::dsp {
+
+namespace {
+
+constexpr double kTiny = 1e-30;
+// Leak-ratio histograms: 0.5 dB bins over [kHistLo, kHistHi) dB.
+constexpr double kHistLo = -70, kHistHi = 10, kHistStep = 0.5;
+constexpr int kHistBins = static_cast<int>((kHistHi - kHistLo) / kHistStep);
+constexpr int kRefreshFrames = 20;
+
+// The per-frame work is vector loops over the frequency bins: on x86-64 they are compiled twice,
+// for AVX2 and for the baseline, and the loader picks one for the CPU (GCC function
+// multiversioning).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define DYAD_VAD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define DYAD_VAD_CLONES
+#endif  // leak gains are re-read from the histograms every 20 frames
+
+void check(bool ok, const char* name, double v, const char* expected) {
+  if (!ok) throw std::invalid_argument(std::string("CrosstalkVad: ") + name + " must be " + expected + ", got " + detail::num(v));
+}
+
+/// 10 log10(x) for x > 0 from the float's exponent and a cubic in its mantissa (error < 0.01 dB):
+/// the leak histograms have 0.5 dB bins and see one value per band and frame.
+inline double fast_db(double x) {
+  int e = 0;
+  const double m = std::frexp(x, &e);  // x = m 2^e, m in [0.5, 1)
+  const double u = 2 * m - 1;          // log2(2m) on [0, 1) ~ cubic
+  const double log2m = u * (1.4425449 + u * (-0.7181452 + u * 0.2758266));
+  return 3.0102999566 * (log2m + (e - 1));
+}
+
+double mel(double hz) { return 2595 * std::log10(1 + hz / 700); }
+double mel_inv(double m) { return 700 * (std::pow(10.0, m / 2595) - 1); }
+
+/// Means of consecutive groups of K samples, appended to out; acc/cnt carry a partial group.
+template <int K>
+std::size_t decimate_bulk(const float* x, std::size_t groups, float* out) {
+  constexpr float inv = 1.0f / static_cast<float>(K);
+  for (std::size_t g = 0; g < groups; ++g) {
+    float s = 0;
+    for (int k = 0; k < K; ++k) s += x[g * K + static_cast<std::size_t>(k)];
+    out[g] = s * inv;
+  }
+  return groups * K;
+}
+
+}  // namespace
+
+struct CrosstalkVad::Impl {
+  CrosstalkVadConfig c;
+  std::size_t C = 0;           // channels
+  std::size_t frame_in = 0;    // input samples per frame
+  int factor = 1;              // decimation
+  double rate_a = 0;           // analysis rate
+  std::size_t F = 0;           // decimated samples per frame
+  std::size_t W = 0;           // window length (decimated samples)
+  std::size_t nfft = 0;
+  std::size_t lead = 0;        // window samples before the frame start: (W - F) / 2
+  std::size_t K = 0;           // bands
+  std::vector<std::size_t> band_lo, band_hi;  // bin ranges [lo, hi)
+  std::size_t b0 = 0, nb = 0;                 // analysed bins [b0, b0 + nb)
+  std::vector<std::size_t> band_of;           // band of each analysed bin
+  std::vector<std::size_t> band_edge;         // K + 1 band edges in analysed bins (0 .. nb)
+  std::vector<double> inv_width;              // 1 / bins per band
+  std::vector<float> window;
+  double spec_scale = 1;       // |X|^2 -> mean square contribution
+  int taps = 1;                // frames of leak delay held
+  float decay = 0;             // per-frame factor of the predicted leak's decay
+  double on_ratio = 0, off_ratio = 0, margin = 1, min_level = 0, floor_min = 0, rise = 1;
+  double solo_ratio = 0, dominance = 1;
+  double growth = 1;           // per-frame growth of the histogram weight (forgetting)
+  double noise_step = 0.05;    // per-frame weight of a silent frame in the noise floor
+  double noise_span = 4;       // the noise floor stays within this factor above the lower envelope
+  double band_solo = 10;       // a band teaches the leak this far above its floor
+  double level_window = 0.01;  // frames above this fraction of the speech level count in it
+  double level_step = 0.002;   // per-frame weight of a speech frame in the speech level
+  double below_level = 0;      // speech is at least this fraction of the speech level
+
+  // FFT
+  float* fin = nullptr;
+  fftwf_complex* fout = nullptr;
+  fftwf_plan plan = nullptr;
+
+  // per channel
+  struct Chan {
+    std::vector<float> buf;  // decimated samples from absolute index buf0: the first len of them
+    std::size_t len = 0;
+    std::int64_t buf0 = 0;
+    float acc = 0;
+    int cnt = 0;
+    // per band: power, lightly smoothed power, lower envelope, noise floor, power above the floor
+    std::vector<double> P, Ps, Nmin, N, E;
+    // per analysed bin: power, noise floor, power above it (the last `taps` frames, a ring), its
+    // maximum over them (the source of the direct leak), and that decaying no faster than the
+    // room's reverberation (the source of the whole leak)
+    std::vector<float> Pb, Nb, Eb_taps, Db, Lb, Ib, Rb;  // Ib: the predicted leak, Rb: the power left (scratch)
+    double level = 0;         // frame power (mean square)
+    double speech_level = 0;  // active speech level (mean own power of the speech frames)
+    double speech_frames = 0; // speech frames counted in it so far
+    bool floor_set = false;
+    TalkspurtAssembler asm_;
+  };
+  std::vector<Chan> ch;
+  std::int64_t dec_total = 0;  // decimated samples per channel so far (equal for all)
+  std::int64_t in_total = 0;   // input samples per channel so far
+  std::int64_t frame_index = 0;
+
+  // leaks from -> to: gains per band, the same per bin with the margin (Gb), histograms
+  std::vector<double> G;       // C*C*K
+  std::vector<float> Gb;       // C*C*nb
+  std::vector<double> hist;    // C*C*K*kHistBins
+  std::vector<double> rest_k, leak_k;  // K scratch
+  std::vector<char> dirty;     // C*C*K: histogram changed since the gains were read
+  double weight = 1;
+  int refresh = 0;
+
+  ~Impl() {
+    std::lock_guard<std::mutex> lock(detail::fftw_planner_mutex());
+    if (plan) fftwf_destroy_plan(plan);
+    fftwf_free(fin);
+    fftwf_free(fout);
+  }
+
+  std::size_t gi(std::size_t from, std::size_t to, std::size_t k) const { return (from * C + to) * K + k; }
+
+  void reset() {
+    for (auto& x : ch) {
+      std::fill(x.buf.begin(), x.buf.end(), 0.f);  // zeros before the start: the first window is centred on frame 0
+      x.len = lead;
+      x.buf0 = -static_cast<std::int64_t>(lead);
+      x.acc = 0;
+      x.cnt = 0;
+      for (auto* v : {&x.P, &x.Ps, &x.Nmin, &x.N, &x.E}) std::fill(v->begin(), v->end(), 0.0);
+      for (auto* v : {&x.Pb, &x.Nb, &x.Eb_taps, &x.Db, &x.Lb, &x.Ib, &x.Rb}) std::fill(v->begin(), v->end(), 0.f);
+      x.level = 0;
+      x.speech_level = 0;
+      x.speech_frames = 0;
+      x.floor_set = false;
+      x.asm_ = TalkspurtAssembler(c.min_pause_s, c.min_talkspurt_s);
+    }
+    dec_total = 0;
+    in_total = 0;
+    frame_index = 0;
+    weight = 1;
+    refresh = 0;
+    std::fill(hist.begin(), hist.end(), 0.0);
+    const double prior = c.leak_prior_s / c.frame_s;
+    const int pb = std::clamp(static_cast<int>((c.leak_prior_db - kHistLo) / kHistStep), 0, kHistBins - 1);
+    for (std::size_t f = 0; f < C; ++f)
+      for (std::size_t t = 0; t < C; ++t)
+        for (std::size_t k = 0; k < K; ++k)
+          if (f != t) hist[gi(f, t, k) * kHistBins + static_cast<std::size_t>(pb)] = prior;
+    std::fill(dirty.begin(), dirty.end(), 1);
+    update_gains();
+  }
+
+  /// G from the histograms: the leak_quantile of each, linear within a bin; Gb per bin with the margin.
+  void update_gains() {
+    for (std::size_t f = 0; f < C; ++f)
+      for (std::size_t t = 0; t < C; ++t)
+        for (std::size_t k = 0; k < K; ++k) {
+          if (!dirty[gi(f, t, k)]) continue;
+          dirty[gi(f, t, k)] = 0;
+          double g = 0;
+          if (f != t) {
+            const double* h = &hist[gi(f, t, k) * kHistBins];
+            double total = 0;
+            for (int b = 0; b < kHistBins; ++b) total += h[b];
+            const double want = c.leak_quantile * total;
+            double run = 0, db = kHistLo;
+            for (int b = 0; b < kHistBins; ++b) {
+              if (run + h[b] >= want && h[b] > 0) {
+                db = kHistLo + kHistStep * (b + (want - run) / h[b]);
+                break;
+              }
+              run += h[b];
+            }
+            g = db <= kHistLo ? 0.0 : std::pow(10.0, db / 10);
+          }
+          G[gi(f, t, k)] = g;
+        }
+    for (std::size_t f = 0; f < C; ++f)
+      for (std::size_t t = 0; t < C; ++t)
+        for (std::size_t b = 0; b < nb; ++b) Gb[(f * C + t) * nb + b] = static_cast<float>(margin * G[gi(f, t, band_of[b])]);
+  }
+
+  DYAD_VAD_CLONES void decimate(Chan& x, const float* in, std::size_t n) {
+    std::size_t i = 0;
+    const float inv = 1.0f / static_cast<float>(factor);
+    while (x.cnt > 0 && i < n) {  // complete a partial group
+      x.acc += in[i++];
+      if (++x.cnt == factor) {
+        x.buf[x.len++] = x.acc * inv;
+        x.acc = 0;
+        x.cnt = 0;
+      }
+    }
+    const std::size_t groups = (n - i) / static_cast<std::size_t>(factor);
+    if (x.len + groups + 1 > x.buf.size()) throw std::logic_error("CrosstalkVad: decimation buffer overrun");
+    float* out = x.buf.data() + x.len;
+    const float* src = in + i;
+    switch (factor) {
+      case 1: i += decimate_bulk<1>(src, groups, out); break;
+      case 2: i += decimate_bulk<2>(src, groups, out); break;
+      case 3: i += decimate_bulk<3>(src, groups, out); break;
+      case 4: i += decimate_bulk<4>(src, groups, out); break;
+      case 5: i += decimate_bulk<5>(src, groups, out); break;
+      case 6: i += decimate_bulk<6>(src, groups, out); break;
+      case 8: i += decimate_bulk<8>(src, groups, out); break;
+      default:
+        for (std::size_t g = 0; g < groups; ++g) {
+          float s = 0;
+          for (int k = 0; k < factor; ++k) s += src[g * static_cast<std::size_t>(factor) + static_cast<std::size_t>(k)];
+          out[g] = s * inv;
+        }
+        i += groups * static_cast<std::size_t>(factor);
+    }
+    x.len += groups;
+    for (; i < n; ++i) {
+      x.acc += in[i];
+      ++x.cnt;
+    }
+  }
+
+  /// Per-band sums of a per-bin array (plain loops: the bands are a few bins wide).
+  void band_sums(const float* __restrict v, double* __restrict out) const {
+    const std::size_t* __restrict edge = band_edge.data();
+    std::size_t b = 0;
+    for (std::size_t k = 0; k < K; ++k) {
+      const std::size_t hi = edge[k + 1];
+      float acc = 0;
+      for (; b < hi; ++b) acc += v[b];
+      out[k] = acc;
+    }
+  }
+
+  /// Bin and band powers of channel x's window starting at decimated index a.
+  void spectrum(Chan& x, std::int64_t a) {
+    const std::size_t off = static_cast<std::size_t>(a - x.buf0);
+    const std::size_t avail = x.len > off ? std::min(W, x.len - off) : 0;
+    const float* __restrict s = x.buf.data() + off;
+    const float* __restrict w = window.data();
+    float* __restrict in = fin;
+    for (std::size_t n = 0; n < avail; ++n) in[n] = s[n] * w[n];
+    for (std::size_t n = avail; n < nfft; ++n) in[n] = 0.f;
+    fftwf_execute(plan);
+    const float sc = static_cast<float>(2 * spec_scale);  // one-sided spectrum: every bin but DC and Nyquist twice
+    const float* __restrict zf = &fout[0][0];
+    float total = 0;
+    const std::size_t bins = nfft / 2 + 1;
+#pragma omp simd reduction(+ : total)
+    for (std::size_t b = 0; b < 2 * bins; ++b) total += zf[b] * zf[b];
+    total = 2 * total - (fout[0][0] * fout[0][0] + fout[nfft / 2][0] * fout[nfft / 2][0]);
+    x.level = static_cast<double>(total) * spec_scale;
+    float* __restrict pb = x.Pb.data();
+    const fftwf_complex* __restrict z = fout + b0;
+    for (std::size_t b = 0; b < nb; ++b) pb[b] = sc * (z[b][0] * z[b][0] + z[b][1] * z[b][1]);
+    band_sums(pb, x.P.data());
+  }
+
+  /// Frame t (all channels): features, decisions, learning.
+  DYAD_VAD_CLONES void frame(std::int64_t t, double t0, double t1) {
+    const std::int64_t a = t * static_cast<std::int64_t>(F) - static_cast<std::int64_t>(lead);
+    const std::size_t tap = static_cast<std::size_t>(t % taps);
+    for (auto& x : ch) {
+      spectrum(x, a);
+      if (!x.floor_set) {
+        for (std::size_t k = 0; k < K; ++k) x.Ps[k] = x.Nmin[k] = x.N[k] = std::max(x.P[k], floor_min);
+        x.floor_set = true;
+      }
+      for (std::size_t k = 0; k < K; ++k) {
+        // Lower envelope of a lightly smoothed power: down at once, up at noise_rise_db_per_s; the
+        // floor itself (a mean of silent frames, below) stays within 6 dB above it.
+        x.Ps[k] = 0.5 * (x.Ps[k] + x.P[k]);
+        x.Nmin[k] = x.Ps[k] < x.Nmin[k] ? std::max(x.Ps[k], floor_min) : std::min(x.Ps[k], x.Nmin[k] * rise);
+        x.N[k] = std::clamp(x.N[k], x.Nmin[k], x.Nmin[k] * noise_span);
+        x.E[k] = std::max(x.P[k] - x.N[k], 0.0);
+      }
+      // per bin: the noise floor, the power above it (this frame in the ring of the last `taps`),
+      // its maximum over them and that decaying at most at the reverberation's rate
+      float* __restrict nbv = x.Nb.data();
+      for (std::size_t k = 0, b = 0; k < K; ++k) {
+        const float v = static_cast<float>(x.N[k] * inv_width[k]);
+        for (const std::size_t hi = band_edge[k + 1]; b < hi; ++b) nbv[b] = v;
+      }
+      const float* __restrict pb = x.Pb.data();
+      float* __restrict e = x.Eb_taps.data() + tap * nb;
+      float* __restrict d = x.Db.data();
+      float* __restrict l = x.Lb.data();
+      const float dec = decay;
+      for (std::size_t b = 0; b < nb; ++b) e[b] = std::max(pb[b] - nbv[b], 0.f);
+      std::copy(e, e + nb, d);
+      for (std::size_t k = 0; k < static_cast<std::size_t>(taps); ++k) {
+        if (k == tap) continue;
+        const float* __restrict o = x.Eb_taps.data() + k * nb;
+        for (std::size_t b = 0; b < nb; ++b) d[b] = std::max(d[b], o[b]);
+      }
+      for (std::size_t b = 0; b < nb; ++b) l[b] = std::max(d[b], l[b] * dec);
+    }
+    // Decisions: own power above the noise floor plus the predicted leak, bin by bin.
+    for (std::size_t i = 0; i < C; ++i) {
+      auto& x = ch[i];
+      // the predicted leak per bin (with its margin), and the power left after removing it
+      float* __restrict lk = x.Ib.data();
+      float* __restrict rest = x.Rb.data();
+      const float* __restrict pb = x.Pb.data();
+      bool first = true;
+      for (std::size_t j = 0; j < C; ++j) {
+        if (j == i) continue;
+        const float* __restrict g = Gb.data() + (j * C + i) * nb;
+        const float* __restrict l = ch[j].Lb.data();
+        if (first)
+          for (std::size_t b = 0; b < nb; ++b) lk[b] = g[b] * l[b];
+        else
+          for (std::size_t b = 0; b < nb; ++b) lk[b] += g[b] * l[b];
+        first = false;
+      }
+      if (first) std::fill(lk, lk + nb, 0.f);
+      for (std::size_t b = 0; b < nb; ++b) rest[b] = std::max(pb[b] - lk[b], 0.f);
+      // per band: what is left above the band's noise floor, against the noise plus the leak
+      band_sums(rest, rest_k.data());
+      band_sums(lk, leak_k.data());
+      double own = 0, den = 0, noise = 0, leak = 0;
+      for (std::size_t k = 0; k < K; ++k) {
+        own += std::max(rest_k[k] - x.N[k], 0.0);
+        den += x.N[k] + leak_k[k];
+        noise += x.N[k];
+        leak += leak_k[k];
+      }
+      const double ratio = own / (static_cast<double>(den) + kTiny);
+      bool speech = x.asm_.speaking() ? ratio >= off_ratio : ratio > on_ratio;
+      speech = speech && x.level > min_level && own >= x.speech_level * below_level;
+      x.asm_.frame(speech, t0, t1);
+      // The channel's active speech level: mean own power of its speech frames within 20 dB of
+      // it (a running mean at first, then forgetting with speech_level_memory_s).
+      if (speech && own >= level_window * x.speech_level) {
+        x.speech_frames += 1;
+        x.speech_level += std::max(level_step, 1.0 / x.speech_frames) * (own - x.speech_level);
+      }
+      // The noise floor: the mean of the frames where nobody is heard in this channel (the
+      // predicted leak, without its margin, is below the noise).
+      if (!speech && ratio < off_ratio && leak < margin * noise)
+        for (std::size_t k = 0; k < K; ++k) x.N[k] += noise_step * (x.P[k] - x.N[k]);
+    }
+    if (C > 1) learn();
+  }
+
+  /// Learning the leaks from frames where one channel very probably talks alone.
+  void learn() {
+    weight *= growth;
+    if (weight > 1e100) {
+      for (auto& h : hist) h *= 1e-100;
+      weight *= 1e-100;
+    }
+    for (std::size_t j = 0; j < C; ++j) {
+      const auto& s = ch[j];
+      double e = 0, n = 0, p = 0;
+      for (std::size_t k = 0; k < K; ++k) {
+        e += s.E[k];
+        n += s.N[k];
+        p += s.P[k];
+      }
+      if (!(e >= solo_ratio * n) || !(s.level > min_level)) continue;
+      bool dominant = true;
+      for (std::size_t i = 0; i < C && dominant; ++i) {
+        if (i == j) continue;
+        double q = 0;
+        for (std::size_t k = 0; k < K; ++k) q += ch[i].P[k];
+        dominant = p >= dominance * q;
+      }
+      if (!dominant) continue;
+      for (std::size_t k = 0; k < K; ++k) {
+        if (!(s.E[k] >= band_solo * s.N[k])) continue;  // too weak in this band to measure a leak
+        float dk = 0;
+        for (std::size_t b = band_lo[k] - b0; b < band_hi[k] - b0; ++b) dk += s.Db[b];
+        if (!(dk > 0)) continue;
+        for (std::size_t i = 0; i < C; ++i) {
+          if (i == j) continue;
+          const double r = fast_db(std::max(ch[i].E[k], kTiny) / dk);
+          const int b = std::clamp(static_cast<int>((r - kHistLo) / kHistStep), 0, kHistBins - 1);
+          hist[gi(j, i, k) * kHistBins + static_cast<std::size_t>(b)] += weight;
+          dirty[gi(j, i, k)] = 1;
+        }
+      }
+    }
+    if (++refresh == kRefreshFrames) {
+      refresh = 0;
+      update_gains();
+    }
+  }
+
+  /// Runs every frame whose window is complete; with `flush`, also those that reach past the end.
+  void run_frames(bool flush) {
+    for (;;) {
+      const std::int64_t start_in = frame_index * static_cast<std::int64_t>(frame_in);
+      if (flush) {
+        if (start_in >= in_total) break;
+      } else {
+        const std::int64_t need = frame_index * static_cast<std::int64_t>(F) + static_cast<std::int64_t>(W - lead);
+        if (dec_total < need) break;
+      }
+      const double t0 = static_cast<double>(start_in) / c.sample_rate_hz;
+      const double t1 = static_cast<double>(std::min(start_in + static_cast<std::int64_t>(frame_in), in_total)) / c.sample_rate_hz;
+      frame(frame_index, t0, t1);
+      ++frame_index;
+    }
+    // Drop decimated samples no later window needs.
+    const std::int64_t keep_from = frame_index * static_cast<std::int64_t>(F) - static_cast<std::int64_t>(lead);
+    for (auto& x : ch) {
+      const std::int64_t drop = keep_from - x.buf0;
+      if (drop > 0) {
+        const std::size_t d = std::min(static_cast<std::size_t>(drop), x.len);
+        std::memmove(x.buf.data(), x.buf.data() + d, (x.len - d) * sizeof(float));
+        x.len -= d;
+        x.buf0 += static_cast<std::int64_t>(d);
+      }
+    }
+  }
+};
+
+CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : p_(std::make_unique<Impl>()) {
+  check(std::isfinite(c.sample_rate_hz) && c.sample_rate_hz >= 1000, "sample_rate_hz", c.sample_rate_hz, ">= 1000");
+  check(std::isfinite(c.frame_s) && c.frame_s >= 0.002 && c.frame_s <= 0.1, "frame_s", c.frame_s, "between 0.002 and 0.1");
+  check(std::isfinite(c.window_s) && c.window_s >= c.frame_s && c.window_s <= 4 * c.frame_s, "window_s", c.window_s,
+        "between frame_s and 4 * frame_s");
+  check(std::isfinite(c.analysis_rate_hz) && c.analysis_rate_hz >= 1000, "analysis_rate_hz", c.analysis_rate_hz, ">= 1000");
+  check(c.bands >= 1 && c.bands <= 64, "bands", c.bands, "between 1 and 64");
+  check(std::isfinite(c.band_low_hz) && c.band_low_hz >= 0, "band_low_hz", c.band_low_hz, ">= 0");
+  check(std::isfinite(c.band_high_hz) && c.band_high_hz > c.band_low_hz, "band_high_hz", c.band_high_hz, "above band_low_hz");
+  check(std::isfinite(c.on_db), "on_db", c.on_db, "finite");
+  check(std::isfinite(c.off_db) && c.off_db <= c.on_db, "off_db", c.off_db, "at most on_db");
+  check(std::isfinite(c.min_level_dbfs), "min_level_dbfs", c.min_level_dbfs, "finite");
+  check(std::isfinite(c.noise_floor_min_dbfs), "noise_floor_min_dbfs", c.noise_floor_min_dbfs, "finite");
+  check(std::isfinite(c.noise_rise_db_per_s) && c.noise_rise_db_per_s >= 0, "noise_rise_db_per_s", c.noise_rise_db_per_s, ">= 0");
+  check(std::isfinite(c.noise_memory_s) && c.noise_memory_s >= c.frame_s, "noise_memory_s", c.noise_memory_s, ">= frame_s");
+  check(std::isfinite(c.noise_above_envelope_db) && c.noise_above_envelope_db >= 0, "noise_above_envelope_db", c.noise_above_envelope_db,
+        ">= 0");
+  check(std::isfinite(c.solo_band_snr_db) && c.solo_band_snr_db >= 0, "solo_band_snr_db", c.solo_band_snr_db, ">= 0");
+  check(std::isfinite(c.speech_level_window_db) && c.speech_level_window_db > 0, "speech_level_window_db", c.speech_level_window_db, "> 0");
+  check(std::isfinite(c.leak_margin_db) && c.leak_margin_db >= 0, "leak_margin_db", c.leak_margin_db, ">= 0");
+  check(std::isfinite(c.leak_prior_db) && c.leak_prior_db <= 0, "leak_prior_db", c.leak_prior_db, "<= 0");
+  check(std::isfinite(c.leak_prior_s) && c.leak_prior_s > 0, "leak_prior_s", c.leak_prior_s, "> 0");
+  check(std::isfinite(c.leak_memory_s) && c.leak_memory_s >= 1, "leak_memory_s", c.leak_memory_s, ">= 1");
+  check(std::isfinite(c.leak_quantile) && c.leak_quantile > 0 && c.leak_quantile < 1, "leak_quantile", c.leak_quantile, "in (0, 1)");
+  check(std::isfinite(c.solo_snr_db) && c.solo_snr_db >= 0, "solo_snr_db", c.solo_snr_db, ">= 0");
+  check(std::isfinite(c.solo_dominance_db) && c.solo_dominance_db >= 0, "solo_dominance_db", c.solo_dominance_db, ">= 0");
+  check(std::isfinite(c.max_leak_delay_s) && c.max_leak_delay_s >= 0 && c.max_leak_delay_s <= 0.2, "max_leak_delay_s",
+        c.max_leak_delay_s, "between 0 and 0.2");
+  check(std::isfinite(c.leak_decay_db_per_s) && c.leak_decay_db_per_s > 0, "leak_decay_db_per_s", c.leak_decay_db_per_s, "> 0");
+  check(std::isfinite(c.below_speech_level_db) && c.below_speech_level_db > 0, "below_speech_level_db", c.below_speech_level_db, "> 0");
+  check(std::isfinite(c.speech_level_memory_s) && c.speech_level_memory_s >= c.frame_s, "speech_level_memory_s", c.speech_level_memory_s,
+        ">= frame_s");
+  check(std::isfinite(c.min_pause_s) && c.min_pause_s >= 0, "min_pause_s", c.min_pause_s, ">= 0");
+  check(std::isfinite(c.min_talkspurt_s) && c.min_talkspurt_s >= 0, "min_talkspurt_s", c.min_talkspurt_s, ">= 0");
+  if (channels < 1 || channels > 16)
+    throw std::invalid_argument("CrosstalkVad: channels must be between 1 and 16, got " + std::to_string(channels));
+
+  auto& p = *p_;
+  p.c = c;
+  p.C = channels;
+  p.frame_in = static_cast<std::size_t>(std::max(1.0, std::round(c.sample_rate_hz * c.frame_s)));
+  // The largest decimation factor dividing the frame that keeps the rate >= 0.9 analysis_rate_hz
+  // (44.1 kHz: 3, to 14.7 kHz).
+  p.factor = 1;
+  for (int f = 2; f <= 64; ++f)
+    if (p.frame_in % static_cast<std::size_t>(f) == 0 && c.sample_rate_hz / f >= 0.9 * c.analysis_rate_hz) p.factor = f;
+  p.rate_a = c.sample_rate_hz / p.factor;
+  p.F = p.frame_in / static_cast<std::size_t>(p.factor);
+  const double frame_true_s = static_cast<double>(p.frame_in) / c.sample_rate_hz;
+  p.W = std::max(p.F, static_cast<std::size_t>(std::lround(c.window_s * p.rate_a)));
+  if ((p.W - p.F) % 2) ++p.W;
+  p.lead = (p.W - p.F) / 2;
+  p.nfft = 16;
+  while (p.nfft < p.W) p.nfft <<= 1;
+  // Hann window; spec_scale makes the summed spectrum the window-weighted mean square.
+  p.window.resize(p.W);
+  double w2 = 0;
+  for (std::size_t n = 0; n < p.W; ++n) {
+    p.window[n] = static_cast<float>(0.5 - 0.5 * std::cos(2 * M_PI * (static_cast<double>(n) + 0.5) / static_cast<double>(p.W)));
+    w2 += static_cast<double>(p.window[n]) * p.window[n];
+  }
+  p.spec_scale = 1.0 / (static_cast<double>(p.nfft) * w2);
+  // Bands: mel-spaced edges, at least one bin each.
+  const double nyq = p.rate_a / 2, bin_hz = p.rate_a / static_cast<double>(p.nfft);
+  const double hi = std::min(c.band_high_hz, nyq);
+  check(c.band_low_hz < hi, "band_low_hz", c.band_low_hz, "below the analysis Nyquist frequency");
+  std::size_t prev = static_cast<std::size_t>(std::max(0.0, std::ceil(c.band_low_hz / bin_hz - 0.5)));
+  const std::size_t last = std::min(p.nfft / 2 + 1, static_cast<std::size_t>(std::floor(hi / bin_hz - 0.5)) + 1);
+  for (int k = 0; k < c.bands && prev < last; ++k) {
+    const double e = mel_inv(mel(c.band_low_hz) + (mel(hi) - mel(c.band_low_hz)) * (k + 1) / c.bands);
+    std::size_t b = std::min(last, std::max(prev + 1, static_cast<std::size_t>(std::ceil(e / bin_hz - 0.5))));
+    if (k == c.bands - 1) b = std::max(b, last);
+    p.band_lo.push_back(prev);
+    p.band_hi.push_back(b);
+    prev = b;
+  }
+  p.K = p.band_lo.size();
+  p.b0 = p.band_lo.front();
+  p.nb = p.band_hi.back() - p.b0;
+  for (std::size_t k = 0; k < p.K; ++k) p.band_edge.push_back(p.band_lo[k] - p.b0);
+  p.band_edge.push_back(p.nb);
+  for (std::size_t k = 0; k < p.K; ++k) {
+    p.inv_width.push_back(1.0 / static_cast<double>(p.band_hi[k] - p.band_lo[k]));
+    for (std::size_t b = p.band_lo[k]; b < p.band_hi[k]; ++b) p.band_of.push_back(k);
+  }
+  p.taps = 1 + static_cast<int>(std::ceil(c.max_leak_delay_s / frame_true_s - 1e-9));
+  p.decay = static_cast<float>(std::pow(10.0, -c.leak_decay_db_per_s * frame_true_s / 10));
+  p.on_ratio = std::pow(10.0, c.on_db / 10);
+  p.off_ratio = std::pow(10.0, c.off_db / 10);
+  p.margin = std::pow(10.0, c.leak_margin_db / 10);
+  p.min_level = std::pow(10.0, c.min_level_dbfs / 10);
+  p.floor_min = std::pow(10.0, c.noise_floor_min_dbfs / 10);
+  p.rise = std::pow(10.0, c.noise_rise_db_per_s * frame_true_s / 10);
+  p.solo_ratio = std::pow(10.0, c.solo_snr_db / 10);
+  p.dominance = std::pow(10.0, c.solo_dominance_db / 10);
+  p.growth = std::exp(frame_true_s / c.leak_memory_s);
+  p.below_level = std::pow(10.0, -c.below_speech_level_db / 10);
+  p.noise_step = 1 - std::exp(-frame_true_s / c.noise_memory_s);
+  p.noise_span = std::pow(10.0, c.noise_above_envelope_db / 10);
+  p.band_solo = std::pow(10.0, c.solo_band_snr_db / 10);
+  p.level_window = std::pow(10.0, -c.speech_level_window_db / 10);
+  p.level_step = 1 - std::exp(-frame_true_s / c.speech_level_memory_s);
+  p.ch.resize(channels);
+  for (auto& x : p.ch) {
+    for (auto* v : {&x.P, &x.Ps, &x.Nmin, &x.N, &x.E}) v->assign(p.K, 0.0);
+    for (auto* v : {&x.Pb, &x.Nb, &x.Db, &x.Lb, &x.Ib, &x.Rb}) v->assign(p.nb, 0.f);
+    x.Eb_taps.assign(static_cast<std::size_t>(p.taps) * p.nb, 0.f);
+    // what is kept between slices (< W) + one slice of process() (16 frames) + a partial group
+    x.buf.assign(p.W + p.lead + 17 * p.F + 2, 0.f);
+  }
+  p.G.assign(p.C * p.C * p.K, 0.0);
+  p.Gb.assign(p.C * p.C * p.nb, 0.f);
+  p.hist.assign(p.C * p.C * p.K * kHistBins, 0.0);
+  p.dirty.assign(p.C * p.C * p.K, 1);
+  p.rest_k.assign(p.K, 0.0);
+  p.leak_k.assign(p.K, 0.0);
+  {
+    std::lock_guard<std::mutex> lock(detail::fftw_planner_mutex());
+    p.fin = fftwf_alloc_real(p.nfft);
+    p.fout = fftwf_alloc_complex(p.nfft / 2 + 1);
+    p.plan = fftwf_plan_dft_r2c_1d(static_cast<int>(p.nfft), p.fin, p.fout, FFTW_ESTIMATE);
+  }
+  if (!p.plan) throw std::runtime_error("CrosstalkVad: FFTW could not plan a transform of " + std::to_string(p.nfft));
+  p.reset();
+}
+
+CrosstalkVad::~CrosstalkVad() = default;
+
+bool set_parameter(CrosstalkVadConfig& c, std::string_view name, double v) {
+  struct Field {
+    const char* name;
+    double CrosstalkVadConfig::*field;
+  };
+  static const Field fields[] = {{"frame_s", &CrosstalkVadConfig::frame_s},
+                                 {"window_s", &CrosstalkVadConfig::window_s},
+                                 {"analysis_rate_hz", &CrosstalkVadConfig::analysis_rate_hz},
+                                 {"band_low_hz", &CrosstalkVadConfig::band_low_hz},
+                                 {"band_high_hz", &CrosstalkVadConfig::band_high_hz},
+                                 {"on_db", &CrosstalkVadConfig::on_db},
+                                 {"off_db", &CrosstalkVadConfig::off_db},
+                                 {"min_level_dbfs", &CrosstalkVadConfig::min_level_dbfs},
+                                 {"noise_floor_min_dbfs", &CrosstalkVadConfig::noise_floor_min_dbfs},
+                                 {"noise_rise_db_per_s", &CrosstalkVadConfig::noise_rise_db_per_s},
+                                 {"noise_memory_s", &CrosstalkVadConfig::noise_memory_s},
+                                 {"noise_above_envelope_db", &CrosstalkVadConfig::noise_above_envelope_db},
+                                 {"leak_margin_db", &CrosstalkVadConfig::leak_margin_db},
+                                 {"leak_prior_db", &CrosstalkVadConfig::leak_prior_db},
+                                 {"leak_prior_s", &CrosstalkVadConfig::leak_prior_s},
+                                 {"leak_memory_s", &CrosstalkVadConfig::leak_memory_s},
+                                 {"leak_quantile", &CrosstalkVadConfig::leak_quantile},
+                                 {"solo_snr_db", &CrosstalkVadConfig::solo_snr_db},
+                                 {"solo_dominance_db", &CrosstalkVadConfig::solo_dominance_db},
+                                 {"solo_band_snr_db", &CrosstalkVadConfig::solo_band_snr_db},
+                                 {"max_leak_delay_s", &CrosstalkVadConfig::max_leak_delay_s},
+                                 {"leak_decay_db_per_s", &CrosstalkVadConfig::leak_decay_db_per_s},
+                                 {"below_speech_level_db", &CrosstalkVadConfig::below_speech_level_db},
+                                 {"speech_level_memory_s", &CrosstalkVadConfig::speech_level_memory_s},
+                                 {"speech_level_window_db", &CrosstalkVadConfig::speech_level_window_db},
+                                 {"min_pause_s", &CrosstalkVadConfig::min_pause_s},
+                                 {"min_talkspurt_s", &CrosstalkVadConfig::min_talkspurt_s}};
+  if (name == "bands") {
+    if (!(v == std::floor(v)) || !(std::abs(v) < 1e6))
+      throw std::invalid_argument("CrosstalkVad: bands must be a whole number, got " + detail::num(v));
+    c.bands = static_cast<int>(v);
+    return true;
+  }
+  for (auto& f : fields)
+    if (name == f.name) {
+      c.*(f.field) = v;
+      return true;
+    }
+  return false;
+}
+
+void CrosstalkVad::reset() { p_->reset(); }
+
+std::size_t CrosstalkVad::channels() const { return p_->C; }
+
+double CrosstalkVad::analysis_rate_hz() const { return p_->rate_a; }
+
+std::vector<NamedParameter> CrosstalkVad::parameters() const {
+  const auto& c = p_->c;
+  return {{"frame_s", c.frame_s},
+          {"window_s", c.window_s},
+          {"analysis_rate_hz", c.analysis_rate_hz},
+          {"bands", static_cast<double>(c.bands)},
+          {"band_low_hz", c.band_low_hz},
+          {"band_high_hz", c.band_high_hz},
+          {"on_db", c.on_db},
+          {"off_db", c.off_db},
+          {"min_level_dbfs", c.min_level_dbfs},
+          {"noise_floor_min_dbfs", c.noise_floor_min_dbfs},
+          {"noise_rise_db_per_s", c.noise_rise_db_per_s},
+          {"noise_memory_s", c.noise_memory_s},
+          {"noise_above_envelope_db", c.noise_above_envelope_db},
+          {"leak_margin_db", c.leak_margin_db},
+          {"leak_prior_db", c.leak_prior_db},
+          {"leak_prior_s", c.leak_prior_s},
+          {"leak_memory_s", c.leak_memory_s},
+          {"leak_quantile", c.leak_quantile},
+          {"solo_snr_db", c.solo_snr_db},
+          {"solo_dominance_db", c.solo_dominance_db},
+          {"solo_band_snr_db", c.solo_band_snr_db},
+          {"max_leak_delay_s", c.max_leak_delay_s},
+          {"leak_decay_db_per_s", c.leak_decay_db_per_s},
+          {"below_speech_level_db", c.below_speech_level_db},
+          {"speech_level_memory_s", c.speech_level_memory_s},
+          {"speech_level_window_db", c.speech_level_window_db},
+          {"min_pause_s", c.min_pause_s},
+          {"min_talkspurt_s", c.min_talkspurt_s}};
+}
+
+void CrosstalkVad::process(std::span<const std::span<const float>> channels) {
+  auto& p = *p_;
+  if (channels.size() != p.C)
+    throw std::invalid_argument("CrosstalkVad: expected " + std::to_string(p.C) + " channels, got " + std::to_string(channels.size()));
+  const std::size_t n = channels.empty() ? 0 : channels[0].size();
+  for (auto& s : channels)
+    if (s.size() != n)
+      throw std::invalid_argument("CrosstalkVad: every channel's block must have the same length, got " + std::to_string(n) + " and " +
+                                  std::to_string(s.size()));
+  // In slices, so the decimated history stays small whatever the block length.
+  const std::size_t slice = 16 * p.frame_in;
+  for (std::size_t off = 0; off < n; off += slice) {
+    const std::size_t m = std::min(slice, n - off);
+    for (std::size_t c = 0; c < p.C; ++c) p.decimate(p.ch[c], channels[c].data() + off, m);
+    p.in_total += static_cast<std::int64_t>(m);
+    p.dec_total = p.in_total / p.factor;
+    p.run_frames(false);
+  }
+}
+
+void CrosstalkVad::finish() {
+  auto& p = *p_;
+  // The partial decimation group counts as a sample (its mean).
+  for (auto& x : p.ch)
+    if (x.cnt > 0) {
+      x.buf[x.len++] = x.acc / static_cast<float>(x.cnt);
+      x.acc = 0;
+      x.cnt = 0;
+    }
+  p.run_frames(true);
+  const double end = static_cast<double>(p.in_total) / p.c.sample_rate_hz;
+  for (auto& x : p.ch) x.asm_.finish(end);
+}
+
+std::vector<Interval> CrosstalkVad::take(std::size_t c) { return p_->ch.at(c).asm_.take(); }
+
+double CrosstalkVad::leak_gain_db(std::size_t from, std::size_t to) const {
+  const auto& p = *p_;
+  if (from >= p.C || to >= p.C || from == to) throw std::out_of_range("CrosstalkVad::leak_gain_db: no such pair of channels");
+  // The gain of a source with a flat spectrum: bands weighted by their bins.
+  double g = 0;
+  double w = 0;
+  for (std::size_t k = 0; k < p.K; ++k) {
+    const double bw = static_cast<double>(p.band_hi[k] - p.band_lo[k]);
+    g += bw * p.G[p.gi(from, to, k)];
+    w += bw;
+  }
+  return 10 * std::log10(g / w + kTiny);
+}
+
+double CrosstalkVad::noise_floor_dbfs(std::size_t c) const {
+  double n = 0;
+  for (double v : p_->ch.at(c).N) n += v;
+  return 10 * std::log10(n + kTiny);
+}
+
+}  // namespace dyad::dsp
