@@ -38,6 +38,7 @@ class SincPeak {
   /// Where to write r[0..max_lag]: data()[i] = r[i]; call mirror() afterwards. Values beyond the
   /// last written lag must be zero (they are, unless a longer sequence was written before).
   double* data() noexcept { return rxp_.data() + depth_; }
+  const double* data() const noexcept { return rxp_.data() + depth_; }
   /// Fills r[-1..-depth] from r[1..depth] (r is even).
   void mirror(std::size_t n_written) noexcept {
     double* p = data();
@@ -80,11 +81,12 @@ class SincPeak {
   }
   double eval(double x) const noexcept { return eval3(x).f; }
 
-  /// Brent's method: the maximum of the interpolant on [a, b]; returns its place, sets value.
-  double maximise(double a, double b, double x0, double& value) const noexcept {
+  /// Brent's method: the maximum of f on [a, b] starting from x0; returns its place, sets value.
+  template <class F>
+  static double brent_max(F&& f, double a, double b, double x0, double& value) noexcept {
     const double cgold = 0.3819660112501051, tol = 1e-6;
     double x = x0, w = x0, v = x0;
-    double fx = -eval(x), fw = fx, fv = fx;
+    double fx = -f(x), fw = fx, fv = fx;
     double d = 0, e = 0;
     for (int it = 0; it < 60; ++it) {
       double xm = 0.5 * (a + b);
@@ -110,7 +112,7 @@ class SincPeak {
         d = cgold * e;
       }
       double u = std::abs(d) >= tol1 ? x + d : x + (d >= 0 ? tol1 : -tol1);
-      double fu = -eval(u);
+      double fu = -f(u);
       if (fu <= fx) {
         if (u >= x) a = x; else b = x;
         v = w; fv = fw; w = x; fw = fx; x = u; fx = fu;
@@ -122,6 +124,36 @@ class SincPeak {
     }
     value = -fx;
     return x;
+  }
+
+  /// Brent's method on the interpolant: its maximum on [a, b].
+  double maximise(double a, double b, double x0, double& value) const noexcept {
+    return brent_max([this](double x) { return eval(x); }, a, b, x0, value);
+  }
+
+  /// The interpolant when only r[0..last] exist beyond 0 (r mirrored below 0): the kernel's depth
+  /// shrinks to the distance to `last` (linear interpolation within 2 samples of it; r[last] at
+  /// and beyond it), so the end of the sequence is never treated as zeros.
+  double eval_limited(double x, std::int64_t last) const noexcept {
+    const double* r = data();
+    if (x >= static_cast<double>(last)) return r[last];
+    const auto ix = static_cast<std::int64_t>(std::floor(x));
+    const double frac = x - static_cast<double>(ix);
+    if (frac == 0) return r[ix];
+    const std::int64_t d = std::min<std::int64_t>(depth_, last - ix);
+    if (d <= 2) return r[ix] + frac * (r[ix + 1] - r[ix]);
+    const double a = M_PI / (static_cast<double>(d) + 0.5);
+    double f = 0;
+    for (std::int64_t i = ix - d + 1; i <= ix + d; ++i) {
+      const double u = x - static_cast<double>(i);
+      f += r[i] * std::sin(M_PI * u) / (M_PI * u) * (0.5 + 0.5 * std::cos(a * u));
+    }
+    return f;
+  }
+
+  /// The maximum near discrete peak i of a sequence that ends at `last` (see eval_limited).
+  double refine_limited(double i, double x0, std::int64_t last, double& value) const noexcept {
+    return brent_max([&](double x) { return eval_limited(x, last); }, i - 1, std::min(i + 1, static_cast<double>(last)), x0, value);
   }
 
   /// The maximum of the interpolant near discrete peak i, starting from x0: Newton steps on the

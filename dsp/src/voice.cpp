@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
@@ -71,11 +72,15 @@ float period_amplitude(At&& at, std::int64_t lo_ok, std::int64_t hi_ok, double f
 
 struct HarmonicityTracker::Impl {
   double fs = 0, step_samples = 0, first_sample = 0;
-  std::size_t nw = 0, maxlag = 0, span = 0, nfft = 0;
+  // nw0: samples in periods_per_window / f0_min; nw: the correlation window, 2 (nw0 / 2 - 1) samples;
+  // maxlag: samples in 1 / f0_min; span: nw0 + maxlag samples centred on the frame (its first nw
+  // are the reference window); lags 0 .. lag_end are correlated (Praat 6.3's geometry, found by
+  // matching its candidate strengths to 1e-6).
+  std::size_t nw0 = 0, nw = 0, maxlag = 0, lag_end = 0, span = 0, nfft = 0;
   detail::SampleRing ring;
   std::vector<float> seg;          // span + 1 samples, mean removed
   std::vector<double> prefix;      // prefix sums of seg^2
-  std::vector<double> r;           // r[0..maxlag]
+  std::vector<double> r;           // r[0..lag_end]
   float* fa = nullptr;             // window, zero padded
   float* fsg = nullptr;            // span, zero padded
   fftwf_complex* sa = nullptr;
@@ -83,6 +88,13 @@ struct HarmonicityTracker::Impl {
   float* fout = nullptr;
   fftwf_plan pa = nullptr, ps = nullptr, pinv = nullptr;
   detail::SincPeak sinc;
+  detail::SincPeak sinc700;  // the same r, interpolated 700 samples each side (very short lags)
+  struct Cand {
+    std::size_t lag;
+    double off, par, sharp;  // parabolic offset and value, second difference
+  };
+  bool exhaustive = false;
+  std::vector<Cand> cand;
   std::int64_t next_frame = 0, peak_upto = 0;
   double running_peak = 0;
   std::size_t correlated = 0;
@@ -123,14 +135,14 @@ struct HarmonicityTracker::Impl {
     for (std::size_t i = 0; i <= span; ++i) seg[i] -= mean;
     // local peak: one window centred on the frame, samples inside the signal only
     const std::int64_t ci = static_cast<std::int64_t>(std::floor(c));
-    const std::int64_t h = static_cast<std::int64_t>(nw / 2);
+    const std::int64_t h = static_cast<std::int64_t>(nw0 / 2);
     const std::int64_t a = std::max<std::int64_t>(ci - h, 0), b = std::min<std::int64_t>(ci + h, ring.total() - 1);
     float lp = 0;
     for (std::int64_t i = a; i <= b; ++i) lp = std::max(lp, std::abs(seg[static_cast<std::size_t>(i - start)]));
     const double unvoiced = cfg.silence_threshold > 0 ? std::max(0.0, 2 - (lp / gp) / cfg.silence_threshold) : 0.0;
     if (unvoiced >= 1) return kHarmonicitySilentDb;  // no correlation can exceed 1: silent for sure
     ++correlated;
-    // numerator of r(L) for L = 0..maxlag by FFT (no wrap-around: nfft >= nw + maxlag)
+    // numerator of r(L) for L = 0..lag_end by FFT (no wrap-around: nfft > span >= nw + lag_end)
     std::copy(seg.begin(), seg.begin() + static_cast<long>(nw), fa);
     std::fill(fa + nw, fa + nfft, 0.f);
     std::copy(seg.begin(), seg.end(), fsg);
@@ -149,21 +161,51 @@ struct HarmonicityTracker::Impl {
     const double ea = prefix[nw];
     const double scale = 1.0 / static_cast<double>(nfft);
     double* p = sinc.data();
-    for (std::size_t L = 0; L <= maxlag; ++L) {
+    for (std::size_t L = 0; L <= lag_end; ++L) {
       const double eb = prefix[L + nw] - prefix[L];
       const double den = ea * eb;
       r[L] = den > 0 ? static_cast<double>(fout[L]) * scale / std::sqrt(den) : 0.0;
-      p[L] = r[L];
+      if (L < lag_end) p[L] = r[L];
     }
-    sinc.mirror(maxlag + 1);
-    double best = -1;
-    for (std::size_t L = 2; L + 1 <= maxlag; ++L) {
+    sinc.mirror(lag_end);
+    // Candidates: the maxima of r above 0 at lags 2 .. nw - 1, each refined on the windowed-sinc
+    // interpolant of r[0 .. nw - 1] (70 samples each side; 700 for lags under 1 / 0.3 samples, i.e.
+    // frequencies above 0.3 of the sample rate; a maximum at the last lag is not interpolated).
+    // Refining is the costly part, so maxima that cannot be the largest are skipped: those whose
+    // parabolic estimate is more than kMargin below the best parabolic estimate, unless sharp (a
+    // large second difference: the parabola may badly underestimate such a peak). Exhaustive
+    // refinement gives the same frames on all of bench/eval_prosody's speech (checked with
+    // DYAD_HNR_EXHAUSTIVE=1).
+    const double margin = exhaustive ? 1e9 : 0.1, sharp_min = exhaustive ? -1e9 : 0.3;
+    cand.clear();
+    double best_par = -1;
+    for (std::size_t L = 2; L + 1 <= lag_end; ++L) {
       const double v = r[L];
       if (!(v > 0 && v > r[L - 1] && v >= r[L + 1])) continue;
       double pv = 0;
-      double x0 = static_cast<double>(L) + parabola(r[L - 1], v, r[L + 1], true, pv);
-      double val = 0;
-      sinc.refine(static_cast<double>(L), x0, val);
+      const double off = parabola(r[L - 1], v, r[L + 1], true, pv);
+      cand.push_back({L, off, pv, 2 * v - r[L - 1] - r[L + 1]});
+      best_par = std::max(best_par, pv);
+    }
+    double best = -1;
+    bool have700 = false;
+    for (const Cand& k : cand) {
+      if (k.par < best_par - margin && k.sharp < sharp_min) continue;
+      double val = r[k.lag];
+      if (k.lag + 1 < lag_end) {
+        const double x0 = static_cast<double>(k.lag) + k.off;
+        const bool deep = x0 < 1 / 0.3;
+        if (deep && !have700) {
+          double* q = sinc700.data();
+          for (std::size_t L = 0; L < lag_end; ++L) q[L] = r[L];
+          sinc700.mirror(lag_end);
+          have700 = true;
+        }
+        const detail::SincPeak& sp = deep ? sinc700 : sinc;
+        const auto last = static_cast<std::int64_t>(lag_end) - 1;
+        if (static_cast<std::int64_t>(k.lag) + sp.depth() <= last) sp.refine(static_cast<double>(k.lag), x0, val);
+        else sp.refine_limited(static_cast<double>(k.lag), x0, last, val);  // near the end of r
+      }
       if (val > 1) val = 1 / val;
       best = std::max(best, val);
     }
@@ -192,15 +234,20 @@ HarmonicityTracker::HarmonicityTracker(const HarmonicityConfig& c) : cfg_(c) {
   m.fs = c.sample_rate_hz;
   m.step_samples = c.time_step_s * c.sample_rate_hz;
   m.first_sample = c.first_frame_s * c.sample_rate_hz;
-  m.nw = static_cast<std::size_t>(std::floor(c.periods_per_window * c.sample_rate_hz / c.f0_min_hz));
+  m.nw0 = static_cast<std::size_t>(std::floor(c.periods_per_window * c.sample_rate_hz / c.f0_min_hz));
   m.maxlag = static_cast<std::size_t>(std::floor(c.sample_rate_hz / c.f0_min_hz));
-  if (m.nw < 4) fail("the window (periods_per_window / f0_min_hz) must span at least 4 samples.");
-  m.span = m.nw + m.maxlag;
+  if (m.nw0 < 8) fail("the window (periods_per_window / f0_min_hz) must span at least 8 samples.");
+  m.nw = 2 * (m.nw0 / 2 - 1);
+  m.lag_end = std::min(m.nw, m.maxlag - 2);
+  m.span = m.nw0 + m.maxlag;
   m.nfft = detail::next_pow2(m.span + 1);
   m.seg.assign(m.span + 1, 0.f);
   m.prefix.assign(m.span + 2, 0.0);
-  m.r.assign(m.maxlag + 1, 0.0);
-  m.sinc.init(70, m.maxlag);
+  m.r.assign(m.lag_end + 1, 0.0);
+  m.sinc.init(70, m.lag_end);
+  m.sinc700.init(700, m.lag_end);
+  m.exhaustive = std::getenv("DYAD_HNR_EXHAUSTIVE") != nullptr;
+  m.cand.reserve(m.maxlag / 2 + 2);
   m.ring.init(m.span + 2 + static_cast<std::size_t>(std::ceil(m.step_samples)) + 4096);
   {
     std::lock_guard<std::mutex> lock(detail::fftw_planner_mutex());
@@ -288,7 +335,7 @@ struct PulseTracker::Impl {
   bool finished = false;
   // scratch
   std::vector<std::pair<double, double>> pts;  // (time, correlation)
-  std::vector<float> wa, wb;
+  std::vector<float> wa;
 
   double frame_time(std::int64_t k) const { return first + static_cast<double>(k) * dt; }
 
@@ -316,22 +363,39 @@ struct PulseTracker::Impl {
     return a >= ring.oldest() && b < ring.total() && a >= 0;
   }
 
-  /// Normalised cross-correlation of the window of 2 half + 1 samples centred on i1 (in wa) with
-  /// the one centred on i2; NaN when the window is not inside the held signal.
-  double corr(std::int64_t i2, std::int64_t half, double ea) {
-    if (!have(i2 - half, i2 + half)) return kNaN;
-    const std::size_t n = static_cast<std::size_t>(2 * half + 1);
-    ring.copy(i2 - half, n, wb.data());
-    double sab = 0, sbb = 0;
-    const float* a = wa.data();
-    const float* b = wb.data();
-#pragma omp simd reduction(+ : sab, sbb)
-    for (std::size_t j = 0; j < n; ++j) {
-      sab += static_cast<double>(a[j]) * b[j];
-      sbb += static_cast<double>(b[j]) * b[j];
+  /// rr[i2 - a] = normalised cross-correlation of the window of 2 half + 1 samples centred on i1
+  /// (in wa, energy ea) with the one centred on i2, for i2 in [a, b]; NaN where that window is not
+  /// inside the held signal.
+  std::vector<double> rr;
+  std::vector<float> reg;
+  void corr_range(std::int64_t a, std::int64_t b, std::int64_t half, double ea) {
+    const std::size_t n = static_cast<std::size_t>(2 * half + 1), m = static_cast<std::size_t>(b - a + 1);
+    rr.assign(m, kNaN);
+    // the samples that exist: windows whose every sample is held
+    const std::int64_t first_ok = std::max<std::int64_t>(ring.oldest(), 0) + half, last_ok = ring.total() - 1 - half;
+    const std::int64_t a2 = std::max(a, first_ok), b2 = std::min(b, last_ok);
+    if (b2 < a2) return;
+    const std::size_t len = static_cast<std::size_t>(b2 - a2) + n;
+    if (reg.size() < len) reg.resize(len);
+    ring.copy(a2 - half, len, reg.data());
+    const float* x = reg.data();
+    double eb = 0;
+    for (std::size_t j = 0; j < n; ++j) eb += static_cast<double>(x[j]) * x[j];
+    const float* w = wa.data();
+    for (std::int64_t i2 = a2; i2 <= b2; ++i2) {
+      const std::size_t o = static_cast<std::size_t>(i2 - a2);
+      if (o > 0) {  // slide the candidate window's energy by one sample
+        const double out = x[o - 1], in = x[o + n - 1];
+        eb += in * in - out * out;
+        if (eb < 0) eb = 0;
+      }
+      const float* y = x + o;
+      double sab = 0;
+#pragma omp simd reduction(+ : sab)
+      for (std::size_t j = 0; j < n; ++j) sab += static_cast<double>(w[j]) * y[j];
+      const double den = std::sqrt(ea * eb);
+      rr[static_cast<std::size_t>(i2 - a)] = den > 0 ? sab / den : 0.0;
     }
-    const double den = std::sqrt(ea * sbb);
-    return den > 0 ? sab / den : 0.0;
   }
 
   void analyse(const Interval& iv, std::vector<GlottalPulse>& found) {
@@ -367,7 +431,7 @@ struct PulseTracker::Impl {
         const std::int64_t i1 = static_cast<std::int64_t>(std::llround(t * fs));
         if (half < 1 || !have(i1 - half, i1 + half)) break;
         const std::size_t n = static_cast<std::size_t>(2 * half + 1);
-        if (wa.size() < n) { wa.resize(n); wb.resize(n); }
+        if (wa.size() < n) wa.resize(n);
         ring.copy(i1 - half, n, wa.data());
         double ea = 0;
         for (std::size_t j = 0; j < n; ++j) ea += static_cast<double>(wa[j]) * wa[j];
@@ -375,24 +439,16 @@ struct PulseTracker::Impl {
         const double hi_t = dir < 0 ? t - 0.8 * T0 : t + 1.25 * T0;
         const std::int64_t lo = static_cast<std::int64_t>(std::ceil(lo_t * fs));
         const std::int64_t hi = static_cast<std::int64_t>(std::floor(hi_t * fs));
+        if (hi < lo) break;
+        corr_range(lo - 1, hi + 1, half, ea);  // rr[i2 - (lo - 1)]
         double best = -2;
         std::int64_t bi = -1;
-        double prev_r = kNaN, best_left = kNaN, best_right = kNaN;
         for (std::int64_t i2 = lo; i2 <= hi; ++i2) {
-          const double rr = corr(i2, half, ea);
-          if (!std::isnan(rr) && rr > best) {
-            best = rr;
-            bi = i2;
-            best_left = prev_r;
-            best_right = kNaN;
-          } else if (bi >= 0 && i2 == bi + 1) {
-            best_right = rr;
-          }
-          prev_r = rr;
+          const double v = rr[static_cast<std::size_t>(i2 - lo + 1)];
+          if (!std::isnan(v) && v > best) { best = v; bi = i2; }
         }
         if (bi < 0) break;
-        if (bi == lo) best_left = corr(bi - 1, half, ea);
-        if (bi == hi || std::isnan(best_right)) best_right = corr(bi + 1, half, ea);
+        const double best_left = rr[static_cast<std::size_t>(bi - lo)], best_right = rr[static_cast<std::size_t>(bi - lo + 2)];
         double offset = 0, val = best;
         if (!std::isnan(best_left) && !std::isnan(best_right)) offset = parabola(best_left, best, best_right, true, val);
         const double tn = t + (static_cast<double>(bi - i1) + offset) / fs;
@@ -514,7 +570,6 @@ PulseTracker::PulseTracker(const PulseConfig& c) : cfg_(c) {
   m.ring.init(static_cast<std::size_t>(std::ceil((c.max_interval_s + c.max_latency_s + 1.0 + 4.0 / c.f0_min_hz) * c.sample_rate_hz)));
   m.run_f0.reserve(static_cast<std::size_t>(m.max_run_frames) + 1);
   m.wa.assign(static_cast<std::size_t>(2 * c.sample_rate_hz / c.f0_min_hz) + 3, 0.f);
-  m.wb = m.wa;
   reset();
 }
 
