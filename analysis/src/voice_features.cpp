@@ -331,6 +331,22 @@ VoiceSummary add_voice_features(FeatureContext& ctx, const std::vector<RoleVoice
     for (auto& c : wc) ctx.window_columns.push_back(std::move(c));
   }
 
+  // syllables_<role>.tsv
+  if (o.speech_rate)
+    for (auto& p : prep) {
+      const std::string name = "syllables_" + p.in->role;
+      std::vector<std::vector<std::string>> rows;
+      for (double t : p.nuclei) {
+        const auto k = static_cast<std::size_t>(std::floor(t / o.time_step_s + 0.5));
+        const auto& I = p.in->voice->syllable_intensity_db;
+        rows.push_back({fmt(t, 1e-3), k < I.size() ? fmt(I[k], 1e-3) : "n/a"});
+      }
+      ctx.write_table(name, "Syllable nuclei of role " + p.in->role + " inside its own talkspurts (de Jong & Wempe 2009)",
+                      {{"time_s", "intensity peak of the nucleus", "s", "frame centre of the peak (0.01 s grid)"},
+                       {"intensity_db", "intensity at the peak", "dB", "Praat To Intensity with a 50 Hz floor (dB re 2e-5)"}},
+                      rows);
+    }
+
   // per partner
   const double inf = std::numeric_limits<double>::infinity();
   for (auto& p : prep) {

@@ -57,6 +57,7 @@ struct VoiceSummary {
   nlohmann::json partners = nlohmann::json::object();
   nlohmann::json parameters = nlohmann::json::object();
 };
+/// Also writes features/syllables_<role>.tsv (the nuclei inside each role's talkspurts).
 VoiceSummary add_voice_features(FeatureContext& ctx, const std::vector<RoleVoiceInput>& roles, const ProsodyOptions& o);
 
 /// Writes features/pulses_<role>.tsv and its codebook.
