@@ -65,6 +65,17 @@ float period_amplitude(At&& at, std::int64_t lo_ok, std::int64_t hi_ok, double f
   return sww > 0 ? static_cast<float>(std::sqrt(sxx / sww)) : std::numeric_limits<float>::quiet_NaN();
 }
 
+/// Sum of w[j] y[j] in eight lanes (vectorises without -ffast-math).
+float dot(const float* w, const float* y, std::size_t n) noexcept {
+  float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  std::size_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int k = 0; k < 8; ++k) s[k] += w[j + k] * y[j + k];
+  float t = ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+  for (; j < n; ++j) t += w[j] * y[j];
+  return t;
+}
+
 }  // namespace
 
 // ------------------------------------------------------------------------------------------------
@@ -160,13 +171,16 @@ struct HarmonicityTracker::Impl {
     for (std::size_t i = 0; i <= span; ++i) prefix[i + 1] = prefix[i] + static_cast<double>(seg[i]) * seg[i];
     const double ea = prefix[nw];
     const double scale = 1.0 / static_cast<double>(nfft);
-    double* p = sinc.data();
+    // r(L) = num(L) / sqrt(ea eb(L)), in simple loops that vectorise (sqrt and division per lag)
+    double* rv = r.data();
+    const double* pre = prefix.data();
+    for (std::size_t L = 0; L <= lag_end; ++L) rv[L] = ea * (pre[L + nw] - pre[L]);
     for (std::size_t L = 0; L <= lag_end; ++L) {
-      const double eb = prefix[L + nw] - prefix[L];
-      const double den = ea * eb;
-      r[L] = den > 0 ? static_cast<double>(fout[L]) * scale / std::sqrt(den) : 0.0;
-      if (L < lag_end) p[L] = r[L];
+      const double den = rv[L];
+      const double q = std::sqrt(den > 0 ? den : 1.0);
+      rv[L] = den > 0 ? static_cast<double>(fout[L]) * scale / q : 0.0;
     }
+    std::copy(rv, rv + lag_end, sinc.data());
     sinc.mirror(lag_end);
     // Candidates: the maxima of r above 0 at lags 2 .. nw - 1, each refined on the windowed-sinc
     // interpolant of r[0 .. nw - 1] (70 samples each side; 700 for lags under 1 / 0.3 samples, i.e.
@@ -317,6 +331,7 @@ std::size_t HarmonicityTracker::finish(std::span<double> out) noexcept {
 struct PulseTracker::Impl {
   double fs = 0, dt = 0, first = 0, f0_min = 0;
   std::int64_t max_run_frames = 0;
+  std::int64_t stride = 1;  // coarse scan step of the pulse search: one sample per 1/16000 s
   detail::SampleRing ring;
   std::int64_t frames_seen = 0;      // index of the next pitch frame
   // the open voiced run
@@ -363,39 +378,48 @@ struct PulseTracker::Impl {
     return a >= ring.oldest() && b < ring.total() && a >= 0;
   }
 
-  /// rr[i2 - a] = normalised cross-correlation of the window of 2 half + 1 samples centred on i1
-  /// (in wa, energy ea) with the one centred on i2, for i2 in [a, b]; NaN where that window is not
-  /// inside the held signal.
-  std::vector<double> rr;
-  std::vector<float> reg;
-  void corr_range(std::int64_t a, std::int64_t b, std::int64_t half, double ea) {
-    const std::size_t n = static_cast<std::size_t>(2 * half + 1), m = static_cast<std::size_t>(b - a + 1);
-    rr.assign(m, kNaN);
-    // the samples that exist: windows whose every sample is held
-    const std::int64_t first_ok = std::max<std::int64_t>(ring.oldest(), 0) + half, last_ok = ring.total() - 1 - half;
-    const std::int64_t a2 = std::max(a, first_ok), b2 = std::min(b, last_ok);
-    if (b2 < a2) return;
-    const std::size_t len = static_cast<std::size_t>(b2 - a2) + n;
-    if (reg.size() < len) reg.resize(len);
-    ring.copy(a2 - half, len, reg.data());
-    const float* x = reg.data();
-    double eb = 0;
-    for (std::size_t j = 0; j < n; ++j) eb += static_cast<double>(x[j]) * x[j];
-    const float* w = wa.data();
-    for (std::int64_t i2 = a2; i2 <= b2; ++i2) {
+  /// The normalised cross-correlation of the window of 2 half + 1 samples centred on i1 (in wa,
+  /// energy ea) with the windows centred on i2 in [a, b], computed on demand: prepare() copies the
+  /// samples once, at(i2) computes (and keeps) one value; NaN where the window is not inside the
+  /// held signal.
+  struct CorrRange {
+    std::vector<double> rr, prefix;
+    std::vector<float> reg;
+    std::int64_t a = 0, a2 = 0, b2 = -1, half = 0;
+    std::size_t n = 0;
+    double ea = 0;
+    const float* w = nullptr;
+    double at(std::int64_t i2) {
+      double& v = rr[static_cast<std::size_t>(i2 - a)];
+      if (!std::isnan(v) || i2 < a2 || i2 > b2) return v;
       const std::size_t o = static_cast<std::size_t>(i2 - a2);
-      if (o > 0) {  // slide the candidate window's energy by one sample
-        const double out = x[o - 1], in = x[o + n - 1];
-        eb += in * in - out * out;
-        if (eb < 0) eb = 0;
-      }
-      const float* y = x + o;
-      double sab = 0;
-#pragma omp simd reduction(+ : sab)
-      for (std::size_t j = 0; j < n; ++j) sab += static_cast<double>(w[j]) * y[j];
+      const float* y = reg.data() + o;
+      const float sab = dot(w, y, n);  // float products: r to ~1e-6, far below what moves a maximum
+      const double eb = std::max(0.0, prefix[o + n] - prefix[o]);
       const double den = std::sqrt(ea * eb);
-      rr[static_cast<std::size_t>(i2 - a)] = den > 0 ? sab / den : 0.0;
+      v = den > 0 ? static_cast<double>(sab) / den : 0.0;
+      if (std::isnan(v)) v = 0;
+      return v;
     }
+  } cr;
+  void corr_prepare(std::int64_t a, std::int64_t b, std::int64_t half, double ea) {
+    CorrRange& c = cr;
+    c.a = a;
+    c.half = half;
+    c.n = static_cast<std::size_t>(2 * half + 1);
+    c.ea = ea;
+    c.w = wa.data();
+    c.rr.assign(static_cast<std::size_t>(b - a + 1), kNaN);
+    const std::int64_t first_ok = std::max<std::int64_t>(ring.oldest(), 0) + half, last_ok = ring.total() - 1 - half;
+    c.a2 = std::max(a, first_ok);
+    c.b2 = std::min(b, last_ok);
+    if (c.b2 < c.a2) return;
+    const std::size_t len = static_cast<std::size_t>(c.b2 - c.a2) + c.n;
+    if (c.reg.size() < len) c.reg.resize(len);
+    ring.copy(c.a2 - half, len, c.reg.data());
+    c.prefix.resize(len + 1);
+    c.prefix[0] = 0;
+    for (std::size_t j = 0; j < len; ++j) c.prefix[j + 1] = c.prefix[j] + static_cast<double>(c.reg[j]) * c.reg[j];
   }
 
   void analyse(const Interval& iv, std::vector<GlottalPulse>& found) {
@@ -440,15 +464,21 @@ struct PulseTracker::Impl {
         const std::int64_t lo = static_cast<std::int64_t>(std::ceil(lo_t * fs));
         const std::int64_t hi = static_cast<std::int64_t>(std::floor(hi_t * fs));
         if (hi < lo) break;
-        corr_range(lo - 1, hi + 1, half, ea);  // rr[i2 - (lo - 1)]
+        corr_prepare(lo - 1, hi + 1, half, ea);
+        // Coarse scan every `stride` samples (the correlation of speech is smooth at these rates),
+        // then every sample within a stride of the coarse maximum.
         double best = -2;
         std::int64_t bi = -1;
-        for (std::int64_t i2 = lo; i2 <= hi; ++i2) {
-          const double v = rr[static_cast<std::size_t>(i2 - lo + 1)];
-          if (!std::isnan(v) && v > best) { best = v; bi = i2; }
-        }
+        auto consider = [&](std::int64_t i2) {
+          const double v = cr.at(i2);
+          if (!std::isnan(v) && (v > best || (v == best && i2 < bi))) { best = v; bi = i2; }
+        };
+        for (std::int64_t i2 = lo; i2 <= hi; i2 += stride) consider(i2);
+        consider(hi);
         if (bi < 0) break;
-        const double best_left = rr[static_cast<std::size_t>(bi - lo)], best_right = rr[static_cast<std::size_t>(bi - lo + 2)];
+        const std::int64_t c0 = std::max(lo, bi - stride + 1), c1 = std::min(hi, bi + stride - 1);
+        for (std::int64_t i2 = c0; i2 <= c1; ++i2) consider(i2);
+        const double best_left = cr.at(bi - 1), best_right = cr.at(bi + 1);
         double offset = 0, val = best;
         if (!std::isnan(best_left) && !std::isnan(best_right)) offset = parabola(best_left, best, best_right, true, val);
         const double tn = t + (static_cast<double>(bi - i1) + offset) / fs;
@@ -567,6 +597,7 @@ PulseTracker::PulseTracker(const PulseConfig& c) : cfg_(c) {
   m.first = c.first_frame_s;
   m.f0_min = c.f0_min_hz;
   m.max_run_frames = std::max<std::int64_t>(2, static_cast<std::int64_t>(std::floor(c.max_interval_s / c.time_step_s)));
+  m.stride = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(c.sample_rate_hz / 16000)));
   m.ring.init(static_cast<std::size_t>(std::ceil((c.max_interval_s + c.max_latency_s + 1.0 + 4.0 / c.f0_min_hz) * c.sample_rate_hz)));
   m.run_f0.reserve(static_cast<std::size_t>(m.max_run_frames) + 1);
   m.wa.assign(static_cast<std::size_t>(2 * c.sample_rate_hz / c.f0_min_hz) + 3, 0.f);
