@@ -10,7 +10,7 @@
 //   defs only          the same measures computed by dyad from Praat's own pulses: the definitions
 //                      alone, without the pulse finder
 // Syllables: dyad's nuclei (IntensityTracker with a 50 Hz floor, PitchTracker voicing, sounding
-// stretches from the intensity, dsp::syllable_nuclei) against the "syllable nuclei" tier of
+// stretches from the intensity, dsp::syllable_nuclei, as dyad analyze) against the "syllable nuclei" tier of
 // speech/the_north_wind_and_the_sun.TextGrid (match within 60 ms) and against bench/praat/
 // syllable_nuclei.praat (de Jong & Wempe's procedure in Praat) on every file.
 #include "eval_voice.hpp"
@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -316,6 +317,7 @@ DyadSyl dyad_syllables(const std::vector<float>& x, double rate) {
   dsp::IntensityConfig ic;
   ic.sample_rate_hz = rate;
   ic.f0_min_hz = 50;
+  ic.time_step_s = 0.016;  // Praat's automatic step for a 50 Hz floor, as de Jong & Wempe's script
   dsp::IntensityTracker it(ic);
   dsp::PitchConfig pc;
   pc.sample_rate_hz = rate;
@@ -336,8 +338,13 @@ DyadSyl dyad_syllables(const std::vector<float>& x, double rate) {
   for (std::size_t k = 0; k < n; ++k) I.push_back(static_cast<float>(inf[k]));
   n = pt.finish(pf);
   for (std::size_t k = 0; k < n; ++k) V.push_back(pf[k].voiced());
-  auto nuc = dsp::syllable_nuclei(I, V, 0, 0.01);
-  auto snd = dsp::sounding_intervals(I, 0, 0.01, nuc.threshold_db);
+  std::vector<unsigned char> Vs(I.size());  // voicing of the nearest pitch frame
+  for (std::size_t k = 0; k < I.size(); ++k) {
+    const auto j = static_cast<std::size_t>(std::floor(static_cast<double>(k) * 1.6 + 0.5));
+    Vs[k] = j < V.size() && V[j];
+  }
+  auto nuc = dsp::syllable_nuclei(I, Vs, 0, 0.016);
+  auto snd = dsp::sounding_intervals(I, 0, 0.016, nuc.threshold_db);
   DyadSyl d;
   d.duration_s = static_cast<double>(x.size()) / rate;
   for (auto& [a, b] : snd) d.speaking_s += std::min(b, d.duration_s) - std::max(a, 0.0);

@@ -127,6 +127,10 @@ class Units {
 
 double ratio(double n, double d) { return d > 0 ? n / d : kNaN; }
 
+/// The syllable intensity's frame step: Praat's automatic step for its floor (0.016 s at 50 Hz), as
+/// de Jong & Wempe's script uses.
+double syllable_step_s(const ProsodyOptions& o) { return 0.8 / o.syllable_f0_min_hz; }
+
 }  // namespace
 
 // ------------------------------------------------------------------------------------------------
@@ -147,7 +151,7 @@ RoleVoice::RoleVoice(double rate, const PitchRange& range, const ProsodyOptions&
   if (rate_) {
     dsp::IntensityConfig ic;
     ic.sample_rate_hz = rate;
-    ic.time_step_s = o.time_step_s;
+    ic.time_step_s = syllable_step_s(o);
     ic.f0_min_hz = o.syllable_f0_min_hz;
     syl_int_ = std::make_unique<dsp::IntensityTracker>(ic);
   }
@@ -206,9 +210,14 @@ VoiceSummary add_voice_features(FeatureContext& ctx, const std::vector<RoleVoice
     Prepared p;
     p.in = &r;
     if (o.speech_rate) {
-      std::vector<unsigned char> voiced(r.f0->size());
-      for (std::size_t k = 0; k < voiced.size(); ++k) voiced[k] = (*r.f0)[k] > 0;
-      auto nuc = dsp::syllable_nuclei(r.voice->syllable_intensity_db, voiced, 0, o.time_step_s, o.syllables);
+      // voicing of each syllable-intensity frame: the nearest pitch frame
+      const double ss = syllable_step_s(o);
+      std::vector<unsigned char> voiced(r.voice->syllable_intensity_db.size());
+      for (std::size_t k = 0; k < voiced.size(); ++k) {
+        const auto j = static_cast<std::size_t>(std::floor(static_cast<double>(k) * ss / o.time_step_s + 0.5));
+        voiced[k] = j < r.f0->size() && (*r.f0)[j] > 0;
+      }
+      auto nuc = dsp::syllable_nuclei(r.voice->syllable_intensity_db, voiced, 0, ss, o.syllables);
       p.threshold_db = nuc.threshold_db;
       p.peaks = nuc.peaks;
       for (double t : nuc.times_s) {
@@ -337,12 +346,12 @@ VoiceSummary add_voice_features(FeatureContext& ctx, const std::vector<RoleVoice
       const std::string name = "syllables_" + p.in->role;
       std::vector<std::vector<std::string>> rows;
       for (double t : p.nuclei) {
-        const auto k = static_cast<std::size_t>(std::floor(t / o.time_step_s + 0.5));
+        const auto k = static_cast<std::size_t>(std::floor(t / syllable_step_s(o) + 0.5));
         const auto& I = p.in->voice->syllable_intensity_db;
         rows.push_back({fmt(t, 1e-3), k < I.size() ? fmt(I[k], 1e-3) : "n/a"});
       }
       ctx.write_table(name, "Syllable nuclei of role " + p.in->role + " inside its own talkspurts (de Jong & Wempe 2009)",
-                      {{"time_s", "intensity peak of the nucleus", "s", "frame centre of the peak (0.01 s grid)"},
+                      {{"time_s", "intensity peak of the nucleus", "s", "frame centre of the peak (frames every 0.8 / 50 Hz = 0.016 s)"},
                        {"intensity_db", "intensity at the peak", "dB", "Praat To Intensity with a 50 Hz floor (dB re 2e-5)"}},
                       rows);
     }
@@ -392,12 +401,13 @@ VoiceSummary add_voice_features(FeatureContext& ctx, const std::vector<RoleVoice
     out.parameters["speech_rate"] = {
         {"method", "de Jong & Wempe (2009) syllable nuclei: intensity peaks above (quantile + silence_db), followed by a dip of more than min_dip_db before the next peak, voiced (the pitch track's frame), inside the speaker's own talkspurts"},
         {"intensity_f0_min_hz", o.syllable_f0_min_hz},
+        {"intensity_time_step_s", syllable_step_s(o)},
         {"quantile", o.syllables.quantile},
         {"silence_db", o.syllables.silence_db},
         {"min_dip_db", o.syllables.min_dip_db},
         {"speech_rate", "syllables inside the role's turns / turn time (per turn: the turn's duration; per window and partner: the role's turn time; backchannels are not turns)"},
         {"articulation_rate", "syllables / speaking time (the role's talkspurts)"},
-        {"differences_from_the_published_script", "talkspurts replace the script's own silence detection; the pitch track is dyad's standard one (75-600 Hz, voicing threshold 0.45) instead of the script's 30-450 Hz, 0.25; intensity frames every 0.01 s instead of 0.016 s; the last peak of a recording may count"}};
+        {"differences_from_the_published_script", "talkspurts replace the script's own silence detection; the pitch track is dyad's standard one (75-600 Hz, voicing threshold 0.45; the frame nearest the peak) instead of the script's 30-450 Hz, 0.25; the last peak of a recording may count"}};
   return out;
 }
 

@@ -30,7 +30,7 @@ class RoleVoice {
   std::vector<double> pulse_time_s;
   std::vector<float> pulse_amplitude;   ///< NaN when not measured
   std::vector<float> hnr_db;            ///< per frame; dsp::kHarmonicitySilentDb when silent
-  std::vector<float> syllable_intensity_db;  ///< per frame, the 50 Hz-floor intensity (empty without speech rate)
+  std::vector<float> syllable_intensity_db;  ///< the 50 Hz-floor intensity every 0.016 s (empty without speech rate)
   std::size_t cut_intervals = 0;
 
  private:

@@ -142,11 +142,20 @@ class SincPeak {
     if (frac == 0) return r[ix];
     const std::int64_t d = std::min<std::int64_t>(depth_, last - ix);
     if (d <= 2) return r[ix] + frac * (r[ix + 1] - r[ix]);
+    // taps i = ix - m, m = -d .. d - 1, at distance u = frac + m: sin(pi u) = (-1)^m sin(pi frac),
+    // and cos(a u) by rotation from m = -d (no transcendental call per tap)
     const double a = M_PI / (static_cast<double>(d) + 0.5);
+    const double sf = std::sin(M_PI * frac) / M_PI;
+    const double ca = std::cos(a), sa = std::sin(a);
+    double c = std::cos(a * (frac - static_cast<double>(d))), s = std::sin(a * (frac - static_cast<double>(d)));
     double f = 0;
-    for (std::int64_t i = ix - d + 1; i <= ix + d; ++i) {
-      const double u = x - static_cast<double>(i);
-      f += r[i] * std::sin(M_PI * u) / (M_PI * u) * (0.5 + 0.5 * std::cos(a * u));
+    for (std::int64_t m = -d; m < d; ++m) {
+      const double u = frac + static_cast<double>(m);
+      const double sign = (m & 1) ? -1.0 : 1.0;
+      f += r[ix - m] * (sign * sf / u) * (0.5 + 0.5 * c);
+      const double c2 = c * ca - s * sa;
+      s = s * ca + c * sa;
+      c = c2;
     }
     return f;
   }

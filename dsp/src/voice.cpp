@@ -55,13 +55,25 @@ float period_amplitude(At&& at, std::int64_t lo_ok, std::int64_t hi_ok, double f
   const std::int64_t hi = static_cast<std::int64_t>(std::floor(c + 0.2 * tq * fs));
   if (lo < lo_ok || hi > hi_ok) return std::numeric_limits<float>::quiet_NaN();
   double sxx = 0, sww = 0;
-  for (std::int64_t i = lo; i <= hi; ++i) {
-    const double tau = (static_cast<double>(i) - c) / fs;
-    const double w = tau < 0 ? 0.5 + 0.5 * std::cos(M_PI * tau / (0.2 * tp)) : 0.5 + 0.5 * std::cos(M_PI * tau / (0.2 * tq));
-    const double x = at(i);
-    sxx += w * w * x * x;
-    sww += w * w;
-  }
+  // w = 0.5 + 0.5 cos(pi tau / (0.2 T)) on each side; the cosine advances by a fixed angle per sample
+  auto side = [&](std::int64_t from, std::int64_t to, double period) {
+    if (to < from) return;
+    const double k = M_PI / (0.2 * period * fs);  // angle per sample
+    double cs = std::cos(k * (static_cast<double>(from) - c)), sn = std::sin(k * (static_cast<double>(from) - c));
+    const double ck = std::cos(k), sk = std::sin(k);
+    for (std::int64_t i = from; i <= to; ++i) {
+      const double w = 0.5 + 0.5 * cs;
+      const double x = at(i);
+      sxx += w * w * x * x;
+      sww += w * w;
+      const double c2 = cs * ck - sn * sk;
+      sn = sn * ck + cs * sk;
+      cs = c2;
+    }
+  };
+  const auto mid = static_cast<std::int64_t>(std::ceil(c));  // first sample with tau >= 0
+  side(lo, std::min(hi, mid - 1), tp);
+  side(std::max(lo, mid), hi, tq);
   return sww > 0 ? static_cast<float>(std::sqrt(sxx / sww)) : std::numeric_limits<float>::quiet_NaN();
 }
 
@@ -345,6 +357,7 @@ struct PulseTracker::Impl {
   };
   std::vector<Interval> waiting;     // in time order
   std::vector<GlottalPulse> pend;    // found, sorted, not yet emitted
+  std::vector<GlottalPulse> found;   // scratch: the pulses of one interval
   double last_emitted = kNaN;        // time of the last emitted pulse
   std::size_t cut = 0;
   bool finished = false;
@@ -623,7 +636,7 @@ std::size_t PulseTracker::cut_intervals() const noexcept { return impl_->cut; }
 
 void PulseTracker::process(std::span<const float> block, std::span<const PitchFrame> frames, std::vector<GlottalPulse>& out) {
   Impl& m = *impl_;
-  std::vector<GlottalPulse> found;
+  std::vector<GlottalPulse>& found = m.found;
   // Push in pieces so that a waiting interval is analysed before its samples could be overwritten.
   std::size_t pos = 0;
   const std::size_t piece = std::max<std::size_t>(1, m.ring.capacity() / 4);
@@ -640,7 +653,7 @@ void PulseTracker::process(std::span<const float> block, std::span<const PitchFr
 
 void PulseTracker::finish(std::span<const PitchFrame> frames, std::vector<GlottalPulse>& out) {
   Impl& m = *impl_;
-  std::vector<GlottalPulse> found;
+  std::vector<GlottalPulse>& found = m.found;
   m.take_frames(frames);
   m.close_run(true, m.frames_seen);
   m.finished = true;

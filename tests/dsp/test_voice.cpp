@@ -525,6 +525,7 @@ TEST(SyllableNuclei, NorthWindAgainstItsTextGrid) {
   IntensityConfig ic;
   ic.sample_rate_hz = rate;
   ic.f0_min_hz = 50;
+  ic.time_step_s = 0.016;  // as dyad analyze and de Jong & Wempe's script
   IntensityTracker it(ic);
   PitchConfig pc;
   pc.sample_rate_hz = rate;
@@ -536,9 +537,12 @@ TEST(SyllableNuclei, NorthWindAgainstItsTextGrid) {
   std::vector<float> I;
   for (std::size_t k = 0; k < n; ++k) I.push_back(static_cast<float>(inf[k]));
   for (std::size_t k = 0; k < m; ++k) I.push_back(static_cast<float>(tail[k]));
-  std::vector<unsigned char> v;
-  for (auto& f : r.frames) v.push_back(f.voiced());
-  auto nuc = syllable_nuclei(I, v, 0, 0.01);
+  std::vector<unsigned char> v;  // the nearest pitch frame's voicing
+  for (std::size_t k = 0; k < I.size(); ++k) {
+    const auto j = static_cast<std::size_t>(std::floor(static_cast<double>(k) * 1.6 + 0.5));
+    v.push_back(j < r.frames.size() && r.frames[j].voiced());
+  }
+  auto nuc = syllable_nuclei(I, v, 0, 0.016);
   std::size_t hit = 0;
   for (double t : truth)
     hit += std::any_of(nuc.times_s.begin(), nuc.times_s.end(), [&](double d) { return std::abs(d - t) <= 0.06; });
