@@ -492,6 +492,10 @@ struct PulseTracker::Impl {
         const std::int64_t c0 = std::max(lo, bi - stride + 1), c1 = std::min(hi, bi + stride - 1);
         for (std::int64_t i2 = c0; i2 <= c1; ++i2) consider(i2);
         const double best_left = cr.at(bi - 1), best_right = cr.at(bi + 1);
+        // A maximum on the latest sample of the range while the correlation still rises beyond it
+        // is no pulse: the chain stops (found by comparison with Praat 6.3.07: without this rule
+        // dyad added pulses at the ends of voiced intervals that Praat does not have).
+        if (bi == hi && !std::isnan(best_right) && best_right > best) break;
         double offset = 0, val = best;
         if (!std::isnan(best_left) && !std::isnan(best_right)) offset = parabola(best_left, best, best_right, true, val);
         const double tn = t + (static_cast<double>(bi - i1) + offset) / fs;

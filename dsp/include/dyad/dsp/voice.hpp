@@ -41,16 +41,19 @@ struct HarmonicityConfig {
 inline constexpr double kHarmonicitySilentDb = -200.0;
 
 /// Harmonics-to-noise ratio per frame (dB) by forward cross-correlation (Boersma 1993; Praat's
-/// manual "Sound: To Harmonicity (cc)..."): for the frame centred at c, a span of one window plus
-/// the longest lag (1 / f0_min_hz) centred on c, its mean removed; r(L) = normalised
-/// cross-correlation of the span's first window with the window L samples later; the maxima of r
-/// at lags from 2 samples (the Nyquist frequency, Praat's ceiling) to 1 / f0_min_hz, refined by
-/// windowed-sinc interpolation (70 samples each side), give r_max; HNR = 10 log10(r_max / (1 -
-/// r_max)). A frame is silent (kHarmonicitySilentDb) when it has no maximum above 0 or when
-/// 2 - (local peak / reference peak) / silence_threshold exceeds r_max (Praat's unvoiced
-/// candidate with voicing threshold 0 and no path costs); the local peak is the largest |x - mean|
-/// within one window centred on c. FFT cross-correlation; frames certainly silent are not
-/// correlated (exact). One instance per thread; never allocates after construction.
+/// manual "Sound: To Harmonicity (cc)..."; the geometry below was matched to Praat 6.3.07's
+/// candidate strengths to 1e-6): with n = floor(periods_per_window * rate / f0_min_hz) and
+/// m = floor(rate / f0_min_hz), a span of n + m samples centred on the frame, its mean removed;
+/// r(L) = normalised cross-correlation of the span's first 2 (n/2 - 1) samples with as many L
+/// samples later, for L = 0 .. min(2 (n/2 - 1), m - 2); every maximum of r above 0 at lags from 2
+/// samples (the Nyquist frequency, Praat's ceiling) is refined on the windowed-sinc interpolant of r
+/// (70 samples each side, 700 for lags under 1 / 0.3 samples, fewer near the last lag) and the
+/// largest gives r_max; HNR = 10 log10(r_max / (1 - r_max)). A frame is silent (kHarmonicitySilentDb)
+/// when r has no maximum above 0 or when 2 - (local peak / reference peak) / silence_threshold is at
+/// least r_max (Praat's unvoiced candidate with voicing threshold 0 and no path costs); the local
+/// peak is the largest |x - mean| within n samples centred on the frame. FFT cross-correlation;
+/// frames certainly silent are not correlated, and maxima that cannot be the largest are not
+/// refined (both exact). One instance per thread; never allocates after construction.
 class HarmonicityTracker {
  public:
   /// Throws std::invalid_argument naming the class and the values when a parameter is out of range.
