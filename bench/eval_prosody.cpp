@@ -1,9 +1,11 @@
 // bench/eval_prosody: dyad's pitch and intensity against Praat 6.3.07 (run here through
 // `praat --run bench/praat/pitch_intensity.praat`) on real speech, and both against the FDA-UE
-// laryngograph truth.
+// laryngograph truth; then voice quality (pulses, jitter, shimmer, HNR, the voice report) and
+// syllable nuclei against Praat (eval_voice.cpp, issue 9).
 //
-// Usage: eval_prosody [--data DIR] [--praat-script FILE] [--tmp DIR] [--list]
+// Usage: eval_prosody [--data DIR] [--praat-script FILE] [--tmp DIR] [--list] [--part pitch|voice|syllables]
 //   DIR defaults to ../shared/data beside the source tree. Prints a Markdown report on stdout.
+//   --part runs one part only (default: all three).
 //
 // Agreement with Praat (every file, frames at Praat's own frame times):
 //   voicing agreement   share of frames where both say voiced or both unvoiced
@@ -31,6 +33,7 @@
 
 #include "dyad/dsp/pitch.hpp"
 #include "dyad/formats/audio.hpp"
+#include "eval_voice.hpp"
 
 namespace fs = std::filesystem;
 using namespace dyad;
@@ -169,13 +172,18 @@ int main(int argc, char** argv) {
   fs::path script = src / "bench" / "praat" / "pitch_intensity.praat";
   fs::path tmp = fs::temp_directory_path() / ("dyad-eval-prosody-" + std::to_string(::getpid()));
   bool list = false;
+  std::string part;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--data" && i + 1 < argc) data = argv[++i];
+    if (a == "--part" && i + 1 < argc) part = argv[++i];
+    else if (a == "--data" && i + 1 < argc) data = argv[++i];
     else if (a == "--praat-script" && i + 1 < argc) script = argv[++i];
     else if (a == "--tmp" && i + 1 < argc) tmp = argv[++i];
     else if (a == "--list") list = true;
-    else { std::cerr << "usage: eval_prosody [--data DIR] [--praat-script FILE] [--tmp DIR] [--list]\n"; return 2; }
+    else {
+      std::cerr << "usage: eval_prosody [--data DIR] [--praat-script FILE] [--tmp DIR] [--list] [--part pitch|voice|syllables]\n";
+      return 2;
+    }
   }
   fs::create_directories(tmp);
   std::vector<fs::path> files;
@@ -185,6 +193,12 @@ int main(int argc, char** argv) {
       if (e.path().extension() == ".wav") files.push_back(e.path());
   }
   std::sort(files.begin(), files.end());
+  if (part == "voice" || part == "syllables") {
+    if (part == "voice") dyad::bench::eval_voice(files, src / "bench" / "praat" / "voice.praat", tmp, run);
+    else dyad::bench::eval_syllables(files, data, src / "bench" / "praat" / "syllable_nuclei.praat", tmp, run);
+    fs::remove_all(tmp);
+    return 0;
+  }
   std::map<std::string, Agree> agree;    // group -> agreement
   std::map<std::string, Truth> tr_dyad, tr_praat;
   std::cout << "| file | frames | voicing agree % | within 1 % | within 2 % | within 5 % | intensity mean abs diff dB |\n"
@@ -264,6 +278,10 @@ int main(int argc, char** argv) {
               << " | " << f2(pct(d.gross, d.joint)) << " | " << f2(pct(p.gross, p.joint)) << " | "
               << f2(d.fine_n ? d.fine_sum / static_cast<double>(d.fine_n) : NAN) << " | "
               << f2(p.fine_n ? p.fine_sum / static_cast<double>(p.fine_n) : NAN) << " |\n";
+  }
+  if (part.empty()) {
+    dyad::bench::eval_voice(files, src / "bench" / "praat" / "voice.praat", tmp, run);
+    dyad::bench::eval_syllables(files, data, src / "bench" / "praat" / "syllable_nuclei.praat", tmp, run);
   }
   fs::remove_all(tmp);
   return 0;

@@ -1,16 +1,21 @@
-// bench/prosody_vs_praat: Praat 6.3.07's To Pitch (ac) + To Intensity against dyad's PitchTracker +
-// IntensityTracker on the same long speech file (bench/make_long_speech.sh), alternating runs, each
-// in its own process under /usr/bin/time -v for wall time and peak memory.
+// bench/prosody_vs_praat: Praat 6.3.07 against dyad on the same long speech file
+// (bench/make_long_speech.sh), alternating runs, each in its own process under /usr/bin/time -v
+// for CPU time, wall time and peak memory. The whole prosody set (issue 9): Praat's To Pitch (ac),
+// To Intensity, To PointProcess (cc) with jitter and shimmer, To Harmonicity (cc)
+// (bench/praat/time_voice.praat) against dyad's PitchTracker, IntensityTracker, PulseTracker with
+// voice_quality() and HarmonicityTracker. --pitch-only compares pitch and intensity alone (issue 8,
+// bench/praat/time_pitch_intensity.praat).
 //
-// Usage: prosody_vs_praat FILE.wav [--runs N] [--praat-script FILE]
-//        prosody_vs_praat --dyad-only FILE.wav      (the dyad side, run as a child process)
-// The dyad side streams the file once in blocks of 16384 frames, pitch and intensity at 0.01 s on
-// one thread, with the running peak as `dyad analyze` does; --peak-pass reads the file twice (first
-// pass: the absolute peak, Praat's global peak, so results equal Praat's whole-file analysis).
+// Usage: prosody_vs_praat FILE.wav [--runs N] [--pitch-only] [--peak-pass] [--praat-script FILE]
+//        prosody_vs_praat --dyad-only FILE.wav [--pitch-only] [--peak-pass]   (the dyad side, a child process)
+// The dyad side streams the file once in blocks of 16384 frames on one thread, with the running peak
+// as `dyad analyze` does; --peak-pass reads the file twice (first pass: the absolute peak, Praat's
+// global peak, so results equal Praat's whole-file analysis).
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -21,6 +26,7 @@
 #include <vector>
 
 #include "dyad/dsp/pitch.hpp"
+#include "dyad/dsp/voice.hpp"
 #include "dyad/formats/audio.hpp"
 
 namespace fs = std::filesystem;
@@ -28,8 +34,15 @@ using namespace dyad;
 
 namespace {
 
-int dyad_only(const fs::path& wav, bool peak_pass) {
-  auto t0 = std::chrono::steady_clock::now();
+double thread_cpu_s() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+int dyad_only(const fs::path& wav, bool peak_pass, bool pitch_only) {
+  using clock = std::chrono::steady_clock;
+  auto t0 = clock::now();
   const std::size_t block = 16384;
   double peak = 0, rate = 0;
   int ch = 1;
@@ -38,13 +51,13 @@ int dyad_only(const fs::path& wav, bool peak_pass) {
     rate = r.info().sample_rate_hz;
     ch = r.info().channels;
     if (peak_pass) {
-    std::vector<float> buf(block * static_cast<std::size_t>(ch));
-    std::int64_t n;
-    while (peak_pass && (n = r.read(buf)) > 0)
-      for (std::int64_t i = 0; i < n; ++i) peak = std::max(peak, static_cast<double>(std::abs(buf[static_cast<std::size_t>(i * ch)])));
+      std::vector<float> buf(block * static_cast<std::size_t>(ch));
+      std::int64_t n;
+      while ((n = r.read(buf)) > 0)
+        for (std::int64_t i = 0; i < n; ++i) peak = std::max(peak, static_cast<double>(std::abs(buf[static_cast<std::size_t>(i * ch)])));
     }
   }
-  auto t1 = std::chrono::steady_clock::now();
+  auto t1 = clock::now();
   dsp::PitchConfig pc;
   pc.sample_rate_hz = rate;
   pc.reference_peak = peak;  // 0 without the first pass: the running peak, as `dyad analyze` does
@@ -52,34 +65,75 @@ int dyad_only(const fs::path& wav, bool peak_pass) {
   dsp::IntensityConfig ic;
   ic.sample_rate_hz = rate;
   dsp::IntensityTracker it(ic);
+  dsp::PulseConfig qc;
+  qc.sample_rate_hz = rate;
+  dsp::PulseTracker pu(qc);
+  dsp::HarmonicityConfig hc;
+  hc.sample_rate_hz = rate;
+  hc.reference_peak = peak;
+  dsp::HarmonicityTracker ht(hc);
   std::vector<dsp::PitchFrame> pf(pt.max_output(block));
-  std::vector<double> inf(it.max_output(block));
+  std::vector<double> inf(it.max_output(block)), hf(ht.max_output(block));
+  std::vector<dsp::GlottalPulse> pulses;
   formats::AudioReader r(wav);
   std::vector<float> buf(block * static_cast<std::size_t>(ch)), mono(block);
   std::int64_t n;
-  std::size_t frames = 0, voiced = 0, iframes = 0;
-  double pitch_s = 0, int_s = 0;
-  while ((n = r.read(buf)) > 0) {
+  std::size_t frames = 0, voiced = 0, iframes = 0, hframes = 0, hvoiced = 0;
+  double read_s = 0, pitch_s = 0, int_s = 0, pulse_s = 0, hnr_s = 0, hsum = 0;
+  // component times are this thread's CPU time (the machine is shared: wall time measures the load)
+  auto since = [](double a) { return thread_cpu_s() - a; };
+  auto take_h = [&](std::size_t k) {
+    hframes += k;
+    for (std::size_t j = 0; j < k; ++j)
+      if (hf[j] > dsp::kHarmonicitySilentDb) { hsum += hf[j]; ++hvoiced; }
+  };
+  for (;;) {
+    double a = thread_cpu_s();
+    n = r.read(buf);
+    if (n <= 0) break;
     for (std::int64_t i = 0; i < n; ++i) mono[static_cast<std::size_t>(i)] = buf[static_cast<std::size_t>(i * ch)];
     std::span<const float> b(mono.data(), static_cast<std::size_t>(n));
-    auto a = std::chrono::steady_clock::now();
+    read_s += since(a);
+    a = thread_cpu_s();
     std::size_t k = pt.process(b, pf);
-    auto m = std::chrono::steady_clock::now();
+    pitch_s += since(a);
+    a = thread_cpu_s();
     iframes += it.process(b, inf);
-    auto e = std::chrono::steady_clock::now();
-    pitch_s += std::chrono::duration<double>(m - a).count();
-    int_s += std::chrono::duration<double>(e - m).count();
+    int_s += since(a);
     frames += k;
     for (std::size_t j = 0; j < k; ++j) voiced += pf[j].voiced();
+    if (pitch_only) continue;
+    a = thread_cpu_s();
+    pu.process(b, std::span<const dsp::PitchFrame>(pf.data(), k), pulses);
+    pulse_s += since(a);
+    a = thread_cpu_s();
+    take_h(ht.process(b, hf));
+    hnr_s += since(a);
   }
+  double a = thread_cpu_s();
   std::size_t k = pt.finish(pf);
+  pitch_s += since(a);
   frames += k;
   for (std::size_t j = 0; j < k; ++j) voiced += pf[j].voiced();
   iframes += it.finish(inf);
-  auto t2 = std::chrono::steady_clock::now();
-  std::printf("dyad peak_pass_s %.3f pitch_s %.3f intensity_s %.3f total_s %.3f frames %zu voiced %zu intensity_frames %zu forced %zu\n",
-              std::chrono::duration<double>(t1 - t0).count(), pitch_s, int_s,
-              std::chrono::duration<double>(t2 - t0).count(), frames, voiced, iframes, pt.forced_decisions());
+  double jitter = NAN, shimmer = NAN;
+  if (!pitch_only) {
+    a = thread_cpu_s();
+    pu.finish(std::span<const dsp::PitchFrame>(pf.data(), k), pulses);
+    dsp::VoiceQuality q = dsp::voice_quality(pulses);
+    jitter = q.jitter_local;
+    shimmer = q.shimmer_local;
+    pulse_s += since(a);
+    a = thread_cpu_s();
+    take_h(ht.finish(hf));
+    hnr_s += since(a);
+  }
+  std::printf("dyad (CPU s per part) peak_pass_s %.3f read_s %.3f pitch_s %.3f intensity_s %.3f pulses_jitter_shimmer_s %.3f harmonicity_s %.3f "
+              "total_s %.3f frames %zu voiced %zu intensity_frames %zu forced %zu pulses %zu jitter_local %.6f shimmer_local %.6f "
+              "hnr_db %.3f hnr_frames %zu correlated %zu\n",
+              std::chrono::duration<double>(t1 - t0).count(), read_s, pitch_s, int_s, pulse_s, hnr_s,
+              std::chrono::duration<double>(clock::now() - t0).count(), frames, voiced, iframes, pt.forced_decisions(), pulses.size(),
+              jitter, shimmer, hvoiced ? hsum / static_cast<double>(hvoiced) : NAN, hframes, ht.correlated_frames());
   return 0;
 }
 
@@ -126,29 +180,32 @@ Timed timed(const std::vector<std::string>& cmd) {
 
 int main(int argc, char** argv) {
   fs::path src = fs::path(__FILE__).parent_path().parent_path();
-  fs::path script = src / "bench" / "praat" / "time_pitch_intensity.praat";
+  fs::path script;
   fs::path wav;
   int runs = 3;
-  bool only = false, peak_pass = false;
+  bool only = false, peak_pass = false, pitch_only = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--dyad-only") only = true;
     else if (a == "--peak-pass") peak_pass = true;
+    else if (a == "--pitch-only") pitch_only = true;
     else if (a == "--runs" && i + 1 < argc) runs = std::stoi(argv[++i]);
     else if (a == "--praat-script" && i + 1 < argc) script = argv[++i];
     else wav = a;
   }
   if (wav.empty()) {
-    std::cerr << "usage: prosody_vs_praat FILE.wav [--runs N]  (make FILE with bench/make_long_speech.sh)\n";
+    std::cerr << "usage: prosody_vs_praat FILE.wav [--runs N] [--pitch-only] [--peak-pass]  (make FILE with bench/make_long_speech.sh)\n";
     return 2;
   }
-  if (only) return dyad_only(wav, peak_pass);
+  if (script.empty()) script = src / "bench" / "praat" / (pitch_only ? "time_pitch_intensity.praat" : "time_voice.praat");
+  if (only) return dyad_only(wav, peak_pass, pitch_only);
   fs::path self = fs::canonical("/proc/self/exe");
   double praat_sum = 0, dyad_sum = 0, praat_mem = 0, dyad_mem = 0, praat_cpu = 0, dyad_cpu = 0;
   for (int r = 0; r < runs; ++r) {
     Timed p = timed({"praat", "--run", script.string(), wav.string()});
     std::vector<std::string> dcmd = {self.string(), "--dyad-only", wav.string()};
     if (peak_pass) dcmd.push_back("--peak-pass");
+    if (pitch_only) dcmd.push_back("--pitch-only");
     Timed d = timed(dcmd);
     std::printf("run %d  praat wall %.2f s cpu %.2f s peak %.0f MB [%s]\n       dyad  wall %.2f s cpu %.2f s peak %.0f MB [%s]\n", r + 1,
                 p.wall_s, p.cpu_s, p.peak_mb, p.out.c_str(), d.wall_s, d.cpu_s, d.peak_mb, d.out.c_str());

@@ -19,6 +19,7 @@ void add_analyze(CLI::App& app);
 void add_export(CLI::App& app);
 void add_import_annotations(CLI::App& app);
 void add_pitch(CLI::App& app);
+void add_voice(CLI::App& app);
 void add_table(CLI::App& app);
 void add_record(CLI::App& app);
 void add_recover(CLI::App& app);

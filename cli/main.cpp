@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   dyad::cli::add_export(app);
   dyad::cli::add_import_annotations(app);
   dyad::cli::add_pitch(app);
+  dyad::cli::add_voice(app);
   dyad::cli::add_table(app);
   try {
     app.parse(argc, argv);

@@ -11,6 +11,7 @@
 #include "dyad/dsp/prosody.hpp"
 #include "dyad/formats/files.hpp"
 #include "dyad/formats/text.hpp"
+#include "voice_features.hpp"
 
 namespace dyad::analysis {
 
@@ -39,21 +40,27 @@ class RoleProsody : public RoleAudioAnalysis {
     ic.f0_min_hz = range.f0_min_hz;
     ic.subtract_mean = o.subtract_mean;
     intensity_ = std::make_unique<dsp::IntensityTracker>(ic);
+    voice = std::make_unique<detail::RoleVoice>(rate, range, o);
   }
   void process(std::span<const float> block, std::int64_t) override {
     if (pf_.size() < pitch_->max_output(block.size())) pf_.resize(pitch_->max_output(block.size()));
     if (inf_.size() < intensity_->max_output(block.size())) inf_.resize(intensity_->max_output(block.size()));
-    take(pitch_->process(block, pf_), intensity_->process(block, inf_));
+    const std::size_t np = pitch_->process(block, pf_);
+    voice->process(block, std::span<const dsp::PitchFrame>(pf_.data(), np));
+    take(np, intensity_->process(block, inf_));
   }
   void finish() override {
     if (pf_.size() < pitch_->max_output(0)) pf_.resize(pitch_->max_output(0));
     if (inf_.size() < intensity_->max_output(0)) inf_.resize(intensity_->max_output(0));
-    take(pitch_->finish(pf_), intensity_->finish(inf_));
+    const std::size_t np = pitch_->finish(pf_);
+    voice->finish(std::span<const dsp::PitchFrame>(pf_.data(), np));
+    take(np, intensity_->finish(inf_));
     pf_ = {};
     inf_ = {};
   }
   std::vector<float> f0;         ///< Hz, 0 when unvoiced; frame k at k * step
   std::vector<float> intensity;  ///< dB
+  std::unique_ptr<detail::RoleVoice> voice;  ///< pulses, harmonicity, syllable intensity
 
  private:
   void take(std::size_t np, std::size_t ni) {
@@ -287,8 +294,17 @@ class ProsodyExtension : public FeatureExtension {
                                       {"intensity_db_mean", {{"r", jnum(ei.r)}, {"pairs", ei.pairs}}}};
       }
 
+    // voice quality and speech rate (issue 9): columns after the F0 and intensity ones
+    std::vector<detail::RoleVoiceInput> vin;
+    for (auto& d : data) vin.push_back({d.role, d.p->voice.get(), &d.p->f0, &d.in_speech});
+    detail::VoiceSummary vs = detail::add_voice_features(ctx, vin, opt_);
+    for (auto& [role, j] : vs.partners.items())
+      for (auto& [k, v] : j.items()) partners[role][k] = v;
+
     // pitch_<role>.tsv, streamed in chunks (a three-hour session has a million frames per role)
     for (auto& d : data) write_track(ctx, d.role, *d.p);
+    if (opt_.voice_quality)
+      for (auto& d : data) detail::write_pulses(ctx, d.role, *d.p->voice);
 
     ctx.summary = {{"partners", partners},
                    {"entrainment", ent},
@@ -311,6 +327,7 @@ class ProsodyExtension : public FeatureExtension {
                      {"intensity_window", "Kaiser-20, effective 3.2 / f0_min_hz, total 6.4 / f0_min_hz"},
                      {"intensity_subtract_mean", opt_.subtract_mean},
                      {"functional_frames", "frames inside the speaker's own talkspurts; F0 voiced frames only; intensity above -100 dB"}}}};
+    for (auto& [k, v] : vs.parameters.items()) ctx.summary["parameters"][k] = v;
   }
 
  private:
@@ -327,8 +344,13 @@ class ProsodyExtension : public FeatureExtension {
         {"voiced", "1 when the path finder chose a voiced candidate, else 0", "", ""},
         {"intensity_db", "intensity, dB re 2e-5 with the signal taken as pascal; -300 for digital silence", "dB",
          "Praat To Intensity: Kaiser-20 window of effective length 3.2 / f0_min_hz, mean subtracted"}};
+    const bool hnr = opt_.voice_quality;
+    if (hnr)
+      cols.push_back({"hnr_db", "harmonics-to-noise ratio; n/a for silent frames (Praat's -200 dB)", "dB",
+                      "Praat To Harmonicity (cc): 1 period of f0_min_hz per window, silence threshold 0.1, cross-correlation maximum "
+                      "r refined by sinc interpolation, 10 log10(r / (1 - r))"});
     formats::LineFile out(ctx.out_dir / (name + ".tsv"), true);
-    std::string buf = "time_s\tf0_hz\tvoiced\tintensity_db\n";
+    std::string buf = hnr ? "time_s\tf0_hz\tvoiced\tintensity_db\thnr_db\n" : "time_s\tf0_hz\tvoiced\tintensity_db\n";
     const std::size_t n = std::min(p.f0.size(), p.intensity.size());
     for (std::size_t k = 0; k < n; ++k) {
       const double t = std::round(static_cast<double>(k) * opt_.time_step_s * 1e9) / 1e9;
@@ -337,6 +359,11 @@ class ProsodyExtension : public FeatureExtension {
       buf += p.f0[k] > 0 ? format_number(std::round(static_cast<double>(p.f0[k]) * 1000) / 1000) : "n/a";
       buf += p.f0[k] > 0 ? "\t1\t" : "\t0\t";
       buf += format_number(std::round(static_cast<double>(p.intensity[k]) * 1000) / 1000);
+      if (hnr) {
+        const float h = k < p.voice->hnr_db.size() ? p.voice->hnr_db[k] : static_cast<float>(dsp::kHarmonicitySilentDb);
+        buf += '\t';
+        buf += h > dsp::kHarmonicitySilentDb ? format_number(std::round(static_cast<double>(h) * 1000) / 1000) : std::string("n/a");
+      }
       buf += '\n';
       if (buf.size() > (1 << 16)) {
         out.append(buf);
@@ -345,7 +372,9 @@ class ProsodyExtension : public FeatureExtension {
     }
     out.append(buf);
     formats::write_file_new(ctx.out_dir / (name + ".json"),
-                            formats::codebook_json(name + ".tsv", "Pitch and intensity frames of role " + role, cols).dump(2) + "\n", false);
+                            formats::codebook_json(name + ".tsv", hnr ? "Pitch, intensity and harmonicity frames of role " + role
+                                                                      : "Pitch and intensity frames of role " + role,
+                                                   cols).dump(2) + "\n", false);
   }
 
   ProsodyOptions opt_;

@@ -837,6 +837,14 @@ SimulationSummary simulate_session(const std::filesystem::path& out, const Simul
                                   s->voiced ? "1" : "0", format_number(round_to(idb, 0.01))});
       }
       write_text(tdir / ("pitch_" + role_names[static_cast<std::size_t>(r)] + ".tsv"), txt);
+      // Syllable nuclei: each voiced stretch is one vowel, i.e. one syllable nucleus (its middle).
+      txt = formats::tsv_line({"time_s", "start_s", "end_s"});
+      for (auto& sub : subs)
+        if (sub.voiced)
+          txt += formats::tsv_line({format_number(round_to(0.5 * static_cast<double>(sub.n0 + sub.n1) / rate, 1e-6)),
+                                    format_number(round_to(static_cast<double>(sub.n0) / rate, 1e-6)),
+                                    format_number(round_to(static_cast<double>(sub.n1) / rate, 1e-6))});
+      write_text(tdir / ("syllables_" + role_names[static_cast<std::size_t>(r)] + ".tsv"), txt);
     }
     for (int r = 0; r < 2; ++r) {
       write_text(tdir / ("beats_ecg_" + role_names[static_cast<std::size_t>(r)] + ".tsv"), beats_files[r]);

@@ -12,11 +12,16 @@
 #include <stdexcept>
 #include <string>
 
+#include "sample_ring.hpp"
+#include "sinc_peak.hpp"
+
 namespace dyad::dsp {
 
 namespace {
 
 using detail::fftw_planner_mutex;
+using detail::next_pow2;
+using detail::SampleRing;
 
 std::string num(double v) {
   std::ostringstream s;
@@ -24,70 +29,6 @@ std::string num(double v) {
   s << v;
   return s.str();
 }
-
-std::size_t next_pow2(std::size_t n) {
-  std::size_t p = 1;
-  while (p < n) p <<= 1;
-  return p;
-}
-
-/// Samples addressed by absolute index, keeping the last `capacity` (a power of two).
-class SampleRing {
- public:
-  void init(std::size_t capacity) {
-    buf_.assign(next_pow2(capacity), 0.f);
-    mask_ = buf_.size() - 1;
-    total_ = 0;
-  }
-  void clear() noexcept { total_ = 0; }
-  std::size_t capacity() const noexcept { return buf_.size(); }
-  std::int64_t total() const noexcept { return total_; }
-  void push(const float* x, std::size_t n) noexcept {
-    for (std::size_t i = 0; i < n; ++i) buf_[static_cast<std::size_t>(total_ + static_cast<std::int64_t>(i)) & mask_] = x[i];
-    total_ += static_cast<std::int64_t>(n);
-  }
-  /// Sample i; zero before the start and at or after `total()`.
-  float at(std::int64_t i) const noexcept {
-    if (i < 0 || i >= total_) return 0.f;
-    return buf_[static_cast<std::size_t>(i) & mask_];
-  }
-  /// Largest |x| over samples [a, b) (all inside the ring).
-  float max_abs(std::int64_t a, std::int64_t b) const noexcept {
-    float m = 0;
-    while (a < b) {
-      std::size_t s0 = static_cast<std::size_t>(a) & mask_;
-      std::size_t n = std::min(static_cast<std::size_t>(b - a), buf_.size() - s0);
-      const float* p = buf_.data() + s0;
-#pragma omp simd reduction(max : m)
-      for (std::size_t i = 0; i < n; ++i) m = std::max(m, std::abs(p[i]));
-      a += static_cast<std::int64_t>(n);
-    }
-    return m;
-  }
-  /// Copies samples [start, start+n) (zeros outside the signal) into dst.
-  void copy(std::int64_t start, std::size_t n, float* dst) const noexcept {
-    if (start >= 0 && start + static_cast<std::int64_t>(n) <= total_) {  // common case: two spans
-      std::size_t s0 = static_cast<std::size_t>(start) & mask_;
-      std::size_t first = std::min(n, buf_.size() - s0);
-      std::copy(buf_.data() + s0, buf_.data() + s0 + first, dst);
-      std::copy(buf_.data(), buf_.data() + (n - first), dst + first);
-      return;
-    }
-    std::size_t j = 0;
-    for (; j < n && start + static_cast<std::int64_t>(j) < 0; ++j) dst[j] = 0.f;
-    for (; j < n; ++j) {
-      std::int64_t i = start + static_cast<std::int64_t>(j);
-      if (i >= total_) break;
-      dst[j] = buf_[static_cast<std::size_t>(i) & mask_];
-    }
-    for (; j < n; ++j) dst[j] = 0.f;
-  }
-
- private:
-  std::vector<float> buf_;
-  std::size_t mask_ = 0;
-  std::int64_t total_ = 0;
-};
 
 /// Modified Bessel function of the first kind, order 0 (power series).
 double bessel_i0(double x) {
@@ -134,6 +75,7 @@ struct PitchTracker::Impl {
   // path finder: pending (undecided) frames in a ring of records
   struct Record {
     double time_s = 0, local_peak = 0;
+    double max_r = 0;                   // strongest voiced candidate (before the path finder)
     int n = 0;                          // candidates including unvoiced (index 0)
     double f[32]{}, r[32]{};            // f[0] = 0
     double lf[32]{};                    // log2 f (voiced candidates)
@@ -162,112 +104,7 @@ struct PitchTracker::Impl {
     return static_cast<std::int64_t>(std::floor(centre(k))) - static_cast<std::int64_t>(nw / 2) + 1;
   }
 
-  /// Windowed-sinc interpolation of rx at fractional lag x (rx is even: rx[-i] = rx[i]), with its
-  /// first and second derivatives. Kernel sinc(pi d) (0.5 + 0.5 cos(pi d / (depth + 0.5))), `depth`
-  /// samples each side.
-  struct Interp { double f = 0, d1 = 0, d2 = 0; };
-  // Per-tap tables, tap k = 0 .. 2 depth - 1 takes lag i = floor(x) - depth + 1 + k, m = depth - 1 - k:
-  // cos(a m), sin(a m), (-1)^m, and m itself.
-  std::vector<double> tcos, tsin, tsign, tm;
-  // rx mirrored and zero-padded: rxp[j + depth] = rx[|j|] for |j| <= nlag, else 0
-  std::vector<double> rxp;
-  Interp sinc_interp3(double x) const {
-    std::int64_t ix = static_cast<std::int64_t>(std::floor(x));
-    double frac = x - static_cast<double>(ix);
-    if (frac < 1e-7) frac = 1e-7;
-    if (frac > 1 - 1e-7) frac = 1 - 1e-7;
-    const double a = M_PI / (sinc_depth + 0.5);
-    const double sp = std::sin(M_PI * frac), cp = std::cos(M_PI * frac);
-    const double caf = std::cos(a * frac), saf = std::sin(a * frac);
-    const double* r = rxp.data() + (ix - sinc_depth + 1 + sinc_depth);
-    const int n = 2 * sinc_depth;
-    const double spi = sp * (1.0 / M_PI), hpa = -0.5 * a, hpa2 = -0.5 * a * a, mpisp = -M_PI * sp;
-    double f = 0, f1 = 0, f2 = 0;
-    const double* tsg = tsign.data();
-    const double* tmm = tm.data();
-    const double* tc = tcos.data();
-    const double* ts = tsin.data();
-#pragma omp simd reduction(+ : f, f1, f2)
-    for (int k = 0; k < n; ++k) {
-      const double sign = tsg[k];
-      const double inv = 1.0 / (frac + tmm[k]);
-      const double cm = tc[k], sm = ts[k];
-      const double cad = caf * cm - saf * sm, sad = saf * cm + caf * sm;
-      const double S = sign * spi * inv;
-      const double S1 = (sign * cp - S) * inv;
-      const double S2 = (sign * mpisp - 2 * S1) * inv;
-      const double W = 0.5 + 0.5 * cad, W1 = hpa * sad, W2 = hpa2 * cad;
-      const double rk = r[k];
-      f += rk * (S * W);
-      f1 += rk * (S1 * W + S * W1);
-      f2 += rk * (S2 * W + 2 * S1 * W1 + S * W2);
-    }
-    return {f, f1, f2};
-  }
-  double sinc_interp(double x) const { return sinc_interp3(x).f; }
-
-  /// Brent's method: the maximum of sinc_interp on [a, b]; returns its place, sets value.
-  double maximise(double a, double b, double x0, double& value) const {
-    const double cgold = 0.3819660112501051, tol = 1e-6;
-    double x = x0, w = x0, v = x0;
-    double fx = -sinc_interp(x), fw = fx, fv = fx;
-    double d = 0, e = 0;
-    for (int it = 0; it < 60; ++it) {
-      double xm = 0.5 * (a + b);
-      double tol1 = tol * std::abs(x) + 1e-10, tol2 = 2 * tol1;
-      if (std::abs(x - xm) <= tol2 - 0.5 * (b - a)) break;
-      bool golden = true;
-      if (std::abs(e) > tol1) {
-        double r = (x - w) * (fx - fv), q = (x - v) * (fx - fw), p = (x - v) * q - (x - w) * r;
-        q = 2 * (q - r);
-        if (q > 0) p = -p;
-        q = std::abs(q);
-        double etemp = e;
-        e = d;
-        if (!(std::abs(p) >= std::abs(0.5 * q * etemp) || p <= q * (a - x) || p >= q * (b - x))) {
-          d = p / q;
-          double u = x + d;
-          if (u - a < tol2 || b - u < tol2) d = xm - x >= 0 ? tol1 : -tol1;
-          golden = false;
-        }
-      }
-      if (golden) {
-        e = (x >= xm ? a - x : b - x);
-        d = cgold * e;
-      }
-      double u = std::abs(d) >= tol1 ? x + d : x + (d >= 0 ? tol1 : -tol1);
-      double fu = -sinc_interp(u);
-      if (fu <= fx) {
-        if (u >= x) a = x; else b = x;
-        v = w; fv = fw; w = x; fw = fx; x = u; fx = fu;
-      } else {
-        if (u < x) a = u; else b = u;
-        if (fu <= fw || w == x) { v = w; fv = fw; w = u; fw = fu; }
-        else if (fu <= fv || v == x || v == w) { v = u; fv = fu; }
-      }
-    }
-    value = -fx;
-    return x;
-  }
-
-  /// The maximum of the interpolated autocorrelation near discrete peak i, starting from x0: Newton
-  /// steps on the derivative (2 or 3 passes from the parabolic guess), Brent's method if they fail.
-  double refine(double i, double x0, double& value) const {
-    double x = x0;
-    for (int it = 0; it < 6; ++it) {
-      Interp v = sinc_interp3(x);
-      if (!(v.d2 < 0)) break;
-      double step = -v.d1 / v.d2;
-      if (std::abs(step) > 0.5) break;
-      if (std::abs(step) < 0.02) {  // error of the next step ~ step^2: far below 1e-4 of the lag
-        value = v.f + 0.5 * v.d1 * step;
-        return x + step;
-      }
-      x += step;
-      if (x < i - 1 || x > i + 1) break;
-    }
-    return maximise(i - 1, i + 1, x0, value);
-  }
+  detail::SincPeak sinc;  // rx mirrored for the windowed-sinc interpolation of its maxima
 
   /// Analyses frame k into a new pending record (candidates), then runs one path-finder step.
   void analyse(std::int64_t k, const PitchConfig& cfg) {
@@ -308,6 +145,7 @@ struct PitchTracker::Impl {
     rec.time_s = centre(k) / fs;
     rec.local_peak = lp;
     rec.n = 1;
+    rec.max_r = 0;
     rec.f[0] = 0;
     rec.r[0] = 0;
     rec.lf[0] = 0;
@@ -327,10 +165,11 @@ struct PitchTracker::Impl {
       const double r0 = fac[0];
       if (r0 > 0) {
         const double inv0 = 1.0 / r0;
-        double* p = rxp.data() + sinc_depth;
+        double* p = sinc.data();
         for (std::size_t i = 0; i <= nlag; ++i) p[i] = rx[i] = fac[i] * inv0 * rwinv[i];
-        for (int j = 1; j <= sinc_depth && static_cast<std::size_t>(j) <= nlag; ++j) p[-j] = rx[static_cast<std::size_t>(j)];
+        sinc.mirror(nlag + 1);
         find_candidates(rec, cfg);
+        for (int j = 1; j < rec.n; ++j) rec.max_r = std::max(rec.max_r, rec.r[j]);
       }
     }
     path_step(cfg);
@@ -348,7 +187,7 @@ struct PitchTracker::Impl {
       double x0 = static_cast<double>(i) + (d2r > 0 ? dr / d2r : 0);
       x0 = std::clamp(x0, static_cast<double>(i) - 0.5, static_cast<double>(i) + 0.5);
       double val = 0;
-      double lag = refine(static_cast<double>(i), x0, val);
+      double lag = sinc.refine(static_cast<double>(i), x0, val);
       if (val > 1) val = 1 / val;  // a strength above 1 is an artefact of the window division
       double f = fs / lag;
       if (!(f >= cfg.f0_min_hz && f <= cfg.f0_max_hz)) continue;
@@ -425,6 +264,7 @@ struct PitchTracker::Impl {
       PitchFrame& f = out[i];
       f.time_s = r.time_s;
       f.local_peak = r.local_peak;
+      f.max_strength = r.max_r;
       bool voiced = r.f[j] > 0;  // index 0 is unvoiced, except after a forced decision kept one state
       f.f0_hz = voiced ? r.f[j] : 0;
       f.strength = voiced ? r.r[j] : 0;
@@ -532,14 +372,7 @@ PitchTracker::PitchTracker(const PitchConfig& c) : cfg_(c) {
   for (std::size_t l = m.nlag + 1; l-- > 0;) m.rw[l] /= m.rw[0];
   for (double v : m.rw) m.rwinv.push_back(1.0 / v);
   m.rx.assign(m.nlag + 1, 0.0);
-  m.rxp.assign(m.nlag + 1 + 2 * static_cast<std::size_t>(m.sinc_depth) + 2 + static_cast<std::size_t>(m.sinc_depth) + 2, 0.0);
-  for (int k = 0; k < 2 * m.sinc_depth; ++k) {
-    int mm = m.sinc_depth - 1 - k;
-    m.tm.push_back(mm);
-    m.tsign.push_back((mm & 1) ? -1.0 : 1.0);
-    m.tcos.push_back(std::cos(M_PI / (m.sinc_depth + 0.5) * mm));
-    m.tsin.push_back(std::sin(M_PI / (m.sinc_depth + 0.5) * mm));
-  }
+  m.sinc.init(m.sinc_depth, m.nlag);
   m.ring.init(nw + static_cast<std::size_t>(std::ceil(m.step_samples)) + 4096);
   std::size_t max_pending = static_cast<std::size_t>(std::ceil(c.max_undecided_s / c.time_step_s)) + 2;
   m.pend.resize(max_pending + 1);

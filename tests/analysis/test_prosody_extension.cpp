@@ -56,7 +56,7 @@ TEST(ProsodyExtension, TracksColumnsAndSummary) {
 
   // frame tracks
   auto pa = table(d / "s/features/pitch_A.tsv");
-  ASSERT_EQ(pa[0], (std::vector<std::string>{"time_s", "f0_hz", "voiced", "intensity_db"}));
+  ASSERT_EQ(pa[0], (std::vector<std::string>{"time_s", "f0_hz", "voiced", "intensity_db", "hnr_db"}));
   ASSERT_EQ(pa.size(), 1u + 1000u);  // 10 s at 0.01 s
   EXPECT_EQ(pa[201][0], "2");
   EXPECT_EQ(pa[201][2], "1");
@@ -121,4 +121,56 @@ TEST(ProsodyExtension, PerRoleRangeIsUsed) {
   auto j = nlohmann::json::parse(formats::read_file(d / "s/features/summary.json"));
   EXPECT_EQ(j["extensions"]["prosody"]["partners"]["B"]["f0_max_hz"], 250.0);
   EXPECT_EQ(j["extensions"]["prosody"]["partners"]["A"]["f0_max_hz"], 600.0);
+}
+
+TEST(ProsodyExtension, VoiceQualityAndSpeechRateColumns) {
+  // Pure tones: periodic (jitter and shimmer near 0, HNR high); the columns, the summary, the pulse
+  // and syllable files; and the same numbers whatever the block size of the analysis.
+  test::TempDir d;
+  test::ToneSpec s;
+  s.bursts["A"] = {{1, 3}, {3.5, 5}};
+  s.bursts["B"] = {{5.5, 8}};
+  test::make_tone_session(d / "s", s);
+  analysis::AnalyzeOptions o;
+  analysis::analyze_session(d / "s", o);
+  auto t = table(d / "s/features/turns.tsv");
+  const auto& h = t[0];
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_LT(num(t[1][col(h, "jitter_local")]), 0.001);
+  EXPECT_LT(num(t[1][col(h, "shimmer_local")]), 0.005);
+  EXPECT_GT(num(t[1][col(h, "hnr_db")]), 30);
+  EXPECT_GT(num(t[1][col(h, "voice_pulses")]), 0.9 * 220 * 3.5);  // 3.5 s of talkspurts at 220 Hz
+  EXPECT_GT(num(t[2][col(h, "voice_pulses")]), 0.9 * 330 * 2.5);
+  for (const char* c : {"jitter_rap", "jitter_ppq5", "jitter_ddp", "jitter_local_abs_s", "shimmer_local_db", "shimmer_apq3", "shimmer_apq5",
+                        "shimmer_apq11", "shimmer_dda", "voice_periods", "syllables", "speech_rate", "articulation_rate"})
+    col(h, c);
+  auto w = table(d / "s/features/windows.tsv");
+  EXPECT_GT(num(w[1][col(w[0], "hnr_db_B")]), 30);
+  auto j = nlohmann::json::parse(formats::read_file(d / "s/features/summary.json"));
+  auto& v = j["extensions"]["prosody"]["partners"]["A"]["voice"];
+  EXPECT_NEAR(v["mean_period_s"].get<double>(), 1 / 220.0, 1e-5);
+  EXPECT_LT(v["jitter_local"].get<double>(), 0.001);
+  EXPECT_EQ(j["extensions"]["prosody"]["parameters"]["voice"]["period_ceiling_s"], 0.02);
+  EXPECT_TRUE(j["extensions"]["prosody"]["partners"]["B"]["speech_rate"].contains("articulation_rate"));
+  auto pulses = table(d / "s/features/pulses_A.tsv");
+  EXPECT_NEAR(static_cast<double>(pulses.size() - 1), 220 * 3.5, 60);
+  EXPECT_TRUE(fs::exists(d / "s/features/syllables_A.tsv"));
+  EXPECT_TRUE(fs::exists(d / "s/features/pulses_B.json"));
+  // block cuts never change a value
+  const std::string before = formats::read_file(d / "s/features/turns.tsv") + formats::read_file(d / "s/features/pulses_A.tsv") +
+                             formats::read_file(d / "s/features/pitch_B.tsv") + formats::read_file(d / "s/features/syllables_A.tsv");
+  o.block_frames = 777;
+  analysis::analyze_session(d / "s", o);
+  const std::string after = formats::read_file(d / "s/features/turns.tsv") + formats::read_file(d / "s/features/pulses_A.tsv") +
+                            formats::read_file(d / "s/features/pitch_B.tsv") + formats::read_file(d / "s/features/syllables_A.tsv");
+  EXPECT_EQ(before, after);
+  // switched off: no columns, no files
+  analysis::ProsodyOptions po;
+  po.voice_quality = po.speech_rate = false;
+  o.extensions = {[po] { return analysis::make_prosody_extension(po); }};
+  analysis::analyze_session(d / "s", o);
+  t = table(d / "s/features/turns.tsv");
+  EXPECT_EQ(std::count(t[0].begin(), t[0].end(), std::string("jitter_local")), 0);
+  EXPECT_FALSE(fs::exists(d / "s/features/pulses_A.tsv"));
+  EXPECT_EQ(table(d / "s/features/pitch_A.tsv")[0].size(), 4u);
 }

@@ -4,12 +4,17 @@
 /// to features/pitch_<role>.tsv; eGeMAPS-style functionals of F0 (semitones re 27.5 Hz) and
 /// intensity (dB) per turn (turns.tsv), per window and role (windows.tsv) and per partner
 /// (summary.json "extensions"/"prosody"), relative to each partner's baseline, and turn-by-turn
-/// vocal entrainment.
+/// vocal entrainment; and voice quality and speech rate (issue 9): glottal pulses
+/// (features/pulses_<role>.tsv), jitter, shimmer and HNR (To Harmonicity (cc), also per frame in
+/// pitch_<role>.tsv), syllable nuclei (de Jong & Wempe 2009), speech and articulation rate, per turn,
+/// per window and role, and per partner.
 #include <map>
 #include <memory>
 #include <string>
 
 #include "dyad/analysis/analyze.hpp"
+#include "dyad/dsp/speech_rate.hpp"
+#include "dyad/dsp/voice.hpp"
 
 namespace dyad::analysis {
 
@@ -24,6 +29,11 @@ struct ProsodyOptions {
   PitchRange default_range;                  ///< Praat's defaults
   std::map<std::string, PitchRange> ranges;  ///< per role (e.g. {"A", {75, 300}}), else default_range
   bool subtract_mean = true;                 ///< intensity: Praat's "subtract mean"
+  bool voice_quality = true;                 ///< glottal pulses, jitter, shimmer, HNR
+  bool speech_rate = true;                   ///< syllable nuclei, speech and articulation rate
+  double syllable_f0_min_hz = 50;            ///< floor of the intensity for syllable nuclei (de Jong & Wempe)
+  dsp::PerturbationConfig perturbation;      ///< jitter and shimmer settings (Praat's standard values)
+  dsp::SyllableConfig syllables;             ///< syllable nuclei settings (de Jong & Wempe's)
 };
 
 std::unique_ptr<FeatureExtension> make_prosody_extension(const ProsodyOptions& options = {});

@@ -44,6 +44,10 @@ struct PitchFrame {
   double f0_hz = 0;      ///< 0 when unvoiced
   double strength = 0;   ///< autocorrelation strength of the chosen candidate (0 when unvoiced)
   double local_peak = 0; ///< absolute peak of the windowed frame (linear, signal units)
+  /// Strength of the strongest voiced candidate whatever the path finder chose (0 when none): a
+  /// frame is "locally unvoiced" (Praat's voice report) when this is below the voicing threshold or
+  /// local_peak is below the silence threshold times the global peak.
+  double max_strength = 0;
   bool voiced() const { return f0_hz > 0; }
 };
 

@@ -1,0 +1,66 @@
+#pragma once
+// Internal to the prosody extension (issue 9): per role, glottal pulses with their amplitudes,
+// harmonicity and the syllable-nuclei intensity, streamed beside the pitch track; at the end,
+// jitter, shimmer, HNR, speech and articulation rate per turn, per window and per partner.
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "dyad/analysis/analyze.hpp"
+#include "dyad/analysis/prosody.hpp"
+#include "dyad/dsp/pitch.hpp"
+#include "dyad/dsp/voice.hpp"
+
+namespace dyad::analysis::detail {
+
+/// One role's voice data, filled on that role's worker thread. Memory grows with the session's
+/// length, never with its sample rate: a pulse (12 bytes) per glottal period and two floats per
+/// 0.01 s frame; the pulse finder itself keeps at most max_interval_s + max_latency_s of samples.
+class RoleVoice {
+ public:
+  RoleVoice(double rate, const PitchRange& range, const ProsodyOptions& o);
+  /// The next samples and the pitch frames the pitch tracker emitted for them.
+  void process(std::span<const float> block, std::span<const dsp::PitchFrame> frames);
+  /// The last pitch frames (PitchTracker::finish).
+  void finish(std::span<const dsp::PitchFrame> frames);
+
+  std::vector<double> pulse_time_s;
+  std::vector<float> pulse_amplitude;   ///< NaN when not measured
+  std::vector<float> hnr_db;            ///< per frame; dsp::kHarmonicitySilentDb when silent
+  std::vector<float> syllable_intensity_db;  ///< the 50 Hz-floor intensity every 0.016 s (empty without speech rate)
+  std::size_t cut_intervals = 0;
+
+ private:
+  void take(std::size_t nh, std::size_t ni);
+  bool voice_ = true, rate_ = true;
+  std::unique_ptr<dsp::PulseTracker> pulses_;
+  std::unique_ptr<dsp::HarmonicityTracker> hnr_;
+  std::unique_ptr<dsp::IntensityTracker> syl_int_;
+  std::vector<dsp::GlottalPulse> out_;
+  std::vector<double> hf_, sf_;
+};
+
+/// What the voice columns need of one role.
+struct RoleVoiceInput {
+  std::string role;
+  const RoleVoice* voice = nullptr;
+  const std::vector<float>* f0 = nullptr;              ///< Hz per frame, 0 unvoiced
+  const std::vector<unsigned char>* in_speech = nullptr;  ///< per frame: inside the role's own talkspurts
+};
+
+/// Appends the voice-quality and rate columns to ctx.turn_columns / ctx.window_columns, and returns
+/// the per-partner JSON (added under each partner of extensions.prosody) and the parameters.
+struct VoiceSummary {
+  nlohmann::json partners = nlohmann::json::object();
+  nlohmann::json parameters = nlohmann::json::object();
+};
+/// Also writes features/syllables_<role>.tsv (the nuclei inside each role's talkspurts).
+VoiceSummary add_voice_features(FeatureContext& ctx, const std::vector<RoleVoiceInput>& roles, const ProsodyOptions& o);
+
+/// Writes features/pulses_<role>.tsv and its codebook.
+void write_pulses(FeatureContext& ctx, const std::string& role, const RoleVoice& v);
+
+}  // namespace dyad::analysis::detail
