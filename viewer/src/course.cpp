@@ -3,6 +3,7 @@
 #include <QChart>
 #include <QChartView>
 #include <QComboBox>
+#include <QGraphicsLayout>
 #include <QGridLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -262,7 +263,11 @@ QChart* course_trend_chart(const CourseModel& model, const std::string& id, cons
   auto* c = new QChart;
   c->setAnimationOptions(QChart::NoAnimation);
   c->setBackgroundRoundness(0);
+  c->setDropShadowEnabled(false);
+  c->setBackgroundBrush(Qt::white);
+  c->setBackgroundPen(Qt::NoPen);
   c->setMargins(QMargins(4, 4, 4, 4));
+  c->layout()->setContentsMargins(0, 0, 0, 0);
   QFont tf = c->titleFont();
   tf.setPointSizeF(st.title_pt);
   tf.setBold(true);
@@ -319,8 +324,9 @@ QChart* course_trend_chart(const CourseModel& model, const std::string& id, cons
     pts->setColor(col);
     pts->setBorderColor(Qt::white);
     pts->setMarkerSize(9);
+    const double scale = std::pow(10.0, m.decimals);
     for (std::size_t i = 0; i < model.sessions.size(); ++i) {
-      double v = m.values[i];
+      double v = std::round(m.values[i] * scale) / scale;  // as the table shows it (and the point labels)
       if (std::isnan(v)) continue;
       line->append(static_cast<double>(model.sessions[i].number), v);
       pts->append(static_cast<double>(model.sessions[i].number), v);
@@ -350,6 +356,7 @@ QChart* course_trend_chart(const CourseModel& model, const std::string& id, cons
   double step = nice_value_step(hi - lo + 2 * pad, 4);
   double a = std::floor((lo - pad) / step) * step, b = std::ceil((hi + pad) / step) * step;
   if (lo >= 0 && a < 0) a = 0;
+  if (first->unit == "%" && hi <= 100) b = std::min(b, 100.0);
   y->setRange(a, b);
   y->setTickType(QValueAxis::TicksDynamic);
   y->setTickAnchor(0);
@@ -413,12 +420,15 @@ CourseWindow::CourseWindow(std::vector<fs::path> sessions, QWidget* parent) : QM
   selected_view_ = new QChartView(charts);
   selected_view_->setRenderHint(QPainter::Antialiasing);
   selected_view_->setMinimumHeight(260);
+  selected_view_->setBackgroundBrush(Qt::white);
   selected_view_->setStyleSheet("border: 2px solid #b8c8e8;");
   grid->addWidget(selected_view_, 0, 0);
   for (int i = 0; i < 5; ++i) {
     auto* v = new QChartView(charts);
     v->setRenderHint(QPainter::Antialiasing);
     v->setMinimumHeight(260);
+    v->setBackgroundBrush(Qt::white);
+    v->setFrameShape(QFrame::NoFrame);
     grid->addWidget(v, (i + 1) / 3, (i + 1) % 3);
     trends_.push_back(v);
   }
@@ -450,11 +460,19 @@ void CourseWindow::show_couple(const std::string& couple) {
   for (auto& w : model_.warnings) statusBar()->showMessage(QString::fromStdString("warning: " + w), 15000);
   table_->resizeColumnsToContents();
   for (int c = 0; c < table_model_->columnCount(); ++c) table_->setColumnWidth(c, std::max(table_->columnWidth(c), 110));
+  // A few sessions share the width; many scroll.
+  table_->horizontalHeader()->setSectionResizeMode(model_.sessions.size() <= 10 ? QHeaderView::Stretch : QHeaderView::Interactive);
   rebuild_trends();
   std::string sel = selected_.empty() ? "speaking_share" : selected_;
-  bool found = false;
-  for (auto& m : model_.measures) found = found || m.id == sel;
-  select_measure(found ? sel : model_.measures.empty() ? "" : model_.measures.front().id);
+  int row = -1;
+  for (std::size_t i = 0; i < model_.measures.size() && row < 0; ++i)
+    if (model_.measures[i].id == sel) row = static_cast<int>(i);
+  if (row < 0 && !model_.measures.empty()) row = 0;
+  if (row >= 0) {
+    select_measure(model_.measures[static_cast<std::size_t>(row)].id);
+    QSignalBlocker block(table_->selectionModel());
+    table_->selectionModel()->setCurrentIndex(table_model_->index(row, 0), QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+  }
 }
 
 void CourseWindow::select_measure(const std::string& id) {

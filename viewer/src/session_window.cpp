@@ -340,7 +340,7 @@ void SessionWindow::show_turn(int turn_index, bool and_play) {
   // Keep the zoom when the turn fits with a margin and is not lost in a long view; otherwise
   // show it with some context around it.
   const double span = timeline_->t1() - timeline_->t0(), len = std::max(0.5, t.duration_s());
-  if (len * 1.3 <= span && span <= std::max(60.0, 8 * len)) {
+  if (len * 1.3 <= span && span <= std::max(30.0, 8 * len)) {
     if (t.start_s < timeline_->t0() || t.end_s > timeline_->t1()) {
       double a = t.start_s - (span - len) / 2;
       timeline_->set_range(a, a + span);
