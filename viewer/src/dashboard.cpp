@@ -21,7 +21,11 @@ QFrame* tile(const KeyNumber& k, QWidget* parent) {
   l->setSpacing(2);
   auto* name = new QLabel(q(k.name), f);
   name->setStyleSheet("color: #5a5a62; font-size: 9pt;");
-  auto* value = new QLabel(q(k.value), f);
+  // A parenthesis stays on one line ("(mean |r| 0.45)" would break after the bar otherwise).
+  QString v = q(k.value).toHtmlEscaped();
+  v.replace("(", "<nobr>(").replace(")", ")</nobr>");
+  auto* value = new QLabel(v, f);
+  value->setTextFormat(Qt::RichText);
   value->setStyleSheet("color: #1d1d22; font-size: 12pt; font-weight: 600;");
   value->setWordWrap(true);
   value->setTextInteractionFlags(Qt::TextSelectableByMouse);

@@ -387,7 +387,7 @@ std::vector<KeyNumber> key_numbers(const SessionSummary& s) {
   for (auto& l : s.synchrony) {
     if (std::isnan(l.fraction_above)) continue;
     std::string what = l.signal == "hr" ? "Heart-rate synchrony" : l.signal == "eda" ? "Skin-conductance synchrony" : l.signal + " synchrony";
-    k.push_back({what, fixed(100 * l.fraction_above, 0) + " % of windows above chance (mean\u00a0|r|\u00a0" + fixed(l.mean_abs_r, 2) + ")",
+    k.push_back({what, fixed(100 * l.fraction_above, 0) + " % of windows above chance, mean |\u2060r\u2060| " + fixed(l.mean_abs_r, 2),
                  "Share of 30 s windows in which the partners' signals (either leading by up to 5 s) moved together more "
                  "than chance pairings do."});
   }
