@@ -24,7 +24,7 @@ namespace dyad::viewer {
 namespace {
 
 QString q(const std::string& s) { return QString::fromStdString(s); }
-QString fixed(double v, int d) { return q(formats::format_fixed(v, d)); }
+QString fixed(double v, int d) { return q(formats::format_fixed(v, d)).replace(QLatin1Char('-'), QChar(0x2212)); }
 QString who(const std::string& role) { return q(role_name(role)); }
 
 QChart* new_chart(const QString& title, const ChartStyle& st) {
