@@ -160,6 +160,7 @@ void paint_report(QPainter& p, const SessionModel& m, const SessionSummary& s) {
     int h = TimelineView::kAxisHeight + 2;
     for (auto& t : tl.tracks()) h += t.height;
     const double scale = 2.0;  // report units per widget pixel: the labels print at about 6 pt
+    tl.setMinimumSize(0, 0);
     tl.resize(static_cast<int>(w / scale), h);
     tl.set_render_scale(scale * 1.27);  // ~320 dpi on paper
     tl.fit();
@@ -223,8 +224,9 @@ void paint_report(QPainter& p, const SessionModel& m, const SessionSummary& s) {
   p.setPen(kGrey);
   std::string now = formats::utc_now_iso8601().substr(0, 16);
   if (now.size() > 10) now[10] = ' ';
+  const bool analysed = fs::exists(m.session.dir / "features");
   std::string foot = "dyad " + std::string(kVersion) + " · generated " + now + " UTC from " + m.session.dir.filename().string() +
-                     "/features · definitions in the dyad README · page 1 of 1";
+                     (analysed ? "/features" : " (not analysed)") + " · definitions in the dyad README · page 1 of 1";
   p.drawText(QRectF(x0, footer + 2 * kPt, w, 9 * kPt), Qt::AlignLeft | Qt::AlignVCenter, q(foot));
 }
 

@@ -349,7 +349,8 @@ std::string signed_s(double v) {
 std::vector<KeyNumber> key_numbers(const SessionSummary& s) {
   std::vector<KeyNumber> k;
   const double analysed = std::isnan(s.analysed_s) ? s.session_s : s.analysed_s;
-  k.push_back({"Analysed time", format_clock(analysed, 0, analysed >= 3600) + (analysed >= 3600 ? " h" : " min"),
+  if (s.has_summary_json || s.turns > 0)
+    k.push_back({"Analysed time", format_clock(analysed, 0, analysed >= 3600) + (analysed >= 3600 ? " h" : " min"),
                "Session time the analysis covered (excluded stretches left out)."});
   if (s.turns > 0)
     k.push_back({"Turns", std::to_string(s.turns) + " (" + per_partner(s, [](auto& p) { return std::to_string(p.turns); }) + ")",
