@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <regex>
 #include <sstream>
 
 #include "dyad/formats/error.hpp"
@@ -97,8 +96,14 @@ const std::vector<std::string>& clinical_labels() {
 
 std::string clinical_entry_error(const std::string& label, const std::string& value) {
   if (label == "bp") {
-    static const std::regex bp(R"(\d{2,3}/\d{2,3})");
-    if (!std::regex_match(value, bp)) return "bp expects SYSTOLIC/DIASTOLIC in mmHg, e.g. 'bp 120/80'; got '" + value + "'";
+    // SYSTOLIC/DIASTOLIC: two or three digits each
+    auto digits = [](std::string_view d) {
+      return d.size() >= 2 && d.size() <= 3 && std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    const auto slash = value.find('/');
+    if (slash == std::string::npos || !digits(std::string_view(value).substr(0, slash)) ||
+        !digits(std::string_view(value).substr(slash + 1)))
+      return "bp expects SYSTOLIC/DIASTOLIC in mmHg, e.g. 'bp 120/80'; got '" + value + "'";
     return "";
   }
   if (std::find(clinical_labels().begin(), clinical_labels().end(), label) == clinical_labels().end())
