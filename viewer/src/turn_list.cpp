@@ -164,9 +164,13 @@ TurnListView::TurnListView(TurnTableModel* model, QWidget* parent) : QTableView(
   for (int c = 0; c < TurnTableModel::column_count; ++c) setColumnWidth(c, widths[c] * w + 16);
   for (int c : {TurnTableModel::f0_rel, TurnTableModel::intensity_rel, TurnTableModel::hr_change})
     if (!model->has_column(c)) setColumnHidden(c, true);
-  setToolTip("Click a turn to jump to it and play it; click a heading to sort");
+  setToolTip("Click a turn to jump to it and play it (Enter or a double-click plays it again); click a heading to sort");
   connect(selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& cur) {
     if (cur.isValid()) emit turnActivated(model_->turn_index_at(cur.row()));
+  });
+  // Enter or a double-click on the chosen row plays it again.
+  connect(this, &QAbstractItemView::activated, this, [this](const QModelIndex& i) {
+    if (i.isValid() && i.row() == currentIndex().row()) emit turnActivated(model_->turn_index_at(i.row()));
   });
 }
 
