@@ -34,19 +34,14 @@
 #include "dyad/viewer/summary.hpp"
 #include "dyad/viewer/turn_list.hpp"
 #include "fake_session.hpp"
+#include "qt_app.hpp"
 #include "test_util.hpp"
 
 namespace fs = std::filesystem;
 using namespace dyad::viewer;
 
 namespace {
-int argc_ = 1;
-char arg0_[] = "dyad_viewer_tests";
-char* argv_[] = {arg0_, nullptr};
-QApplication& app() {
-  static QApplication* a = new QApplication(argc_, argv_);
-  return *a;
-}
+QApplication& app() { return dyad::test::qt_app(); }
 
 void write(const fs::path& p, const std::string& text) {
   std::ofstream f(p, std::ios::binary);

@@ -444,6 +444,10 @@ CourseWindow::CourseWindow(std::vector<fs::path> sessions, QWidget* parent) : QM
   resize(1600, 1000);
 }
 
+// The views ask the table model, which refers to model_, while QWidget's destructor hides them:
+// they go first, while model_ is alive.
+CourseWindow::~CourseWindow() { delete centralWidget(); }
+
 void CourseWindow::show_couple(const std::string& couple) {
   model_ = CourseModel::load(paths_, couple);
   table_model_->reset(model_);

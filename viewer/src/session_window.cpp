@@ -246,7 +246,17 @@ SessionWindow::SessionWindow(const formats::Session& s, WindowOptions options, Q
   timeline_->setFocus();
 }
 
-SessionWindow::~SessionWindow() { stop(); }
+SessionWindow::~SessionWindow() {
+  stop();
+  // The views refer to *model_; QWidget's destructor (which runs after model_ is gone) would still
+  // hide them and let them ask their models. They go first.
+  delete turn_list_;
+  turn_list_ = nullptr;
+  delete tabs_;
+  tabs_ = nullptr;
+  timeline_ = nullptr;
+  dashboard_ = nullptr;
+}
 
 void SessionWindow::fill_track_list() {
   filling_ = true;

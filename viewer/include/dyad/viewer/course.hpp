@@ -81,6 +81,7 @@ class CourseWindow : public QMainWindow {
   Q_OBJECT
  public:
   explicit CourseWindow(std::vector<std::filesystem::path> sessions, QWidget* parent = nullptr);
+  ~CourseWindow() override;
   const CourseModel& model() const noexcept { return model_; }
   QTableView* table() const noexcept { return table_; }
   /// Shows this couple's sessions.
