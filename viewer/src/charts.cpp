@@ -27,11 +27,20 @@ QString q(const std::string& s) { return QString::fromStdString(s); }
 QString fixed(double v, int d) { return q(formats::format_fixed(v, d)).replace(QLatin1Char('-'), QChar(0x2212)); }
 QString who(const std::string& role) { return q(role_name(role)); }
 
+/// Points on screen; for print (compact) pixels at 96 per inch, so the page does not depend on the
+/// screen the viewer runs on.
+void size_font(QFont& f, double pt, const ChartStyle& st) {
+  if (st.compact)
+    f.setPixelSize(static_cast<int>(std::lround(pt * 96 / 72)));
+  else
+    f.setPointSizeF(pt);
+}
+
 QChart* new_chart(const QString& title, const ChartStyle& st) {
   auto* c = new QChart;
   c->setTitle(title);
   QFont tf = c->titleFont();
-  tf.setPointSizeF(st.title_pt);
+  size_font(tf, st.title_pt, st);
   tf.setBold(true);
   c->setTitleFont(tf);
   c->setAnimationOptions(QChart::NoAnimation);
@@ -42,7 +51,7 @@ QChart* new_chart(const QString& title, const ChartStyle& st) {
   c->setMargins(st.compact ? QMargins(2, 2, 2, 2) : QMargins(6, 4, 6, 4));
   c->layout()->setContentsMargins(0, 0, 0, 0);
   QFont lf = c->legend()->font();
-  lf.setPointSizeF(st.legend_pt);
+  size_font(lf, st.legend_pt, st);
   c->legend()->setFont(lf);
   c->legend()->setAlignment(Qt::AlignBottom);
   return c;
@@ -54,10 +63,10 @@ QValueAxis* value_axis(const QString& title, double lo, double hi, const ChartSt
   a->setRange(lo, hi);
   a->setLabelFormat(fmt);
   QFont f = a->labelsFont();
-  f.setPointSizeF(st.label_pt);
+  size_font(f, st.label_pt, st);
   a->setLabelsFont(f);
   QFont tf = a->titleFont();
-  tf.setPointSizeF(st.label_pt);
+  size_font(tf, st.label_pt, st);
   tf.setBold(false);
   a->setTitleFont(tf);
   a->setGridLineColor(QColor(225, 225, 228));
@@ -159,7 +168,7 @@ QChart* share_chart(const SessionSummary& s, const ChartStyle& st) {
     set->setBorderColor(Qt::white);
     set->setLabelColor(Qt::white);
     QFont f = set->labelFont();
-    f.setPointSizeF(st.label_pt + 0.5);
+    size_font(f, st.label_pt + 0.5, st);
     f.setBold(true);
     set->setLabelFont(f);
     series->append(set);
@@ -172,7 +181,7 @@ QChart* share_chart(const SessionSummary& s, const ChartStyle& st) {
   auto* cats = new QBarCategoryAxis;
   cats->append({"floor time", "speaking time"});
   QFont f = cats->labelsFont();
-  f.setPointSizeF(st.label_pt + 0.5);
+  size_font(f, st.label_pt + 0.5, st);
   cats->setLabelsFont(f);
   c->addAxis(cats, Qt::AlignLeft);
   series->attachAxis(cats);
@@ -236,7 +245,7 @@ QChart* by_whom_chart(const SessionSummary& s, const ChartStyle& st) {
     set->setBorderColor(role_colour(p.role).darker(115));
     set->setLabelColor(QColor(40, 40, 45));
     QFont f = set->labelFont();
-    f.setPointSizeF(st.label_pt);
+    size_font(f, st.label_pt, st);
     set->setLabelFont(f);
     series->append(set);
   }
@@ -251,7 +260,7 @@ QChart* by_whom_chart(const SessionSummary& s, const ChartStyle& st) {
   else
     cats->append({"was interrupted", "backchannels given", "\u2026that took the floor", "interruptions made", "overlaps entered"});
   QFont f = cats->labelsFont();
-  f.setPointSizeF(st.label_pt);
+  size_font(f, st.label_pt, st);
   cats->setLabelsFont(f);
   c->addAxis(cats, Qt::AlignLeft);
   series->attachAxis(cats);
