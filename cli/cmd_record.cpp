@@ -13,7 +13,6 @@
 #include <iostream>
 #include <mutex>
 #include <optional>
-#include <regex>
 #include <set>
 
 #include "common.hpp"
@@ -81,89 +80,10 @@ std::string dbfs(double lin) {
   return formats::format_fixed(20 * std::log10(lin), 1);
 }
 
-/// A line typed while recording -> a marker, "stop", or an error message.
-struct Command {
-  std::optional<formats::Marker> marker;
-  bool stop = false;
-  std::string error;
-};
-
-const std::vector<std::pair<char, std::string>>& phase_keys() {
-  static const std::vector<std::pair<char, std::string>> k = {
-      {'b', "baseline"}, {'d', "dosing"}, {'p', "peak"}, {'i', "integration"}, {'t', "talk"}, {'e', "phase_end"}};
-  return k;
-}
-
-Command parse_command(std::string line) {
-  Command c;
-  auto trim = [](std::string s) {
-    auto a = s.find_first_not_of(" \t\r\n");
-    if (a == std::string::npos) return std::string();
-    auto b = s.find_last_not_of(" \t\r\n");
-    return s.substr(a, b - a + 1);
-  };
-  line = trim(line);
-  if (line.empty()) return c;
-  auto sp = line.find_first_of(" \t");
-  std::string word = line.substr(0, sp), rest = sp == std::string::npos ? "" : trim(line.substr(sp));
-  std::string lw = word;
-  for (auto& ch : lw) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  formats::Marker m;
-  m.source = "recorder";
-  if (rest.empty()) {
-    if (lw == "stop" || lw == "quit") {
-      c.stop = true;
-      return c;
-    }
-    for (auto& [k, label] : phase_keys())
-      if (lw == std::string(1, k) || lw == label || (label == "phase_end" && lw == "end")) {
-        m.label = label;
-        c.marker = m;
-        return c;
-      }
-    if (lw == "m" || lw == "mark") {
-      m.label = "mark";
-      c.marker = m;
-      return c;
-    }
-  }
-  if (lw == "n" || lw == "note") {
-    if (rest.empty()) {
-      c.error = "a note needs text: n TEXT";
-      return c;
-    }
-    m.label = "note";
-    m.value = rest;
-    c.marker = m;
-    return c;
-  }
-  if (lw == "bp") {
-    static const std::regex bp(R"(\d{2,3}/\d{2,3})");
-    if (!std::regex_match(rest, bp)) {
-      c.error = "bp expects SYSTOLIC/DIASTOLIC in mmHg, e.g. 'bp 120/80'; got '" + rest + "'";
-      return c;
-    }
-    m.label = "bp";
-    m.value = rest;
-    c.marker = m;
-    return c;
-  }
-  static const std::set<std::string> clinical = {"cadss", "hr", "spo2", "rr", "temp", "vas", "pain", "dose"};
-  if (clinical.count(lw)) {
-    if (!formats::parse_number(rest) || rest == "n/a") {
-      c.error = lw + " expects a number, e.g. '" + lw + " 12'; got '" + rest + "'";
-      return c;
-    }
-    m.label = lw;
-    m.value = rest;
-    c.marker = m;
-    return c;
-  }
-  m.label = "note";  // anything else is kept as a note, word for word
-  m.value = line;
-  c.marker = m;
-  return c;
-}
+/// A line typed while recording (formats::parse_marker_command, shared with the viewer's notes).
+using Command = formats::MarkerCommand;
+Command parse_command(const std::string& line) { return formats::parse_marker_command(line, "recorder"); }
+const std::vector<std::pair<char, std::string>>& phase_keys() { return formats::phase_shortcuts(); }
 
 /// Puts a terminal in single-key mode (no echo, no line buffering; Ctrl-C still signals).
 class RawTerminal {

@@ -14,6 +14,7 @@ void add_info(CLI::App& app);
 void add_import(CLI::App& app);
 void add_demo(CLI::App& app);
 void add_view(CLI::App& app);
+void add_report(CLI::App& app);
 void add_devices(CLI::App& app);
 void add_analyze(CLI::App& app);
 void add_export(CLI::App& app);

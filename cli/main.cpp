@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   dyad::cli::add_simulate_sensors(app);
   dyad::cli::add_sync_check(app);
   dyad::cli::add_view(app);
+  dyad::cli::add_report(app);
   dyad::cli::add_demo(app);
   dyad::cli::add_analyze(app);
   dyad::cli::add_export(app);

@@ -1,50 +1,152 @@
-// dyad-viewer: the session timeline. `dyad view SESSION` starts it.
+// dyad-viewer: the session timeline, the course of treatment, and the clinical report.
+// `dyad view SESSION...` and `dyad report SESSION --out FILE` start it.
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QPixmap>
+#include <QTabWidget>
+#include <algorithm>
+#include <filesystem>
 #include <iostream>
 
 #include "dyad/formats/error.hpp"
+#include "dyad/viewer/course.hpp"
+#include "dyad/viewer/report.hpp"
 #include "dyad/viewer/session_window.hpp"
+#include "dyad/viewer/turn_list.hpp"
 #include "dyad/version.hpp"
 
+namespace fs = std::filesystem;
+
+namespace {
+
+/// A session folder, or a folder of sessions (its sub-folders holding a session.json, sorted).
+std::vector<fs::path> expand(const QStringList& args) {
+  std::vector<fs::path> out;
+  for (auto& a : args) {
+    fs::path p = a.toStdString();
+    std::error_code ec;
+    if (fs::is_directory(p, ec) && !fs::exists(p / "session.json", ec)) {
+      std::vector<fs::path> subs;
+      for (auto& e : fs::directory_iterator(p, ec))
+        if (e.is_directory() && fs::exists(e.path() / "session.json", ec)) subs.push_back(e.path());
+      std::sort(subs.begin(), subs.end());
+      if (!subs.empty()) {
+        out.insert(out.end(), subs.begin(), subs.end());
+        continue;
+      }
+    }
+    out.push_back(p);
+  }
+  return out;
+}
+
+bool screenshot(QWidget& w, const QString& path) {
+  QApplication::processEvents();
+  QPixmap pm = w.grab();
+  if (!pm.save(path, "PNG")) {
+    std::cerr << "dyad-viewer: error: cannot write " << path.toStdString() << "\n";
+    return false;
+  }
+  return true;
+}
+
+/// The offscreen platform warns on every dock and chart it lays out, and Qt on a missing
+/// XDG_RUNTIME_DIR (it falls back by itself): neither says anything to a user.
+void quiet_messages(QtMsgType type, const QMessageLogContext&, const QString& msg) {
+  if (msg.contains("propagateSizeHints") || msg.contains("XDG_RUNTIME_DIR")) return;
+  if (type == QtDebugMsg || type == QtInfoMsg) return;
+  std::cerr << "dyad-viewer: qt " << (type == QtWarningMsg ? "warning" : "error") << ": " << msg.toStdString() << "\n";
+  if (type == QtFatalMsg) std::abort();
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  qInstallMessageHandler(quiet_messages);
   QApplication app(argc, argv);
   QApplication::setApplicationName("dyad-viewer");
   QApplication::setApplicationVersion(dyad::kVersion);
   QCommandLineParser cli;
-  cli.setApplicationDescription("dyad-viewer: review a dyadic session on one timeline.");
+  cli.setApplicationDescription(
+      "dyad-viewer: review a dyadic session on one timeline, with its turn list and summary dashboard; several sessions (or a "
+      "folder of them) open as a course of treatment.");
   cli.addHelpOption();
   cli.addVersionOption();
-  cli.addPositionalArgument("SESSION", "Session folder(s) to open.");
+  cli.addPositionalArgument("SESSION", "Session folder(s), or a folder of sessions.");
   QCommandLineOption shot("screenshot", "Render the window to this PNG and exit (works with QT_QPA_PLATFORM=offscreen).", "PNG");
   QCommandLineOption size("size", "Window size WxH (default 1600x900).", "WxH");
   QCommandLineOption from("from", "Start of the visible range (s).", "S");
   QCommandLineOption to("to", "End of the visible range (s).", "S");
   QCommandLineOption device("device", "Playback device: the first output whose name or host API contains this text (default: the default output).", "NAME");
   QCommandLineOption cursor("cursor", "Put the cursor here (s).", "S");
-  cli.addOptions({shot, size, from, to, device, cursor});
+  QCommandLineOption tab("tab", "Show this tab: timeline (default) or summary.", "TAB");
+  QCommandLineOption turn("turn", "Show turn N (its row in the turn list selected, the cursor at its start; not played).", "N");
+  QCommandLineOption report("report", "Write the one-page clinical report of the session to this .pdf or .png and exit.", "FILE");
+  QCommandLineOption force("force", "With --report: replace an existing file.");
+  cli.addOptions({shot, size, from, to, device, cursor, tab, turn, report, force});
   cli.process(app);
   const auto args = cli.positionalArguments();
   if (args.isEmpty()) {
     std::cerr << "dyad-viewer: error: give a session folder (see --help)\n";
     return 2;
   }
+  int wd = 0, ht = 0;
+  if (cli.isSet(size)) {
+    auto parts = cli.value(size).split('x');
+    bool ok1 = false, ok2 = false;
+    wd = parts.size() == 2 ? parts[0].toInt(&ok1) : 0;
+    ht = parts.size() == 2 ? parts[1].toInt(&ok2) : 0;
+    if (!ok1 || !ok2 || wd < 200 || ht < 150) {
+      std::cerr << "dyad-viewer: error: --size expects WxH such as 1600x900, found '" << cli.value(size).toStdString() << "'\n";
+      return 2;
+    }
+  }
+  if (cli.isSet(tab) && cli.value(tab) != "timeline" && cli.value(tab) != "summary") {
+    std::cerr << "dyad-viewer: error: --tab expects timeline or summary, found '" << cli.value(tab).toStdString() << "'\n";
+    return 2;
+  }
   try {
-    auto session = dyad::formats::Session::open(args.front().toStdString());
+    const auto sessions = expand(args);
+    if (cli.isSet(report)) {
+      if (sessions.size() != 1) {
+        std::cerr << "dyad-viewer: error: --report takes one session, found " << sessions.size() << "\n";
+        return 2;
+      }
+      auto s = dyad::formats::Session::open(sessions.front());
+      auto m = dyad::viewer::SessionModel::load(s);
+      for (auto& w : m.warnings) std::cerr << "dyad-viewer: warning: " << w << "\n";
+      dyad::viewer::write_report(m, cli.value(report).toStdString(), cli.isSet(force));
+      return 0;
+    }
+    if (sessions.size() > 1) {  // the course of treatment
+      for (auto& p : sessions) dyad::formats::Session::open(p);  // clear errors first
+      auto* w = new dyad::viewer::CourseWindow(sessions);
+      w->setAttribute(Qt::WA_DeleteOnClose);
+      if (wd > 0) w->resize(wd, ht);
+      QObject::connect(w, &dyad::viewer::CourseWindow::openSession, w, [&](const QString& dir) {
+        try {
+          dyad::viewer::WindowOptions opts;
+          opts.playback_device = cli.value(device).toStdString();
+          auto* sw = new dyad::viewer::SessionWindow(dyad::formats::Session::open(dir.toStdString()), opts);
+          sw->setAttribute(Qt::WA_DeleteOnClose);
+          sw->show();
+        } catch (const std::exception& e) {
+          std::cerr << "dyad-viewer: error: " << e.what() << "\n";
+        }
+      });
+      w->show();
+      if (cli.isSet(shot)) {
+        bool ok = screenshot(*w, cli.value(shot));
+        delete w;
+        return ok ? 0 : 1;
+      }
+      return QApplication::exec();
+    }
+    auto session = dyad::formats::Session::open(sessions.front());
     dyad::viewer::WindowOptions opts;
     opts.playback_device = cli.value(device).toStdString();
     dyad::viewer::SessionWindow w(session, opts);
-    if (cli.isSet(size)) {
-      auto parts = cli.value(size).split('x');
-      bool ok1 = false, ok2 = false;
-      int wd = parts.size() == 2 ? parts[0].toInt(&ok1) : 0, ht = parts.size() == 2 ? parts[1].toInt(&ok2) : 0;
-      if (!ok1 || !ok2 || wd < 200 || ht < 150) {
-        std::cerr << "dyad-viewer: error: --size expects WxH such as 1600x900, found '" << cli.value(size).toStdString() << "'\n";
-        return 2;
-      }
-      w.resize(wd, ht);
-    }
+    if (wd > 0) w.resize(wd, ht);
     auto seconds = [&](const QCommandLineOption& o, double& out) {
       bool ok = false;
       out = cli.value(o).toDouble(&ok);
@@ -69,15 +171,21 @@ int main(int argc, char** argv) {
       if (!seconds(cursor, c)) return 2;
       w.timeline()->set_cursor(c);
     }
-    if (cli.isSet(shot)) {
-      QApplication::processEvents();
-      QPixmap pm = w.grab();
-      if (!pm.save(cli.value(shot), "PNG")) {
-        std::cerr << "dyad-viewer: error: cannot write " << cli.value(shot).toStdString() << "\n";
-        return 1;
+    if (cli.isSet(turn)) {
+      bool ok = false;
+      int n = cli.value(turn).toInt(&ok);
+      int index = -1;
+      for (std::size_t i = 0; ok && i < w.model().turns.size(); ++i)
+        if (w.model().turns[i].number == n) index = static_cast<int>(i);
+      if (index < 0) {
+        std::cerr << "dyad-viewer: error: --turn: no turn '" << cli.value(turn).toStdString() << "' in this session ("
+                  << w.model().turns.size() << " turns)\n";
+        return 2;
       }
-      return 0;
+      w.show_turn(index, false);
     }
+    if (cli.value(tab) == "summary") w.tabs()->setCurrentIndex(1);
+    if (cli.isSet(shot)) return screenshot(w, cli.value(shot)) ? 0 : 1;
     return QApplication::exec();
   } catch (const std::exception& e) {
     std::cerr << "dyad-viewer: error: " << e.what() << "\n";

@@ -1,4 +1,5 @@
-// bench/viewer: how fast a long session opens and redraws in the viewer (issue 11).
+// bench/viewer: how fast a long session opens and redraws in the viewer (issue 11), and what the
+// turn list, the dashboard and the report cost on it (issue 12).
 //
 //   dyad_bench_viewer [--dir D] [--hours H] [--rate HZ] [--width W] [--height H] [--keep]
 //   dyad_bench_viewer --session DIR [--width W] [--height H]
@@ -18,6 +19,7 @@
 #include <QChartView>
 #include <QLineSeries>
 #include <QPixmap>
+#include <QTabWidget>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -26,7 +28,10 @@
 #include <string>
 
 #include "dyad/formats/overview.hpp"
+#include "dyad/viewer/dashboard.hpp"
+#include "dyad/viewer/report.hpp"
 #include "dyad/viewer/session_window.hpp"
+#include "dyad/viewer/turn_list.hpp"
 #include "fake_session.hpp"
 
 namespace fs = std::filesystem;
@@ -171,6 +176,34 @@ int main(int argc, char** argv) {
       std::printf("  %-24s CPU median %.2f ms, p95 %.2f ms\n", only.id.c_str(), pct(tt, 0.5), pct(tt, 0.95));
     }
     tl->set_tracks(all);
+  }
+
+  // Issue 12: the turn list (built when the window opens), the dashboard (built when its tab is
+  // first shown) and the report, on the same session.
+  {
+    auto t = Clock::now();
+    dyad::viewer::TurnTableModel turns(w->model());
+    double t_model = ms_since(t);
+    t = Clock::now();
+    turns.sort(dyad::viewer::TurnTableModel::fto, Qt::DescendingOrder);
+    double t_sort = ms_since(t);
+    std::printf("turn list    %d turns: model %.2f ms, sort by FTO %.2f ms\n", turns.rowCount(), t_model, t_sort);
+    t = Clock::now();
+    w->tabs()->setCurrentIndex(1);  // the dashboard builds on first show
+    QApplication::processEvents();
+    double t_build = ms_since(t);
+    t = Clock::now();
+    w->grab();
+    std::printf("dashboard    first show %.0f ms (summary + %zu charts), first paint %.0f ms\n", t_build,
+                w->dashboard()->chart_ids().size(), ms_since(t));
+    w->tabs()->setCurrentIndex(0);
+    for (const char* ext : {"pdf", "png"}) {
+      fs::path out = dir / (std::string("bench-report.") + ext);
+      t = Clock::now();
+      dyad::viewer::write_report(w->model(), out, true);
+      std::printf("report       %s: %.0f ms, %.0f kB\n", ext, ms_since(t), static_cast<double>(fs::file_size(out)) / 1e3);
+      fs::remove(out);
+    }
   }
 
   // Qt Charts for comparison: one line of 2 points per pixel column, redrawn.

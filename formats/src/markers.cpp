@@ -1,5 +1,7 @@
 #include "dyad/formats/markers.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <sstream>
 
@@ -74,6 +76,104 @@ MarkerAppender::MarkerAppender(const std::filesystem::path& dir) {
 void MarkerAppender::append(const Marker& m) {
   file_.append(row(m));
   file_.sync();
+}
+
+void append_markers_atomic(const std::filesystem::path& dir, const std::vector<Marker>& ms) {
+  const auto p = dir / "markers.tsv";
+  std::error_code ec;
+  std::string text;
+  if (std::filesystem::exists(p, ec)) text = read_file(p);
+  if (text.empty()) text = tsv_line(kHeader);
+  else if (text.back() != '\n') text += '\n';
+  for (auto& m : ms) text += row(m);
+  write_file_atomic(p, text);
+}
+
+const std::vector<std::string>& clinical_labels() {
+  static const std::vector<std::string> l = {"bp", "cadss", "hr", "spo2", "rr", "temp", "vas", "pain", "dose"};
+  return l;
+}
+
+std::string clinical_entry_error(const std::string& label, const std::string& value) {
+  if (label == "bp") {
+    // SYSTOLIC/DIASTOLIC: two or three digits each
+    auto digits = [](std::string_view d) {
+      return d.size() >= 2 && d.size() <= 3 && std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    const auto slash = value.find('/');
+    if (slash == std::string::npos || !digits(std::string_view(value).substr(0, slash)) ||
+        !digits(std::string_view(value).substr(slash + 1)))
+      return "bp expects SYSTOLIC/DIASTOLIC in mmHg, e.g. 'bp 120/80'; got '" + value + "'";
+    return "";
+  }
+  if (std::find(clinical_labels().begin(), clinical_labels().end(), label) == clinical_labels().end())
+    return "'" + label + "' is not a clinical entry (one of bp, cadss, hr, spo2, rr, temp, vas, pain, dose)";
+  if (!parse_number(value) || value == "n/a" || value == "nan")
+    return label + " expects a number, e.g. '" + label + " 12'; got '" + value + "'";
+  return "";
+}
+
+const std::vector<std::pair<char, std::string>>& phase_shortcuts() {
+  static const std::vector<std::pair<char, std::string>> k = {
+      {'b', "baseline"}, {'d', "dosing"}, {'p', "peak"}, {'i', "integration"}, {'t', "talk"}, {'e', "phase_end"}};
+  return k;
+}
+
+MarkerCommand parse_marker_command(std::string line, const std::string& source) {
+  MarkerCommand c;
+  auto trim = [](std::string s) {
+    auto a = s.find_first_not_of(" \t\r\n");
+    if (a == std::string::npos) return std::string();
+    auto b = s.find_last_not_of(" \t\r\n");
+    return s.substr(a, b - a + 1);
+  };
+  line = trim(line);
+  if (line.empty()) return c;
+  auto sp = line.find_first_of(" \t");
+  std::string word = line.substr(0, sp), rest = sp == std::string::npos ? "" : trim(line.substr(sp));
+  std::string lw = word;
+  for (auto& ch : lw) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  Marker m;
+  m.source = source;
+  if (rest.empty()) {
+    if (lw == "stop" || lw == "quit") {
+      c.stop = true;
+      return c;
+    }
+    for (auto& [k, label] : phase_shortcuts())
+      if (lw == std::string(1, k) || lw == label || (label == "phase_end" && lw == "end")) {
+        m.label = label;
+        c.marker = m;
+        return c;
+      }
+    if (lw == "m" || lw == "mark") {
+      m.label = "mark";
+      c.marker = m;
+      return c;
+    }
+  }
+  if (lw == "n" || lw == "note") {
+    if (rest.empty()) {
+      c.error = "a note needs text: n TEXT";
+      return c;
+    }
+    m.label = "note";
+    m.value = rest;
+    c.marker = m;
+    return c;
+  }
+  if (std::find(clinical_labels().begin(), clinical_labels().end(), lw) != clinical_labels().end()) {
+    c.error = clinical_entry_error(lw, rest);
+    if (!c.error.empty()) return c;
+    m.label = lw;
+    m.value = rest;
+    c.marker = m;
+    return c;
+  }
+  m.label = "note";  // anything else is kept as a note, word for word
+  m.value = line;
+  c.marker = m;
+  return c;
 }
 
 std::vector<std::pair<double, double>> exclusion_intervals(const std::vector<Marker>& ms) {

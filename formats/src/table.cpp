@@ -57,7 +57,8 @@ void flatten(const nlohmann::json& j, const std::string& path, const std::string
 
 }  // namespace
 
-TidyTable gather_features(const std::vector<fs::path>& sessions) {
+namespace {
+TidyTable gather(const std::vector<fs::path>& sessions, bool tables) {
   TidyTable t;
   for (auto& dir : sessions) {
     Manifest m = read_manifest(dir);
@@ -73,6 +74,7 @@ TidyTable gather_features(const std::vector<fs::path>& sessions) {
       continue;
     }
     for (const char* name : {"turns", "windows", "physio_windows", "synchrony"}) {
+      if (!tables) break;
       const fs::path p = feat / (std::string(name) + ".tsv");
       if (!fs::exists(p, ec)) continue;
       Table tab = read_table_file(p.string());
@@ -128,6 +130,10 @@ TidyTable gather_features(const std::vector<fs::path>& sessions) {
   }
   return t;
 }
+}  // namespace
+
+TidyTable gather_features(const std::vector<fs::path>& sessions) { return gather(sessions, true); }
+TidyTable gather_session_values(const std::vector<fs::path>& sessions) { return gather(sessions, false); }
 
 std::string tidy_csv(const TidyTable& t) {
   std::string s = csv_line({"session_id", "couple_id", "session_number", "session_type", "role", "table", "unit", "index", "start_s", "end_s",

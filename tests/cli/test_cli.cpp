@@ -34,7 +34,7 @@ std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 }  // namespace
 
 TEST(Cli, HelpOnEveryCommand) {
-  for (const char* c : {"", "info", "import", "devices", "view", "demo", "analyze", "export", "import-annotations", "pitch", "table", "record", "recover", "simulate"}) {
+  for (const char* c : {"", "info", "import", "devices", "view", "demo", "analyze", "export", "import-annotations", "pitch", "table", "record", "recover", "simulate", "report"}) {
     auto r = run_dyad(std::string(c) + " --help");
     EXPECT_EQ(r.status, 0) << c << r.out;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << c;
@@ -116,6 +116,55 @@ TEST(Cli, ViewRendersAScreenshotWithoutADisplay) {
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_GT(fs::file_size(d / "v.png"), 1000u);
   EXPECT_TRUE(fs::exists(d / "s" / "features" / "overview" / "audio.minmax"));
+}
+
+TEST(Cli, ReportWritesOnePagePdfAndPngAndNeverOverwritesWithoutForce) {
+#ifndef DYAD_HAVE_VIEWER
+  GTEST_SKIP() << "built with DYAD_BUILD_VIEWER=OFF";
+#endif
+  dyad::test::TempDir d;
+  auto r = run_dyad("simulate " + q(d / "s") + " --duration 60 --seed 3 --rate 16000 --couple C9 --session-number 2 --session-type integration");
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = run_dyad("analyze " + q(d / "s"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = run_dyad("report " + q(d / "s") + " --out " + q(d / "r.pdf"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out, (d / "r.pdf").string() + "\n");  // nothing but the file written
+  std::ifstream pdf(d / "r.pdf", std::ios::binary);
+  std::string head(5, '\0');
+  pdf.read(head.data(), 5);
+  EXPECT_EQ(head, "%PDF-");
+  const auto size = fs::file_size(d / "r.pdf");
+  r = run_dyad("report " + q(d / "s") + " --out " + q(d / "r.pdf"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "dyad: error: " + (d / "r.pdf").string() + ": already exists; add --force to replace it\n");
+  EXPECT_EQ(fs::file_size(d / "r.pdf"), size);
+  r = run_dyad("report " + q(d / "s") + " --out " + q(d / "r.pdf") + " --force");
+  EXPECT_EQ(r.status, 0) << r.out;
+  r = run_dyad("report " + q(d / "s") + " --out " + q(d / "r.png"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::ifstream png(d / "r.png", std::ios::binary);
+  std::string sig(8, '\0');
+  png.read(sig.data(), 8);
+  EXPECT_EQ(sig, "\x89PNG\r\n\x1a\n");
+  EXPECT_GT(fs::file_size(d / "r.png"), 100000u);
+  r = run_dyad("report " + q(d / "s") + " --out " + q(d / "r.svg"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "dyad: error: " + (d / "r.svg").string() + ": the report is written as .pdf or .png; found '.svg'\n");
+  r = run_dyad("report " + q(d / "nothing") + " --out " + q(d / "x.pdf"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_FALSE(fs::exists(d / "x.pdf"));
+  // several sessions, or a folder of them, open as a course of treatment
+  fs::create_directories(d / "course");
+  fs::rename(d / "s", d / "course" / "s2");
+  r = run_dyad("simulate " + q(d / "course" / "s1") + " --duration 30 --seed 4 --rate 16000 --couple C9 --session-number 1 --session-type preparation");
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = run_dyad("view " + q(d / "course") + " --screenshot " + q(d / "course.png") + " --size 1000x700");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_GT(fs::file_size(d / "course.png"), 10000u);
+  r = run_dyad("view " + q(d / "course" / "s2") + " --tab summary --screenshot " + q(d / "summary.png") + " --size 1000x700");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_GT(fs::file_size(d / "summary.png"), 10000u);
 }
 
 TEST(Cli, PitchWritesOnePartnersTrack) {

@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "dyad/formats/audio.hpp"
 #include "dyad/formats/error.hpp"
+#include "dyad/formats/files.hpp"
 #include "dyad/formats/markers.hpp"
 #include "dyad/formats/session.hpp"
 #include "dyad/formats/stream.hpp"
@@ -186,6 +189,44 @@ TEST(Markers, RoundTripKeepsValuesAndSources) {
   MarkerAppender app(d.path());
   app.append({700, 0, "exclude", "n/a", "viewer"});
   EXPECT_EQ(read_markers(d.path()).size(), 5u);
+}
+
+TEST(Markers, AtomicAppendKeepsEveryExistingByte) {
+  dyad::test::TempDir d;
+  // odd but valid bytes: CRLF rows, extra spaces in a value, a last row without its line end
+  const std::string before = "onset_s\tduration_s\tlabel\tvalue\tsource\r\n1.50\t0\tmark\t n/a\trecorder\r\n2\t0\tbp\t120/80\tuser";
+  { std::ofstream(d / "markers.tsv", std::ios::binary) << before; }
+  append_markers_atomic(d.path(), {{3.25, 0, "note", "tabs\tand\nbreaks", "viewer"}});
+  std::string after = read_file(d / "markers.tsv");
+  ASSERT_EQ(after.substr(0, before.size()), before);
+  EXPECT_EQ(after.substr(before.size()), "\n3.25\t0\tnote\ttabs and breaks\tviewer\n");
+  EXPECT_EQ(read_markers(d.path()).size(), 3u);
+  EXPECT_FALSE(fs::exists(d / "markers.tsv.tmp"));
+  EXPECT_EQ(dyad::test::mode_of(d / "markers.tsv"), 0600u);
+  // no file yet: the header first
+  dyad::test::TempDir e;
+  append_markers_atomic(e.path(), {{1, 0, "mark", "n/a", "viewer"}});
+  EXPECT_EQ(read_file(e / "markers.tsv"), "onset_s\tduration_s\tlabel\tvalue\tsource\n1\t0\tmark\tn/a\tviewer\n");
+}
+
+TEST(Markers, TypedCommandsFollowTheRecordersRules) {
+  auto c = parse_marker_command("bp 120/80", "viewer");
+  ASSERT_TRUE(c.marker);
+  EXPECT_EQ(c.marker->label, "bp");
+  EXPECT_EQ(c.marker->value, "120/80");
+  EXPECT_EQ(c.marker->source, "viewer");
+  EXPECT_EQ(parse_marker_command("BP 12", "x").error, "bp expects SYSTOLIC/DIASTOLIC in mmHg, e.g. 'bp 120/80'; got '12'");
+  EXPECT_EQ(parse_marker_command("cadss twelve", "x").error, "cadss expects a number, e.g. 'cadss 12'; got 'twelve'");
+  EXPECT_EQ(parse_marker_command("cadss 12", "x").marker->value, "12");
+  EXPECT_EQ(parse_marker_command("n", "x").error, "a note needs text: n TEXT");
+  EXPECT_EQ(parse_marker_command("b", "x").marker->label, "baseline");
+  EXPECT_EQ(parse_marker_command("end", "x").marker->label, "phase_end");
+  EXPECT_TRUE(parse_marker_command("stop", "x").stop);
+  auto free = parse_marker_command("  she laughs  ", "x");
+  EXPECT_EQ(free.marker->label, "note");
+  EXPECT_EQ(free.marker->value, "she laughs");
+  EXPECT_EQ(clinical_entry_error("spo2", "97"), "");
+  EXPECT_EQ(clinical_entry_error("mood", "3"), "'mood' is not a clinical entry (one of bp, cadss, hr, spo2, rr, temp, vas, pain, dose)");
 }
 
 TEST(Markers, ExclusionIntervals) {

@@ -13,20 +13,14 @@
 #include "dyad/viewer/session_window.hpp"
 #include "dyad/viewer/timeline.hpp"
 #include "fake_session.hpp"
+#include "qt_app.hpp"
 #include "test_util.hpp"
 
 namespace fs = std::filesystem;
 using namespace dyad::viewer;
 
 namespace {
-int argc_ = 1;
-char arg0_[] = "dyad_viewer_tests";
-char* argv_[] = {arg0_, nullptr};
-// Never destroyed: Qt's input devices must not be torn down by exit handlers after main.
-QApplication& app() {
-  static QApplication* a = new QApplication(argc_, argv_);
-  return *a;
-}
+QApplication& app() { return dyad::test::qt_app(); }
 
 /// One fake session for the whole suite (writing it takes a moment).
 const fs::path& fake() {

@@ -205,12 +205,23 @@ SessionModel SessionModel::load(const formats::Session& s) {
     try {
       auto n = t.require_column("turn"), r = t.require_column("role"), a = t.require_column("start_s"),
            b = t.require_column("end_s"), f = t.require_column("fto_s");
+      const int pr = t.column("prev_role"), f0r = t.column("f0_st_mean_rel"), inr = t.column("intensity_db_mean_rel"),
+                hrc = t.column("hr_change_bpm"), lhc = t.column("listener_hr_change_bpm");
+      auto opt = [&](std::size_t i, int c) { return c < 0 ? NAN : t.number(i, static_cast<std::size_t>(c)); };
       for (std::size_t i = 0; i < t.rows.size(); ++i) {
         Turn tu{static_cast<int>(t.required_number(i, n)), t.rows[i][r], t.required_number(i, a), t.required_number(i, b),
                 t.number(i, f)};
+        if (pr >= 0 && t.rows[i][static_cast<std::size_t>(pr)] != "n/a") tu.prev_role = t.rows[i][static_cast<std::size_t>(pr)];
+        tu.f0_rel_st = opt(i, f0r);
+        tu.intensity_rel_db = opt(i, inr);
+        tu.hr_change_bpm = opt(i, hrc);
+        tu.listener_hr_change_bpm = opt(i, lhc);
         speech_of(tu.role).turns.push_back({tu.start_s, tu.end_s});
         m.turns.push_back(std::move(tu));
       }
+      if (pr < 0)  // older tables: the previous turn's holder, unless the offset is n/a (first, after an exclusion)
+        for (std::size_t i = 1; i < m.turns.size(); ++i)
+          if (!std::isnan(m.turns[i].fto_s)) m.turns[i].prev_role = m.turns[i - 1].role;
     } catch (const std::exception& e) {
       m.warnings.push_back(std::string(e.what()) + " (turns not shown)");
       m.turns.clear();
@@ -234,6 +245,7 @@ SessionModel SessionModel::load(const formats::Session& s) {
     try {
       auto ty = t.require_column("type"), a = t.require_column("start_s"), b = t.require_column("end_s"),
            fr = t.require_column("from_role"), to = t.require_column("to_role");
+      const int su = t.column("successful");
       std::map<std::string, EventLane> lanes;
       for (std::size_t i = 0; i < t.rows.size(); ++i) {
         auto& l = lanes[t.rows[i][ty]];
@@ -241,6 +253,12 @@ SessionModel SessionModel::load(const formats::Session& s) {
         l.items.push_back({t.required_number(i, a), t.required_number(i, b)});
         l.from.push_back(t.rows[i][fr]);
         l.to.push_back(t.rows[i][to]);
+        signed char ok = -1;
+        if (su >= 0) {
+          const auto& v = t.rows[i][static_cast<std::size_t>(su)];
+          ok = v == "1" ? 1 : v == "0" ? 0 : -1;
+        }
+        l.successful.push_back(ok);
       }
       for (auto& ty_name : event_types())
         if (lanes.count(ty_name)) m.events.push_back(std::move(lanes[ty_name]));
@@ -337,29 +355,36 @@ SessionModel SessionModel::load(const formats::Session& s) {
   for (auto& se : m.series) se.finish();
 
   // Markers: phases (with a duration), clinical entries (with a value), plain markers.
-  BpTrack bp_entries{"bp:markers", "BP · entries", "", {}, {}, {}, {}};
-  for (auto& mk : s.markers) {
-    bool has_value = !mk.value.empty() && mk.value != "n/a";
-    if (mk.duration_s > 0)
-      m.phases.push_back(mk);
-    else if (has_value)
-      m.clinical.push_back(mk);
-    else
-      m.points.push_back(mk);
-    if (has_value && mk.value.find('/') != std::string::npos) {
-      auto sl = mk.value.find('/');
-      auto sys = formats::parse_number(mk.value.substr(0, sl)), dia = formats::parse_number(mk.value.substr(sl + 1));
-      if (sys && dia) {
-        bp_entries.t.push_back(mk.onset_s);
-        bp_entries.sys.push_back(static_cast<float>(*sys));
-        bp_entries.dia.push_back(static_cast<float>(*dia));
-      }
-    }
-  }
-  if (!bp_entries.t.empty()) m.bp.push_back(std::move(bp_entries));
+  for (auto& mk : s.markers) m.add_marker(mk);
   for (auto& ph : m.phases) m.duration_s = std::max(m.duration_s, ph.onset_s + ph.duration_s);
   if (!m.turns.empty()) m.duration_s = std::max(m.duration_s, m.turns.back().end_s);
   return m;
+}
+
+void SessionModel::add_marker(const formats::Marker& mk) {
+  const bool has_value = !mk.value.empty() && mk.value != "n/a";
+  if (mk.duration_s > 0)
+    phases.push_back(mk);
+  else if (has_value)
+    clinical.push_back(mk);
+  else
+    points.push_back(mk);
+  if (has_value && mk.value.find('/') != std::string::npos) {
+    auto sl = mk.value.find('/');
+    auto sys = formats::parse_number(mk.value.substr(0, sl)), dia = formats::parse_number(mk.value.substr(sl + 1));
+    if (sys && dia) {
+      auto it = std::find_if(bp.begin(), bp.end(), [](const BpTrack& b) { return b.id == "bp:markers"; });
+      if (it == bp.end()) {
+        bp.push_back(BpTrack{"bp:markers", "BP · entries", "", {}, {}, {}, {}});
+        it = bp.end() - 1;
+      }
+      // keep the readings in time order (entries may be added out of order)
+      auto pos = static_cast<std::size_t>(std::upper_bound(it->t.begin(), it->t.end(), mk.onset_s) - it->t.begin());
+      it->t.insert(it->t.begin() + static_cast<std::ptrdiff_t>(pos), mk.onset_s);
+      it->sys.insert(it->sys.begin() + static_cast<std::ptrdiff_t>(pos), static_cast<float>(*sys));
+      it->dia.insert(it->dia.begin() + static_cast<std::ptrdiff_t>(pos), static_cast<float>(*dia));
+    }
+  }
 }
 
 std::vector<Track> SessionModel::default_tracks() const {

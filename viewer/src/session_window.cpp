@@ -3,10 +3,14 @@
 #include <QAction>
 #include <QComboBox>
 #include <QDockWidget>
+#include <QFileDialog>
 #include <QLabel>
 #include <QListWidget>
+#include <QMessageBox>
 #include <QPainter>
 #include <QStatusBar>
+#include <QScrollBar>
+#include <QTabWidget>
 #include <QTimer>
 #include <QToolBar>
 #include <QVBoxLayout>
@@ -16,6 +20,11 @@
 
 #include "dyad/capture/player.hpp"
 #include "dyad/formats/text.hpp"
+#include "dyad/viewer/dashboard.hpp"
+#include "dyad/viewer/notes.hpp"
+#include "dyad/viewer/summary.hpp"
+#include "dyad/viewer/report.hpp"
+#include "dyad/viewer/turn_list.hpp"
 
 namespace dyad::viewer {
 
@@ -86,7 +95,9 @@ SessionWindow::SessionWindow(const formats::Session& s, WindowOptions options, Q
   const auto& man = s.manifest;
   setWindowTitle(QString::fromStdString("dyad — " + s.dir.filename().string()));
 
-  auto* central = new QWidget(this);
+  tabs_ = new QTabWidget(this);
+  tabs_->setDocumentMode(true);
+  auto* central = new QWidget(tabs_);
   auto* layout = new QVBoxLayout(central);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->setSpacing(0);
@@ -109,7 +120,10 @@ SessionWindow::SessionWindow(const formats::Session& s, WindowOptions options, Q
   layout->addWidget(strip_);
   legend_ = new Legend(m, central);
   layout->addWidget(legend_);
-  setCentralWidget(central);
+  tabs_->addTab(central, "Timeline");
+  dashboard_ = new Dashboard(m, tabs_);
+  tabs_->addTab(dashboard_, "Summary dashboard");
+  setCentralWidget(tabs_);
 
   // toolbar
   auto* tb = addToolBar("View");
@@ -150,6 +164,22 @@ SessionWindow::SessionWindow(const formats::Session& s, WindowOptions options, Q
     timeline_->setFocus();
   });
   tb->addWidget(goto_);
+  tb->addSeparator();
+  auto* note = tb->addAction("Add note…", this, &SessionWindow::add_note_dialog);
+  note->setShortcut(QKeySequence("Ctrl+M"));
+  note->setToolTip("Add a marker, a note or a clinical entry at the cursor (Ctrl+M); saved to markers.tsv");
+  auto* report = tb->addAction("Report…", this, &SessionWindow::report_dialog);
+  report->setShortcut(QKeySequence("Ctrl+P"));
+  report->setToolTip("Write the one-page clinical report (PDF or PNG) (Ctrl+P)");
+
+  // turn list: beside the timeline; choosing a turn jumps to it and plays it
+  auto* turns_dock = new QDockWidget("Turns", this);
+  turns_dock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable);
+  turn_list_ = new TurnListView(new TurnTableModel(m, this), turns_dock);
+  turns_dock->setWidget(turn_list_);
+  addDockWidget(Qt::RightDockWidgetArea, turns_dock);
+  connect(turn_list_, &TurnListView::turnActivated, this, [this](int i) { show_turn(i, options_.play_turns); });
+  if (m.turns.empty()) turns_dock->hide();
 
   // track list: check to show, drag to reorder
   auto* dock = new QDockWidget("Tracks", this);
@@ -174,7 +204,10 @@ SessionWindow::SessionWindow(const formats::Session& s, WindowOptions options, Q
     update_status();
   });
   connect(timeline_, &TimelineView::rangeChanged, this, [this] { update_status(); });
-  connect(timeline_, &TimelineView::cursorChanged, this, [this] { update_status(); });
+  connect(timeline_, &TimelineView::cursorChanged, this, [this](double t) {
+    update_status();
+    follow_cursor(t);
+  });
   connect(timeline_, &TimelineView::playToggled, this, [this] {
     if (playing())
       stop();
@@ -189,14 +222,41 @@ SessionWindow::SessionWindow(const formats::Session& s, WindowOptions options, Q
   connect(play_timer_, &QTimer::timeout, this, [this] {
     if (!player_) return;
     timeline_->set_play_head(player_->position_s());
-    if (!player_->playing()) stop();
+    if (!player_->playing() || (play_until_ >= 0 && player_->position_s() >= play_until_)) stop();
   });
   update_status();
   resize(1600, 900);
+  // The docks belong to the timeline: the dashboard gets the whole width.
+  connect(tabs_, &QTabWidget::currentChanged, this, [this, turns_dock, dock, turns_shown = true, tracks_shown = true](int i) mutable {
+    if (i == 1) {
+      turns_shown = turns_dock->isVisible();
+      tracks_shown = dock->isVisible();
+      turns_dock->hide();
+      dock->hide();
+    } else {
+      turns_dock->setVisible(turns_shown && !model_->turns.empty());
+      dock->setVisible(tracks_shown);
+    }
+  });
+  int list_w = turn_list_->verticalScrollBar()->sizeHint().width() + 2 * turn_list_->frameWidth() + 4;
+  for (int c = 0; c < TurnTableModel::column_count; ++c)
+    if (!turn_list_->isColumnHidden(c)) list_w += turn_list_->columnWidth(c);
+  resizeDocks({turns_dock, dock}, {list_w, list_w}, Qt::Horizontal);
+  resizeDocks({turns_dock, dock}, {560, 240}, Qt::Vertical);
   timeline_->setFocus();
 }
 
-SessionWindow::~SessionWindow() { stop(); }
+SessionWindow::~SessionWindow() {
+  stop();
+  // The views refer to *model_; QWidget's destructor (which runs after model_ is gone) would still
+  // hide them and let them ask their models. They go first.
+  delete turn_list_;
+  turn_list_ = nullptr;
+  delete tabs_;
+  tabs_ = nullptr;
+  timeline_ = nullptr;
+  dashboard_ = nullptr;
+}
 
 void SessionWindow::fill_track_list() {
   filling_ = true;
@@ -251,14 +311,15 @@ void SessionWindow::set_play_mode(const std::string& mode) {
   if (i >= 0) play_mode_->setCurrentIndex(i);
 }
 
-bool SessionWindow::play() {
+bool SessionWindow::play(double from_s, double until_s) {
   if (!model_->session.audio) {
     statusBar()->showMessage("this session has no audio to play", 5000);
     return false;
   }
   try {
     if (!player_) player_ = std::make_unique<capture::Player>(model_->session.audio_path(), capture::PlayerConfig{options_.playback_device});
-    player_->start(timeline_->cursor_s(), gains());
+    player_->start(from_s >= 0 ? from_s : timeline_->cursor_s(), gains());
+    play_until_ = until_s;
   } catch (const std::exception& e) {
     statusBar()->showMessage(QString("cannot play: ") + e.what(), 10000);
     std::cerr << "dyad-viewer: cannot play: " << e.what() << "\n";
@@ -278,6 +339,98 @@ void SessionWindow::stop() {
   if (play_timer_) play_timer_->stop();
   if (timeline_) timeline_->set_play_head(NAN);
   if (play_action_) play_action_->setText("Play");
+  play_until_ = -1;
+}
+
+void SessionWindow::show_turn(int turn_index, bool and_play) {
+  const auto& turns = model_->turns;
+  if (turn_index < 0 || turn_index >= static_cast<int>(turns.size())) return;
+  const Turn& t = turns[static_cast<std::size_t>(turn_index)];
+  if (playing()) stop();
+  // Keep the zoom when the turn fits with a margin and is not lost in a long view; otherwise
+  // show it with some context around it.
+  const double span = timeline_->t1() - timeline_->t0(), len = std::max(0.5, t.duration_s());
+  if (len * 1.3 <= span && span <= std::max(30.0, 8 * len)) {
+    if (t.start_s < timeline_->t0() || t.end_s > timeline_->t1()) {
+      double a = t.start_s - (span - len) / 2;
+      timeline_->set_range(a, a + span);
+    }
+  } else {
+    const double ctx = std::max(2.0, 0.5 * len);
+    timeline_->set_range(t.start_s - ctx, t.end_s + ctx);
+  }
+  timeline_->set_cursor(t.start_s);
+  timeline_->set_highlight(t.start_s, t.end_s);
+  turn_list_->select_turn(turn_index);
+  statusBar()->showMessage(QString::fromStdString("turn " + std::to_string(t.number) + " · " + role_name(t.role) + " · " +
+                                                  format_clock(t.start_s, 1, model_->duration_s >= 3600) + " – " +
+                                                  format_clock(t.end_s, 1, model_->duration_s >= 3600)),
+                           5000);
+  if (and_play) play(t.start_s, t.end_s);
+}
+
+void SessionWindow::follow_cursor(double t) {
+  // The list follows the timeline: the last turn starting at or before the cursor, if the cursor is inside it.
+  const auto& turns = model_->turns;
+  if (!turn_list_ || turns.empty()) return;
+  auto it = std::upper_bound(turns.begin(), turns.end(), t, [](double x, const Turn& u) { return x < u.start_s; });
+  if (it == turns.begin()) return;
+  --it;
+  if (t <= it->end_s) turn_list_->select_turn(static_cast<int>(it - turns.begin()));
+}
+
+std::string SessionWindow::add_marker(const formats::Marker& mk) {
+  if (model_->session.manifest.status == "recording")
+    return "this session is still being recorded: type markers in the recorder (dyad record), or add them here once it has "
+           "stopped";
+  try {
+    formats::append_markers_atomic(model_->session.dir, {mk});
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  model_->session.markers.push_back(mk);
+  model_->add_marker(mk);
+  // New kinds of track (the first clinical entry, the first phase) join the timeline at their place.
+  auto current = timeline_->tracks();
+  std::vector<Track> merged;
+  for (auto& d : model_->default_tracks()) {
+    auto it = std::find_if(current.begin(), current.end(), [&](const Track& c) { return c.id == d.id; });
+    if (it == current.end() && (d.kind == TrackKind::phases || d.kind == TrackKind::markers || d.kind == TrackKind::clinical))
+      merged.push_back(d);
+  }
+  merged.insert(merged.end(), current.begin(), current.end());
+  for (auto& d : model_->default_tracks())
+    if (std::none_of(merged.begin(), merged.end(), [&](const Track& c) { return c.id == d.id; })) merged.push_back(d);
+  timeline_->set_tracks(std::move(merged));
+  fill_track_list();
+  goto_->addItem(QString::fromStdString(format_clock(mk.onset_s, 1, model_->duration_s >= 3600) + "  " + mk.label +
+                                        (mk.value != "n/a" && !mk.value.empty() ? " " + mk.value : "")),
+                 mk.onset_s);
+  if (dashboard_->built()) dashboard_->invalidate();
+  statusBar()->showMessage(QString::fromStdString("added '" + mk.label + (mk.value != "n/a" ? " " + mk.value : "") + "' at " +
+                                                  format_clock(mk.onset_s, 1, model_->duration_s >= 3600) + " to markers.tsv"),
+                           8000);
+  return "";
+}
+
+void SessionWindow::add_note_dialog() {
+  NoteDialog d(timeline_->cursor_s(), model_->duration_s, this);
+  if (d.exec() != QDialog::Accepted || !d.marker()) return;
+  std::string err = add_marker(*d.marker());
+  if (!err.empty()) QMessageBox::warning(this, "Not saved", QString::fromStdString("The note was not saved: " + err));
+}
+
+void SessionWindow::report_dialog() {
+  const auto& s = model_->session;
+  QString suggested = QString::fromStdString((s.dir.parent_path() / (s.dir.filename().string() + "-report.pdf")).string());
+  QString path = QFileDialog::getSaveFileName(this, "Save the session report", suggested, "PDF (*.pdf);;PNG image (*.png)");
+  if (path.isEmpty()) return;
+  try {
+    write_report(*model_, path.toStdString(), true);  // the dialog has asked before replacing a file
+    statusBar()->showMessage("report written to " + path, 8000);
+  } catch (const std::exception& e) {
+    QMessageBox::warning(this, "Report not written", QString::fromUtf8(e.what()));
+  }
 }
 
 bool SessionWindow::playing() const { return player_ && player_->playing(); }

@@ -202,7 +202,7 @@ QRect TimelineView::track_rect(const std::string& id) {
 }
 
 const QImage& TimelineView::render_tracks() {
-  const qreal dpr = devicePixelRatioF();
+  const qreal dpr = render_scale_ > 0 ? render_scale_ : devicePixelRatioF();
   QSize want(static_cast<int>(width() * dpr), static_cast<int>(height() * dpr));
   if (cache_.size() != want) cache_ = QImage(want, QImage::Format_ARGB32_Premultiplied);
   cache_.setDevicePixelRatio(dpr);
@@ -624,6 +624,11 @@ void TimelineView::paintEvent(QPaintEvent*) {
   QPainter p(this);
   p.drawImage(0, 0, cache_);
   const int top = kAxisHeight;
+  if (hl_b_ > hl_a_ && hl_b_ > t0_ && hl_a_ < t1_) {
+    double xa = std::max<double>(kLabelWidth, x_of(hl_a_)), xb = std::min<double>(width(), x_of(hl_b_));
+    p.fillRect(QRectF(xa, top, std::max(1.0, xb - xa), height() - top), QColor(255, 200, 40, 38));
+    p.fillRect(QRectF(xa, top - 4, std::max(1.0, xb - xa), 4), QColor(230, 160, 0));
+  }
   if (drag_ == Drag::select) {
     double xa = std::max<double>(kLabelWidth, x_of(std::min(sel_a_, sel_b_)));
     double xb = std::min<double>(width(), x_of(std::max(sel_a_, sel_b_)));

@@ -32,6 +32,9 @@ struct TidyTable {
 /// the metric name) and summary.json (every number, its path joined with '.', a key A/B/therapist
 /// sets the role; `parameters` is skipped). Throws FormatError on a malformed table.
 TidyTable gather_features(const std::vector<std::filesystem::path>& sessions);
+/// Only the session values (summary.json), e.g. for the viewer's course of treatment: the turn and
+/// window tables of hours-long sessions are not read.
+TidyTable gather_session_values(const std::vector<std::filesystem::path>& sessions);
 
 /// The long table as CSV: session_id,couple_id,session_number,session_type,role,table,unit,index,
 /// start_s,end_s,metric,value (n/a for missing).

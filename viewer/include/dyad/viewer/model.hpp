@@ -2,6 +2,7 @@
 /// \file What the timeline shows, without Qt: the session's features, streams and markers as
 /// track models, and the helpers that keep drawing bounded by the pixel width (DESIGN.md
 /// "Viewer"). Built once when a session opens; read by the GUI thread only afterwards.
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
@@ -79,10 +80,17 @@ struct Speech {
   std::vector<Interval> turns;       ///< features/turns.tsv
 };
 
+/// One row of features/turns.tsv. Columns added by later analyses are NaN when absent.
 struct Turn {
   int number = 0;
   std::string role;
   double start_s = 0, end_s = 0, fto_s = 0;  ///< fto_s NaN for turn 1
+  std::string prev_role;                     ///< holder of the previous turn ("" when none)
+  double f0_rel_st = NAN;                    ///< f0_st_mean_rel: mean F0 minus the speaker's baseline (semitones)
+  double intensity_rel_db = NAN;             ///< intensity_db_mean_rel: mean intensity minus the baseline (dB)
+  double hr_change_bpm = NAN;                ///< speaker's HR during the turn minus the 5 s before it
+  double listener_hr_change_bpm = NAN;       ///< the other partner's HR after the turn minus before it
+  double duration_s() const noexcept { return end_s - start_s; }
 };
 
 /// One type of turn-taking event (events.tsv), intervals sorted by start.
@@ -90,6 +98,7 @@ struct EventLane {
   std::string type;  ///< pause, gap, overlap_between, overlap_within, backchannel, interruption
   std::vector<Interval> items;
   std::vector<std::string> from, to;
+  std::vector<signed char> successful;  ///< interruptions: 1 successful, 0 not, -1 n/a
 };
 
 /// Blood-pressure readings (a `bp` stream, or markers such as `bp 120/80`).
@@ -130,6 +139,9 @@ struct SessionModel {
   double duration_s = 0;
 
   static SessionModel load(const formats::Session& s);
+  /// Files a marker among phases, points or clinical entries (and a `bp 120/80` entry among the
+  /// blood-pressure readings), as load() does; used when a note is added in the viewer.
+  void add_marker(const formats::Marker& m);
   /// The tracks in their default order (ELAN-like: per partner waveform then speech...).
   std::vector<Track> default_tracks() const;
 };

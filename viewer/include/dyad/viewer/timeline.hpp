@@ -53,12 +53,25 @@ class TimelineView : public QWidget {
   void set_cursor(double t);
   /// Sets the cursor at t and scrolls so that it is visible.
   void jump_to(double t);
+  /// A band over every track from a to b (the turn chosen in the list); a >= b hides it.
+  void set_highlight(double a, double b) {
+    hl_a_ = a;
+    hl_b_ = b;
+    update();
+  }
   /// The play head (NaN hides it); the view pages along when it leaves the visible range.
   void set_play_head(double t);
 
   /// Renders the tracks (without the cursor and other overlays) into the view's cache and
   /// returns it. The benchmark times this.
   const QImage& render_tracks();
+
+  /// Renders the tracks at this many image pixels per widget pixel whatever the screen (0: the
+  /// screen's), for printing (the report draws the timeline at 2x).
+  void set_render_scale(qreal scale) {
+    render_scale_ = scale;
+    invalidate();
+  }
 
   /// Where a visible track is drawn (its plot area, right of the labels); empty when hidden.
   QRect track_rect(const std::string& id);
@@ -116,6 +129,8 @@ class TimelineView : public QWidget {
   std::vector<Row> rows_;
   double duration_ = 1, t0_ = 0, t1_ = 1, cursor_ = 0, play_head_ = 0, hover_ = -1;
   bool play_head_shown_ = false;
+  qreal render_scale_ = 0;
+  double hl_a_ = 0, hl_b_ = 0;
   QImage cache_;
   bool cache_valid_ = false;
   // mouse
