@@ -109,12 +109,49 @@ std::int64_t cut_partial_line(const fs::path& p) {
 }
 }  // namespace
 
+WavHeaderFix plan_wav_header_fix(std::span<const unsigned char> head, std::uint64_t file_size, const std::string& label) {
+  WavHeaderFix fix;
+  std::vector<unsigned char> h(head.begin(), head.end());
+  Layout L = parse_layout(h);
+  if (!L.ok) return fix;
+  fix.readable = true;
+  fix.data_start = L.data_start;
+  const std::uint64_t data_bytes = file_size > L.data_start ? file_size - L.data_start : 0;
+  fix.frames = data_bytes / L.block_align;
+  const std::uint64_t keep_data = fix.frames * L.block_align;
+  fix.keep_bytes = L.data_start + keep_data;
+  const std::uint64_t new_size = fix.keep_bytes;
+  // Compare and fix the sizes the header states.
+  std::vector<unsigned char> nh(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(L.data_start));
+  bool big = new_size - 8 > 0xFFFFFFFFull;
+  if (big && !L.rf64) {
+    if (L.ds64_at == 0)
+      throw FormatError(ErrorKind::unsupported, label + ": over 4 GiB without room for an RF64 ds64 chunk");
+    std::memcpy(nh.data(), "RF64", 4);
+    std::memcpy(nh.data() + L.ds64_at - 8, "ds64", 4);
+    L.rf64 = true;
+  }
+  if (L.rf64) {
+    put32(nh.data() + 4, 0xFFFFFFFFu);
+    put32(nh.data() + L.data_size_at, 0xFFFFFFFFu);
+    put64(nh.data() + L.ds64_at, new_size - 8);
+    put64(nh.data() + L.ds64_at + 8, keep_data);
+    put64(nh.data() + L.ds64_at + 16, fix.frames);
+  } else {
+    put32(nh.data() + 4, static_cast<std::uint32_t>(new_size - 8));
+    put32(nh.data() + L.data_size_at, static_cast<std::uint32_t>(keep_data));
+  }
+  fix.header_changed = nh != std::vector<unsigned char>(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(L.data_start));
+  fix.header = std::move(nh);
+  return fix;
+}
+
 std::int64_t repair_wav(const fs::path& path, double rate, int channels, RecoveryReport& report) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw FormatError(ErrorKind::io, path.string() + ": audio file is missing; nothing to recover");
   auto h = read_head(path, 65536);
-  Layout L = parse_layout(h);
-  if (!L.ok) {
+  WavHeaderFix fix = plan_wav_header_fix(h, fs::file_size(path), path.string());
+  if (!fix.readable) {
     // Unreadable header: the recorder's header for this rate and channel count has a fixed length;
     // write a fresh one over it and take the rest as data.
     fs::path tmpl = path;
@@ -137,50 +174,27 @@ std::int64_t repair_wav(const fs::path& path, double rate, int channels, Recover
     report.actions.push_back(path.filename().string() + ": the header was unreadable and was rebuilt (" +
                              std::to_string(channels) + " channels, " + formats::format_number(rate) + " Hz, float32)");
     h = read_head(path, 65536);
-    L = parse_layout(h);
+    fix = plan_wav_header_fix(h, fs::file_size(path), path.string());
+    if (!fix.readable) throw FormatError(ErrorKind::io, path.string() + ": the rebuilt header does not read back");
   }
   const std::uint64_t file_size = fs::file_size(path);
-  const std::uint64_t data_bytes = file_size > L.data_start ? file_size - L.data_start : 0;
-  const std::uint64_t frames = data_bytes / L.block_align;
-  const std::uint64_t keep_data = frames * L.block_align;
-  if (keep_data != data_bytes) {
-    fs::resize_file(path, L.data_start + keep_data);
-    report.audio_bytes_dropped = static_cast<std::int64_t>(data_bytes - keep_data);
+  if (fix.keep_bytes != file_size) {
+    fs::resize_file(path, fix.keep_bytes);
+    report.audio_bytes_dropped = static_cast<std::int64_t>(file_size - fix.keep_bytes);
     report.actions.push_back(path.filename().string() + ": a partial frame (" + std::to_string(report.audio_bytes_dropped) +
                              " bytes) was cut from the end");
   }
-  const std::uint64_t new_size = L.data_start + keep_data;
-  // Compare and fix the sizes the header states.
-  std::vector<unsigned char> nh(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(L.data_start));
-  bool big = new_size - 8 > 0xFFFFFFFFull;
-  if (big && !L.rf64) {
-    if (L.ds64_at == 0)
-      throw FormatError(ErrorKind::unsupported, path.string() + ": over 4 GiB without room for an RF64 ds64 chunk");
-    std::memcpy(nh.data(), "RF64", 4);
-    std::memcpy(nh.data() + L.ds64_at - 8, "ds64", 4);
-    L.rf64 = true;
-  }
-  if (L.rf64) {
-    put32(nh.data() + 4, 0xFFFFFFFFu);
-    put32(nh.data() + L.data_size_at, 0xFFFFFFFFu);
-    put64(nh.data() + L.ds64_at, new_size - 8);
-    put64(nh.data() + L.ds64_at + 8, keep_data);
-    put64(nh.data() + L.ds64_at + 16, frames);
-  } else {
-    put32(nh.data() + 4, static_cast<std::uint32_t>(new_size - 8));
-    put32(nh.data() + L.data_size_at, static_cast<std::uint32_t>(keep_data));
-  }
-  if (nh != std::vector<unsigned char>(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(L.data_start))) {
+  if (fix.header_changed) {
     int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) throw FormatError(ErrorKind::io, path.string() + ": cannot open for repair: " + std::strerror(errno));
-    write_at(fd, 0, nh.data(), nh.size(), path);
+    write_at(fd, 0, fix.header.data(), fix.header.size(), path);
     ::fsync(fd);
     ::close(fd);
     report.header_rewritten = true;
-    report.actions.push_back(path.filename().string() + ": header sizes set to the " + std::to_string(frames) +
+    report.actions.push_back(path.filename().string() + ": header sizes set to the " + std::to_string(fix.frames) +
                              " whole frames on disk");
   }
-  return static_cast<std::int64_t>(frames);
+  return static_cast<std::int64_t>(fix.frames);
 }
 
 const std::vector<std::string>& phase_labels() {

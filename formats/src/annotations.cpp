@@ -358,7 +358,8 @@ std::vector<dsp::Segment> segments_from_tiers(const std::vector<AnnotationTier>&
     seen.push_back(role);
     if (!roles.empty() && std::find(roles.begin(), roles.end(), role) == roles.end())
       throw FormatError(ErrorKind::malformed, label + ": tier '" + tier + "' is for role " + role + ", which the session does not have");
-    auto it = std::find_if(tiers.begin(), tiers.end(), [&](auto& t) { return t.name == tier; });
+    const std::string& wanted = tier;  // (clang 14 cannot capture a structured binding)
+    auto it = std::find_if(tiers.begin(), tiers.end(), [&](auto& t) { return t.name == wanted; });
     if (it == tiers.end()) {
       std::string names;
       for (auto& t : tiers) names += (names.empty() ? "" : ", ") + t.name;

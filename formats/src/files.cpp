@@ -91,6 +91,13 @@ void write_file_new(const fs::path& path, std::string_view content, bool overwri
   ::close(fd);
 }
 
+void create_private_file(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) throw_errno("cannot create", path);
+  ::fchmod(fd, 0600);
+  ::close(fd);
+}
+
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw FormatError(ErrorKind::io, path.string() + ": cannot be opened for reading");

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
 
 #include "dyad/formats/audio.hpp"
 #include "dyad/formats/error.hpp"
@@ -253,17 +254,31 @@ Overview::Overview(const std::filesystem::path& path) {
     map_ = nullptr;
     throw FormatError(ErrorKind::io, path.string() + ": cannot map the audio overview: " + errno_text());
   }
-  auto fail = [&](ErrorKind k, const std::string& why) {
+  try {
+    init(static_cast<const unsigned char*>(map_), map_size_, path.string());
+  } catch (...) {
     ::munmap(map_, map_size_);
     map_ = nullptr;
-    throw FormatError(k, path.string() + ": " + why);
-  };
+    throw;
+  }
+}
+
+Overview::Overview(std::span<const std::uint8_t> bytes, const std::string& label) {
+  if (reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(float) != 0)
+    throw std::invalid_argument("Overview: the bytes of an overview must be aligned for float");
+  if (bytes.size() < sizeof(Header))
+    throw FormatError(ErrorKind::unrecognised, label + ": not an audio overview (shorter than its header)");
+  init(bytes.data(), bytes.size(), label);
+}
+
+void Overview::init(const unsigned char* bytes, std::size_t size, const std::string& label) {
+  auto fail = [&](ErrorKind k, const std::string& why) { throw FormatError(k, label + ": " + why); };
   Header h{};
-  std::memcpy(&h, map_, sizeof h);
+  std::memcpy(&h, bytes, sizeof h);
   if (std::memcmp(h.magic, kMagic, 8) != 0) fail(ErrorKind::unrecognised, "not an audio overview (magic is not DYADMMX1)");
   if (h.version != kVersion) fail(ErrorKind::unsupported, "audio overview version " + std::to_string(h.version) + ", expected 1");
   const std::size_t table_end = sizeof(Header) + static_cast<std::size_t>(h.levels) * 24;
-  if (h.levels == 0 || h.levels > 64 || table_end > map_size_) fail(ErrorKind::malformed, "audio overview level table is damaged");
+  if (h.levels == 0 || h.levels > 64 || table_end > size) fail(ErrorKind::malformed, "audio overview level table is damaged");
   channels_ = static_cast<int>(h.channels);
   rate_ = h.sample_rate_hz;
   frames_ = h.frames;
@@ -271,15 +286,15 @@ Overview::Overview(const std::filesystem::path& path) {
   audio_mtime_ns_ = h.audio_mtime_ns;
   base_frames_ = h.base_frames;
   factor_ = h.factor;
-  const auto* table = reinterpret_cast<const unsigned char*>(map_) + sizeof(Header);
+  const auto* table = bytes + sizeof(Header);
   for (std::uint32_t l = 0; l < h.levels; ++l) {
     OverviewLevel lv;
     std::memcpy(&lv, table + l * 24, 24);
-    if (lv.offset % 4 != 0 || lv.offset + lv.bins * h.channels * 8 > map_size_)
+    if (lv.offset % 4 != 0 || lv.offset + lv.bins * h.channels * 8 > size)
       fail(ErrorKind::malformed, "audio overview level " + std::to_string(l) + " runs past the end of the file (truncated?)");
     levels_.push_back(lv);
   }
-  data_ = static_cast<const float*>(map_);
+  data_ = reinterpret_cast<const float*>(bytes);
 }
 
 Overview::~Overview() {

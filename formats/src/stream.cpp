@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <sstream>
 
 #include "dyad/formats/error.hpp"
 #include "dyad/formats/manifest.hpp"
@@ -113,16 +114,15 @@ void write_sidecar(const std::filesystem::path& dir, const StreamSidecar& s) {
   write_file_atomic(stream_json_path(dir, s.name), serialise_sidecar(s));
 }
 
-StreamData read_stream_data(const std::filesystem::path& dir, const StreamSidecar& s) {
-  auto p = stream_tsv_path(dir, s.name);
-  Table t = read_table_file(p.string());
+namespace {
+StreamData stream_data_from_table(const Table& t, const StreamSidecar& s, const std::string& label) {
   std::vector<std::string> want = {"time_s", "device_time_s"};
   want.insert(want.end(), s.columns.begin(), s.columns.end());
   if (t.header != want) {
     std::string w, f;
     for (auto& x : want) w += (w.empty() ? "" : " ") + x;
     for (auto& x : t.header) f += (f.empty() ? "" : " ") + x;
-    throw FormatError(ErrorKind::malformed, p.string() + ":1: expected the header '" + w + "' (from the sidecar), found '" + f + "'");
+    throw FormatError(ErrorKind::malformed, label + ":1: expected the header '" + w + "' (from the sidecar), found '" + f + "'");
   }
   StreamData d;
   d.values.assign(s.columns.size(), {});
@@ -133,7 +133,7 @@ StreamData read_stream_data(const std::filesystem::path& dir, const StreamSideca
   for (std::size_t r = 0; r < t.rows.size(); ++r) {
     double ts = t.required_number(r, 0);
     if (ts < prev)
-      throw FormatError(ErrorKind::malformed, p.string() + ":" + std::to_string(t.line_numbers[r]) +
+      throw FormatError(ErrorKind::malformed, label + ":" + std::to_string(t.line_numbers[r]) +
                                                   ": time_s goes backwards (" + t.rows[r][0] + " after " +
                                                   format_number(prev) + ")");
     prev = ts;
@@ -142,6 +142,17 @@ StreamData read_stream_data(const std::filesystem::path& dir, const StreamSideca
     for (std::size_t c = 0; c < s.columns.size(); ++c) d.values[c].push_back(t.number(r, c + 2));
   }
   return d;
+}
+}  // namespace
+
+StreamData read_stream_data(const std::filesystem::path& dir, const StreamSidecar& s) {
+  auto p = stream_tsv_path(dir, s.name);
+  return stream_data_from_table(read_table_file(p.string()), s, p.string());
+}
+
+StreamData parse_stream_data(const std::string& text, const StreamSidecar& s, const std::string& label) {
+  std::istringstream in(text);
+  return stream_data_from_table(read_table(in, label), s, label);
 }
 
 StreamWriter::StreamWriter(const std::filesystem::path& dir, const StreamSidecar& s, bool resume) : columns_(s.columns.size()) {

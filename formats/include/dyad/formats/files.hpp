@@ -23,6 +23,11 @@ void write_file_atomic(const fs::path& path, std::string_view content);
 /// Throws FormatError(exists) when it exists and !overwrite.
 void write_file_new(const fs::path& path, std::string_view content, bool overwrite);
 
+/// Creates `path` empty with mode 0600 (replacing what is there), so that a library opening it
+/// afterwards by name (libsndfile, zlib, a C++ stream) writes into a file others never could
+/// open, not one created with the umask's mode and tightened later.
+void create_private_file(const fs::path& path);
+
 /// Reads a whole file; FormatError(io) naming the path when it cannot.
 std::string read_file(const fs::path& path);
 
