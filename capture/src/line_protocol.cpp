@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dyad/capture/clock_fit.hpp"
 #include "dyad/formats/manifest.hpp"
 #include "dyad/formats/text.hpp"
 
@@ -109,6 +110,7 @@ std::string parse_sample(std::string_view rest, std::size_t nc, double& dev, dou
   if (nf != nc + 1)
     return "S line: expected a device time and " + std::to_string(nc) + " value(s), found " + std::to_string(nf) + " field(s)";
   if (bad_number) return "S line: '" + bad_field + "' is not a number";
+  if (std::abs(dev) > kMaxDeviceTimeS) return "S line: device time " + formats::format_number(dev) + " s is out of range (at most 1e12 s)";
   return "";
 }
 
@@ -118,6 +120,7 @@ std::string parse_marker(std::string_view rest, double& dev, std::string& label)
   label = sp2 == std::string_view::npos ? "" : std::string(rest.substr(sp2 + 1));
   if (!d || !std::isfinite(*d) || label.find_first_not_of(' ') == std::string::npos)
     return "M line: expected 'M <device_time_s> <label>'";
+  if (std::abs(*d) > kMaxDeviceTimeS) return "M line: device time " + formats::format_number(*d) + " s is out of range (at most 1e12 s)";
   std::replace(label.begin(), label.end(), '\t', ' ');
   dev = *d;
   return "";
@@ -128,6 +131,7 @@ std::string parse_probe(std::string_view rest, double& dev, std::string_view& ec
   std::optional<double> d;
   if (fields.size() == 1) d = formats::parse_number(fields[0]);
   if (!d || !std::isfinite(*d)) return "T line: expected 'T <device_send_s>'";
+  if (std::abs(*d) > kMaxDeviceTimeS) return "T line: device time " + formats::format_number(*d) + " s is out of range (at most 1e12 s)";
   dev = *d;
   echo = fields[0];
   return "";

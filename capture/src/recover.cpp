@@ -72,7 +72,7 @@ Layout parse_layout(const std::vector<unsigned char>& h) {
       L.ok = L.block_align > 0 && L.channels > 0;
       return L;
     }
-    pos += 8 + size + (size & 1);
+    pos += 8 + static_cast<std::size_t>(size) + (size & 1);  // in 64 bits: 8 + 0xFFFFFFF8 wraps to 0 in 32
   }
   return L;
 }

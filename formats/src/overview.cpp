@@ -279,6 +279,11 @@ void Overview::init(const unsigned char* bytes, std::size_t size, const std::str
   if (h.version != kVersion) fail(ErrorKind::unsupported, "audio overview version " + std::to_string(h.version) + ", expected 1");
   const std::size_t table_end = sizeof(Header) + static_cast<std::size_t>(h.levels) * 24;
   if (h.levels == 0 || h.levels > 64 || table_end > size) fail(ErrorKind::malformed, "audio overview level table is damaged");
+  // Every count is checked before it is used to index the file: a damaged or planted cache must be
+  // refused, never read past its end (found by fuzzing, tests/data/fuzz_regressions/overview).
+  if (h.channels < 1 || h.channels > 4096) fail(ErrorKind::malformed, "audio overview channel count " + std::to_string(h.channels) + " is out of range");
+  if (h.frames < 0) fail(ErrorKind::malformed, "audio overview frame count is negative");
+  if (!(h.sample_rate_hz > 0 && h.sample_rate_hz < 1e7)) fail(ErrorKind::malformed, "audio overview sample rate is out of range");
   channels_ = static_cast<int>(h.channels);
   rate_ = h.sample_rate_hz;
   frames_ = h.frames;
@@ -287,10 +292,12 @@ void Overview::init(const unsigned char* bytes, std::size_t size, const std::str
   base_frames_ = h.base_frames;
   factor_ = h.factor;
   const auto* table = bytes + sizeof(Header);
+  const std::uint64_t bin_bytes = static_cast<std::uint64_t>(h.channels) * 8;
   for (std::uint32_t l = 0; l < h.levels; ++l) {
     OverviewLevel lv;
     std::memcpy(&lv, table + l * 24, 24);
-    if (lv.offset % 4 != 0 || lv.offset + lv.bins * h.channels * 8 > size)
+    if (lv.bin_frames < 1) fail(ErrorKind::malformed, "audio overview level " + std::to_string(l) + " has bins of 0 frames");
+    if (lv.offset % 4 != 0 || lv.offset > size || lv.bins > (size - lv.offset) / bin_bytes)
       fail(ErrorKind::malformed, "audio overview level " + std::to_string(l) + " runs past the end of the file (truncated?)");
     levels_.push_back(lv);
   }
@@ -309,7 +316,7 @@ MinMax Overview::bin(std::size_t level, std::uint64_t b, int channel) const noex
 
 int Overview::columns(int channel, double first_frame, double last_frame, std::span<MinMax> out) const noexcept {
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  if (out.empty()) return -1;
+  if (out.empty() || channel < 0 || channel >= channels_ || !std::isfinite(first_frame) || !std::isfinite(last_frame)) return -1;
   const double fpc = (last_frame - first_frame) / static_cast<double>(out.size());
   int level = -1;
   for (std::size_t l = 0; l < levels_.size(); ++l)
@@ -324,8 +331,10 @@ int Overview::columns(int channel, double first_frame, double last_frame, std::s
       out[i] = {nan, nan};
       continue;
     }
-    auto b0 = static_cast<std::uint64_t>(std::floor(f0 / bf));
-    auto b1 = std::min<std::uint64_t>(lv.bins, static_cast<std::uint64_t>(std::ceil(f1 / bf)));
+    // in double first: a bin index past the level (or past 2^64) is clamped, never cast
+    const double q0 = std::floor(f0 / bf), q1 = std::ceil(f1 / bf), nb = static_cast<double>(lv.bins);
+    const auto b0 = static_cast<std::uint64_t>(std::min(q0, nb));
+    const auto b1 = static_cast<std::uint64_t>(std::min(q1, nb));
     float mn = std::numeric_limits<float>::infinity(), mx = -mn;
     for (std::uint64_t b = b0; b < b1; ++b) {
       MinMax m = bin(static_cast<std::size_t>(level), b, channel);
