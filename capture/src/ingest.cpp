@@ -585,6 +585,12 @@ std::vector<IngestStreamReport> IngestServer::finish(SessionClock clock) {
   return out;
 }
 
+bool is_loopback_address(const std::string& address) {
+  const std::string a = address == "localhost" ? "127.0.0.1" : address;
+  in_addr ia{};
+  return ::inet_pton(AF_INET, a.c_str(), &ia) == 1 && (ntohl(ia.s_addr) >> 24) == 127;
+}
+
 std::size_t retime_stream_file(const fs::path& tsv, const std::function<double(double)>& map) {
   const std::string text = formats::read_file(tsv);
   std::string out;

@@ -519,7 +519,6 @@ SealReport unseal_session(const fs::path& archive, const fs::path& out_dir, cons
   if (in.fd < 0) throw FormatError(ErrorKind::io, archive.string() + ": cannot be opened for reading: " + errno_text());
   std::uint8_t header[kHeaderBytes];
   Key key;
-  if (progress) progress(0, "deriving the key");
   open_archive(in.fd, archive, passphrase, header, key);
   fs::path parent = out_dir.has_parent_path() ? out_dir.parent_path() : fs::path(".");
   fs::path tmp = parent / ("." + out_dir.filename().string() + ".unseal-" + std::to_string(::getpid()) + ".tmp");

@@ -34,6 +34,8 @@ StreamSidecar parse_sidecar(const std::string& text, const std::string& label) {
   } catch (const json::parse_error& e) {
     throw FormatError(ErrorKind::malformed, label + ": not valid JSON at byte " + std::to_string(e.byte) +
                                                 " (expected a JSON object)");
+  } catch (const json::exception&) {  // out_of_range: a number past a double
+    throw FormatError(ErrorKind::malformed, label + ": not valid JSON: a number is too large for a double (expected a JSON object)");
   }
   if (!j.is_object()) throw FormatError(ErrorKind::malformed, label + ": expected a JSON object at the top level");
   StreamSidecar s;

@@ -192,11 +192,19 @@ TEST(FaultsCli, DamagedSessionFilesGiveOneClearLineNeverACrashAndChangeNothing) 
       EXPECT_EQ(dyad::test::differences(expected, after), "") << r.err;
       if (r.status == 1) {
         ++errors;
-        // one line, last, naming the damaged file (or the folder holding it)
-        std::string last = r.err;
-        while (!last.empty() && last.back() == '\n') last.pop_back();
-        last = last.substr(last.rfind('\n') == std::string::npos ? 0 : last.rfind('\n') + 1);
-        EXPECT_EQ(last.rfind("dyad: error: ", 0), 0u) << r.err;
+        // exactly one error line (analyze adds its count of failed sessions after it), naming the
+        // damaged file
+        std::string last;
+        int error_lines = 0;
+        std::size_t pos = 0;
+        while ((pos = r.err.find("dyad: error: ", pos)) != std::string::npos) {
+          if (pos == 0 || r.err[pos - 1] == '\n') {
+            ++error_lines;
+            last = r.err.substr(pos, r.err.find('\n', pos) - pos);
+          }
+          pos += 1;
+        }
+        EXPECT_EQ(error_lines, 1) << r.err;
         EXPECT_NE(last.find(dmg.file), std::string::npos) << "the error should name " << dmg.file << ": " << last;
         EXPECT_EQ(last.find("json.exception"), std::string::npos) << last;
         EXPECT_FALSE(fs::exists(out)) << "a failed command left output behind";

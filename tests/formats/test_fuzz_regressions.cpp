@@ -22,7 +22,9 @@ INSTANTIATE_TEST_SUITE_P(Targets, FormatsFuzzReplay, ::testing::ValuesIn(dyad::f
 
 #include "dyad/formats/annotations.hpp"
 #include "dyad/formats/error.hpp"
+#include "dyad/formats/manifest.hpp"
 #include "dyad/formats/overview.hpp"
+#include "dyad/formats/stream.hpp"
 #include "dyad/formats/xml.hpp"
 
 using dyad::formats::FormatError;
@@ -125,4 +127,13 @@ TEST(FuzzRegressions, OverviewRefusesZeroFrameBinsAndLevelsPastTheEnd) {
   auto overflow = overview_bytes(8, 64, 1, std::uint64_t{1} << 61);  // 2^61 bins x 64 bytes wraps to 0
   EXPECT_EQ(error_of([&] { dyad::formats::Overview(bytes_of(overflow), "o.minmax"); }),
             "o.minmax: audio overview level 0 runs past the end of the file (truncated?)");
+}
+
+// Found by fault injection (tests/cli/test_faults_cli.cpp, manifest_huge_number): nlohmann's
+// parser throws out_of_range, not parse_error, for 1e400; it escaped as "[json.exception...]".
+TEST(FuzzRegressions, ANumberPastADoubleInJsonIsAClearError) {
+  EXPECT_EQ(error_of([] { dyad::formats::parse_manifest(regression("manifest", "fault-number-overflow.json"), "s/session.json"); }),
+            "s/session.json: not valid JSON: a number is too large for a double (expected a JSON object)");
+  EXPECT_EQ(error_of([] { dyad::formats::parse_sidecar("{\"name\": 1e999}", "ecg_A.json"); }),
+            "ecg_A.json: not valid JSON: a number is too large for a double (expected a JSON object)");
 }
