@@ -571,8 +571,15 @@ std::vector<IngestStreamReport> IngestServer::finish(SessionClock clock) {
       I.note_error(s->side.name + ": " + e.what());
     }
     auto model = s->clock.fit();
-    retime_stream_file(formats::stream_tsv_path(I.cfg.session_dir, s->side.name),
-                       [&](double dev) { return c ? c(model.host_at(dev)) : model.host_at(dev); });
+    try {
+      retime_stream_file(formats::stream_tsv_path(I.cfg.session_dir, s->side.name),
+                         [&](double dev) { return c ? c(model.host_at(dev)) : model.host_at(dev); });
+    } catch (const std::exception& e) {
+      // e.g. no room to rewrite the file on a full disk: its live times stay, the sidecar below
+      // holds the whole-session fit, and `dyad recover` re-times it once there is room
+      s->side.extra["time_s_from"] = "live fit (the file could not be rewritten with the final fit)";
+      I.note_error(s->side.name + ": " + e.what());
+    }
     I.write_sidecar(*s, c);
     IngestStreamReport r;
     r.ref = {s->side.name, s->side.kind, s->side.role};
@@ -628,13 +635,19 @@ std::size_t retime_stream_file(const fs::path& tsv, const std::function<double(d
 double session_time_of(const formats::ClockFit& f, double d) {
   const auto& segs = f.segments;
   if (!segs.is_array() || segs.empty()) return f.map(d);
-  const nlohmann::json* use = &segs.back();
+  // (parse_sidecar checks the pieces are objects of numbers; a ClockFit built otherwise falls back)
+  auto num = [](const nlohmann::json& o, const char* k) {
+    auto it = o.find(k);
+    return it != o.end() && it->is_number() ? it->get<double>() : 0.0;
+  };
+  const nlohmann::json* use = nullptr;
   for (auto& sg : segs)
-    if (d <= sg.value("device_end_s", 0.0)) {
+    if (sg.is_object()) {
       use = &sg;
-      break;
+      if (d <= num(sg, "device_end_s")) break;
     }
-  return use->value("offset_s", 0.0) + (1 + use->value("drift_ppm", 0.0) * 1e-6) * d;
+  if (!use) return f.map(d);
+  return num(*use, "offset_s") + (1 + num(*use, "drift_ppm") * 1e-6) * d;
 }
 
 void set_sidecar_clock(formats::StreamSidecar& s, const SensorClockModel& m, const std::function<double(double)>& h2s,

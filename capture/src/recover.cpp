@@ -1,5 +1,6 @@
 #include "dyad/capture/recover.hpp"
 #include "dyad/capture/ingest.hpp"
+#include "dyad/capture/recorder.hpp"
 #include "dyad/formats/stream.hpp"
 
 #include <fcntl.h>
@@ -237,6 +238,12 @@ RecoveryReport recover_session(const fs::path& dir) {
     rep.actions.push_back("session.json was unreadable; taken from session.json.tmp");
   }
   rep.previous_status = m.status;
+  // the recorder's disk reserve (kept only when it was killed): giving it back makes room for
+  // what recovery writes, even on a full disk
+  if (fs::exists(dir / kDiskReserveFile, ec)) {
+    fs::remove(dir / kDiskReserveFile, ec);
+    rep.actions.push_back(std::string(kDiskReserveFile) + ": the recorder's disk reserve was removed");
+  }
   for (auto& e : fs::directory_iterator(dir, ec))
     if (e.path().extension() == ".tmp") {
       fs::remove(e.path(), ec);
@@ -287,8 +294,13 @@ RecoveryReport recover_session(const fs::path& dir) {
     }
     if (sc.clock.method != "pending") {
       const auto clock = sc.clock;
-      retime_stream_file(formats::stream_tsv_path(dir, name), [&](double d) { return session_time_of(clock, d); });
-      rep.actions.push_back("streams/" + name + ".tsv: time_s recomputed with the clock fit in its sidecar");
+      try {
+        retime_stream_file(formats::stream_tsv_path(dir, name), [&](double d) { return session_time_of(clock, d); });
+        rep.actions.push_back("streams/" + name + ".tsv: time_s recomputed with the clock fit in its sidecar");
+      } catch (const FormatError& e) {
+        if (e.kind() != ErrorKind::io) throw;
+        rep.actions.push_back("streams/" + name + ".tsv: time_s kept from the live fit (" + e.what() + "); run 'dyad recover' again once there is room");
+      }
     }
     m.streams.push_back({sc.name, sc.kind, sc.role});
     rep.actions.push_back("stream " + name + " added to session.json");

@@ -84,7 +84,18 @@ StreamSidecar parse_sidecar(const std::string& text, const std::string& label) {
     s.clock.drift_ppm = cn("drift_ppm", 0);
     s.clock.residual_ms = cn("residual_ms", 0);
     if (c.contains("method") && c["method"].is_string()) s.clock.method = c["method"];
-    if (c.contains("segments")) s.clock.segments = c["segments"];
+    if (c.contains("segments")) {
+      // pieces of the fit, as the recorder writes them: objects of numbers (recover re-times with them)
+      const json& sg = c["segments"];
+      if (!sg.is_array()) bad(label, "clock.segments", "expected an array of objects");
+      for (std::size_t i = 0; i < sg.size(); ++i) {
+        if (!sg[i].is_object()) bad(label, "clock.segments[" + std::to_string(i) + "]", "expected an object");
+        for (auto it = sg[i].begin(); it != sg[i].end(); ++it)
+          if (!it.value().is_number() && !it.value().is_null())  // (null: how JSON writes a NaN)
+            bad(label, "clock.segments[" + std::to_string(i) + "]." + it.key(), "expected a number");
+      }
+      s.clock.segments = sg;
+    }
   }
   for (auto it = j.begin(); it != j.end(); ++it)
     if (std::find(kKnown.begin(), kKnown.end(), it.key()) == kKnown.end()) s.extra[it.key()] = it.value();

@@ -19,6 +19,8 @@ INSTANTIATE_TEST_SUITE_P(Targets, CaptureFuzzReplay, ::testing::ValuesIn(dyad::f
 #include <chrono>
 
 #include "dyad/capture/clock_fit.hpp"
+#include "dyad/capture/ingest.hpp"
+#include "dyad/formats/stream.hpp"
 #include "dyad/capture/line_protocol.hpp"
 #include "dyad/capture/recover.hpp"
 #include "dyad/formats/error.hpp"
@@ -72,4 +74,24 @@ TEST(FuzzRegressions, AHugeChunkSizeInTheWavHeaderDoesNotHangRecover) {
   auto fix = plan_wav_header_fix(head, head.size(), "audio.wav");
   EXPECT_FALSE(fix.readable);
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 1.0);
+}
+
+// Found by review, confirmed by fuzz_sidecar_clock: clock pieces that are not objects made
+// nlohmann's value() throw a type_error out of `dyad recover`. parse_sidecar now refuses them with
+// a clear message, and session_time_of() skips what is not a piece.
+TEST(FuzzRegressions, ClockPiecesThatAreNotObjectsAreAClearError) {
+  const std::string art = dyad::fuzz::read_bytes(std::filesystem::path(DYAD_TEST_DATA) / "fuzz_regressions" / "sidecar_clock" /
+                                                 "review-segments-not-objects.json");
+  try {
+    dyad::formats::parse_sidecar(art, "ecg_A.json");
+    ADD_FAILURE() << "accepted";
+  } catch (const dyad::formats::FormatError& e) {
+    EXPECT_STREQ(e.what(), "ecg_A.json: key 'clock.segments[0]': expected an object");
+  }
+  dyad::formats::ClockFit f;
+  f.offset_s = 2;
+  f.segments = nlohmann::json::parse(R"([1, "x", {"device_end_s": "late", "offset_s": 5}])");
+  EXPECT_EQ(session_time_of(f, 10), 15);
+  f.segments = nlohmann::json::parse(R"([null])");
+  EXPECT_EQ(session_time_of(f, 10), 12);
 }

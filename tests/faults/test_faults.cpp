@@ -219,11 +219,18 @@ TEST(Faults, DiskFullOnARealSmallFilesystemStopsCleanlyAndLosesNothingWritten) {
   } unmount{mnt};
   const fs::path dir = mnt / "s";
   const std::string port = std::to_string(free_port(99));
-  Child rec({dyad_exe(), "record", dir.string(), "--device", "dyad_feeder", "--no-preflight", "--duration", "30", "--port", port},
-            d / "rec.log", true);
+  // (no --duration: the disk check would refuse it up front; a watchdog stops it if it never fills)
+  Child rec({dyad_exe(), "record", dir.string(), "--device", "dyad_feeder", "--no-preflight", "--port", port}, d / "rec.log", true);
   ASSERT_TRUE(wait_for_text(d / "rec.log", "sensors: listening", 20)) << slurp(d / "rec.log");
   Child sim({dyad_exe(), "simulate-sensors", "--port", port, "--streams", "ecg_A,eda_B", "--duration", "30"}, d / "sim.log", false);
+  std::atomic<bool> done{false};
+  std::thread watchdog([&] {
+    for (int i = 0; i < 600 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!done) rec.send("stop\n");
+  });
   const int status = rec.wait();
+  done = true;
+  watchdog.join();
   sim.kill(SIGTERM);
   sim.wait();
   const std::string log = slurp(d / "rec.log");
