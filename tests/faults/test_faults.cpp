@@ -190,6 +190,10 @@ TEST(Faults, KillNineAtRandomMomentsLosesAtMostOneSecondOfAudioAndOfEveryStream)
       trial_worst = std::max(trial_worst, loss);
       per_stream += "\t" + std::to_string(loss);
     }
+    // everything the recorder, the sensors and recover wrote is private (DESIGN.md "Privacy")
+    for (auto& e : fs::recursive_directory_iterator(dir))
+      EXPECT_EQ(dyad::test::mode_of(e.path()), e.is_directory() ? 0700u : 0600u) << e.path();
+    EXPECT_EQ(dyad::test::mode_of(dir), 0700u);
     bool baseline = false;
     for (auto& m : s.markers) baseline |= m.label == "baseline" && m.duration_s > 0;
     EXPECT_TRUE(baseline) << "the phase typed while recording survives, closed at the end";
