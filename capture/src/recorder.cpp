@@ -314,12 +314,26 @@ void Recorder::write_zeros(std::int64_t frames) {
 void Recorder::add_dropout(std::int64_t start, std::int64_t frames) {
   if (cfg_.max_frames >= 0) frames = std::min(frames, cfg_.max_frames - start);
   if (frames <= 0) return;
-  std::lock_guard<std::mutex> lk(mutex_);
-  if (!dropouts_.empty() && dropouts_.back().start_frame + dropouts_.back().frames == start)
-    dropouts_.back().frames += frames;
-  else
-    dropouts_.push_back({start, frames});
-  dropouts_dirty_ = true;
+  {
+    std::lock_guard<std::mutex> lk(mutex_);
+    if (!dropouts_.empty() && dropouts_.back().start_frame + dropouts_.back().frames == start)
+      dropouts_.back().frames += frames;
+    else
+      dropouts_.push_back({start, frames});
+    dropouts_dirty_ = true;
+  }
+  // Write-ahead: the manifest lists the dropout before its zeros reach audio.wav, so a kill right
+  // after cannot leave zeros that session.json does not list (found by the kill -9 trials of
+  // tests/faults). A device losing frames all the time would rewrite the manifest for every block:
+  // past 20 times a second the once-a-second rewrite of writer_pass() takes over.
+  const auto now = std::chrono::steady_clock::now();
+  while (!write_ahead_times_.empty() && now - write_ahead_times_.front() >= std::chrono::seconds(1)) write_ahead_times_.pop_front();
+  if (write_ahead_times_.size() < 20) {
+    write_ahead_times_.push_back(now);
+    write_manifest_now("recording");
+    dropouts_dirty_ = false;
+    last_manifest_ = now;
+  }
 }
 
 void Recorder::note_delay(std::int64_t host_ns, std::int64_t end_frame) {

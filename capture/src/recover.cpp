@@ -260,9 +260,14 @@ RecoveryReport recover_session(const fs::path& dir) {
                                                   std::to_string(rep.audio_frames));
     rep.duration_s = static_cast<double>(rep.audio_frames) / m.audio->sample_rate_hz;
     // dropouts past the end of what survived
+    // (the recorder lists a dropout before writing its zeros: cut what a kill kept from the file)
     std::vector<formats::Dropout> kept;
-    for (auto& d : m.dropouts)
-      if (d.start_s < rep.duration_s) kept.push_back(d);
+    for (auto d : m.dropouts) {
+      if (!(d.start_s < rep.duration_s)) continue;
+      const auto start = static_cast<std::int64_t>(std::llround(d.start_s * m.audio->sample_rate_hz));
+      d.frames = std::min(d.frames, rep.audio_frames - start);
+      if (d.frames > 0) kept.push_back(d);
+    }
     m.dropouts = kept;
   }
   std::vector<fs::path> texts = {dir / "markers.tsv"};

@@ -158,6 +158,7 @@ class Recorder {
   std::mutex mutex_;
   std::vector<DropoutFrames> dropouts_;
   bool dropouts_dirty_ = false;
+  std::deque<std::chrono::steady_clock::time_point> write_ahead_times_;  ///< writer thread only
   std::int64_t device_lost_ = 0, zero_filled_ = 0;
   std::vector<float> peak_;
   std::vector<std::int64_t> clipped_;
