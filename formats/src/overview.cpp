@@ -377,9 +377,14 @@ std::filesystem::path ensure_overview(const std::filesystem::path& session_dir, 
   } catch (const FormatError& e) {
     if (e.kind() != ErrorKind::io) throw;
   }
-  // A read-only session (e.g. an archive): keep the cache in the temporary folder instead.
+  // A read-only session (e.g. an archive): keep the cache in the temporary folder instead, under a
+  // name of this user's, and only trust a file this user owns (anyone can create files in /tmp).
   auto key = std::hash<std::string>{}(std::filesystem::absolute(session_dir).lexically_normal().string());
-  std::filesystem::path alt = std::filesystem::temp_directory_path() / ("dyad-overview-" + std::to_string(key) + ".minmax");
+  const auto uid = std::to_string(::geteuid());
+  std::filesystem::path alt = std::filesystem::temp_directory_path() / ("dyad-overview-" + uid + "-" + std::to_string(key) + ".minmax");
+  struct stat st {};
+  if (::lstat(alt.c_str(), &st) == 0 && (st.st_uid != ::geteuid() || !S_ISREG(st.st_mode)))
+    alt = std::filesystem::temp_directory_path() / ("dyad-overview-" + uid + "-" + std::to_string(key) + "-" + std::to_string(::getpid()) + ".minmax");
   if (fresh(alt)) return alt;
   build_overview(audio, alt, config, progress);
   if (built) *built = true;

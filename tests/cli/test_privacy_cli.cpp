@@ -151,3 +151,17 @@ TEST(PrivacyCli, RecordListensBeyondLoopbackOnlyWithAToken) {
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("the token (its first line) is empty"), std::string::npos) << r.err;
 }
+
+TEST(PrivacyCli, HelpOnTheNewCommandsAndOptions) {
+  dyad::test::TempDir t;
+  for (const char* c : {"seal", "unseal"}) {
+    CliRun r = dyad_run(std::string(c) + " --help", t);
+    EXPECT_EQ(r.status, 0) << c;
+    EXPECT_NE(r.out.find("--passphrase-file"), std::string::npos) << c << r.out;
+  }
+  CliRun r = dyad_run("export --help", t);
+  EXPECT_NE(r.out.find("--deidentify"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--secret-file"), std::string::npos) << r.out;
+  r = dyad_run("record --help", t);
+  EXPECT_NE(r.out.find("--token-file"), std::string::npos) << r.out;
+}
