@@ -7,6 +7,7 @@
 #include <map>
 
 #include "common.hpp"
+#include "dyad/formats/deidentify.hpp"
 #include "dyad/formats/edf.hpp"
 #include "dyad/formats/error.hpp"
 #include "dyad/formats/export.hpp"
@@ -19,8 +20,8 @@ namespace dyad::cli {
 namespace {
 
 struct ExportOptions {
-  std::string session, format, out, task = "dyad";
-  bool force = false;
+  std::string session, format, out, task = "dyad", secret_file;
+  bool force = false, deidentify = false;
 };
 
 struct Exporter {
@@ -85,7 +86,26 @@ std::string format_names(const char* sep) {
   return names;
 }
 
+/// --deidentify: features and turn timings only, keyed pseudonyms (formats/deidentify.hpp).
+void run_deidentified(const ExportOptions& o) {
+  if (!o.format.empty())
+    throw CLI::ValidationError("--deidentify", "writes its own folder of features; leave out --format");
+  if (o.secret_file.empty())
+    throw CLI::ValidationError("--deidentify", "needs --secret-file FILE, the lab's secret for keyed pseudonyms "
+                                               "(make one once with: head -c 32 /dev/urandom | base64 > FILE)");
+  std::string warning;
+  const std::string secret = formats::read_lab_secret(o.secret_file, &warning);
+  if (!warning.empty()) warn(warning);
+  formats::Session s = formats::Session::open(o.session);
+  for (auto& w : s.warnings) warn(w);
+  auto rep = formats::export_deidentified(s, o.out, secret, o.force);
+  for (auto& l : rep.left_out) note("left out: " + l);
+  for (auto& p : rep.written) std::cout << p.string() << "\n";
+}
+
 void run_export(const ExportOptions& o) {
+  if (o.deidentify) return run_deidentified(o);
+  if (o.format.empty()) throw CLI::RequiredError("--format");
   auto it = exporters().find(o.format);
   if (it == exporters().end())
     throw formats::FormatError(formats::ErrorKind::unsupported,
@@ -104,12 +124,17 @@ void add_export(CLI::App& app) {
   auto* cmd = app.add_subcommand("export", "Write a session in a format other tools read. Never replaces a file without --force.\n" + list +
                                                "  dyad export S --format textgrid --out s.TextGrid\n"
                                                "  dyad export S --format edf --out s.edf\n"
-                                               "  dyad export S --format wav --out s_audio/");
+                                               "  dyad export S --format wav --out s_audio/\n"
+                                               "  dyad export S --deidentify --secret-file lab.secret --out s_shared/");
   cmd->add_option("SESSION", o->session, "Session folder")->required();
-  cmd->add_option("--format", o->format, format_names(", "))->required();
+  cmd->add_option("--format", o->format, format_names(", ") + " (required unless --deidentify)");
   cmd->add_option("--out", o->out, "Output file (edf, bdf, xdf, rttm, textgrid, eaf) or folder (wav, flac, csv, bids)")->required();
   cmd->add_option("--task", o->task, "BIDS task label")->capture_default_str();
   cmd->add_flag("--force", o->force, "Replace existing output files");
+  cmd->add_flag("--deidentify", o->deidentify,
+                "Write a folder of features and turn timings only, for sharing: no audio, raw streams, names, notes or dates; "
+                "couple, participant and session ids become keyed pseudonyms (same person, same pseudonym) (README \"Privacy\")");
+  cmd->add_option("--secret-file", o->secret_file, "The lab's secret for --deidentify's pseudonyms (at least 16 bytes; keep it 0600)");
   cmd->callback([o] { run_export(*o); });
 }
 

@@ -46,7 +46,7 @@ struct RecordOptions {
   double ring_s = 4;
   std::size_t ring_frames = 0;  // hidden: tests force overflow with a tiny ring
   int port = 7420;
-  std::string listen = "127.0.0.1", token;
+  std::string listen = "127.0.0.1", token, token_file;
   double silence_s = 5;
   bool no_sensors = false, port_given = false;
 };
@@ -204,6 +204,17 @@ void run_record(const RecordOptions& o) {
     fail("--session-type: '" + o.session_type + "' is not one of preparation, dosing, integration, other");
   if (!(o.rate >= 8000 && o.rate <= 384000)) fail("--rate: " + formats::format_number(o.rate) + " Hz is out of range");
   if (o.duration < 0) fail("--duration: must not be negative");
+  // the sensor token: better from a file (an argument is visible to every user in the process list)
+  std::string token = o.token;
+  if (!o.token_file.empty()) {
+    if (!o.token.empty()) fail("give --token-file or --token, not both");
+    token = formats::read_file(o.token_file);
+    token = token.substr(0, token.find('\n'));
+    if (!token.empty() && token.back() == '\r') token.pop_back();
+    if (token.empty()) fail(o.token_file + ": the token (its first line) is empty");
+  }
+  if (!o.no_sensors && token.empty() && !capture::is_loopback_address(o.listen))
+    fail("--listen " + o.listen + " reaches beyond loopback: give --token-file (or --token), which every sensor must present in its HELLO");
   std::error_code ec;
   if (fs::exists(o.out, ec) && !(fs::is_directory(o.out, ec) && fs::is_empty(o.out, ec)))
     fail(o.out + ": already exists and is not empty; refusing to overwrite a session");
@@ -276,7 +287,7 @@ void run_record(const RecordOptions& o) {
     ic.session_dir = o.out;
     ic.port = o.port;
     ic.listen_address = o.listen;
-    ic.token = o.token;
+    ic.token = token;
     ic.silence_alarm_s = o.silence_s;
     try {
       ingest = std::make_unique<capture::IngestServer>(ic, session_clock, [&](const formats::Marker& m) {
@@ -312,7 +323,7 @@ void run_record(const RecordOptions& o) {
   stream.start();
   if (ingest)
     note("sensors: listening on " + o.listen + ":" + std::to_string(ingest->port()) + " (TCP and UDP)" +
-         (o.token.empty() ? "" : ", token required"));
+         (token.empty() ? "" : ", token required"));
   note("recording to " + o.out + (o.duration > 0 ? " for " + format_hms(o.duration) : std::string(" until Ctrl-C")) +
        (tty_in ? "" : "; commands are read from stdin, one per line"));
 
@@ -510,7 +521,8 @@ void add_record(CLI::App& app) {
   cmd->add_option("--ring-seconds", o->ring_s, "Audio the ring between the callback and the writer holds (default 4)");
   auto* port_opt = cmd->add_option("--port", o->port, "Sensor ingest port, TCP and UDP (default 7420; 0: any free port)");
   cmd->add_option("--listen", o->listen, "Address the sensor ingest binds (default 127.0.0.1; beyond loopback needs --token)");
-  cmd->add_option("--token", o->token, "Token every sensor must present in its HELLO (\"token\" key)");
+  cmd->add_option("--token", o->token, "Token every sensor must present in its HELLO (\"token\" key); other users can see it in the process list: prefer --token-file");
+  cmd->add_option("--token-file", o->token_file, "Read the token from the first line of this file");
   cmd->add_option("--silence-alarm", o->silence_s, "Alarm when a regular sensor stream is silent this many seconds (default 5)");
   cmd->add_flag("--no-sensors", o->no_sensors, "Do not listen for sensor streams");
   cmd->add_option("--ring-frames", o->ring_frames, "Ring size in frames (overrides --ring-seconds; for tests)")->group("");

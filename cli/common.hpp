@@ -27,6 +27,8 @@ void add_recover(CLI::App& app);
 void add_simulate(CLI::App& app);
 void add_simulate_sensors(CLI::App& app);
 void add_sync_check(CLI::App& app);
+void add_seal(CLI::App& app);
+void add_unseal(CLI::App& app);
 
 /// Session folders named by command-line inputs: a session folder, a folder of sessions (its
 /// sub-folders holding a session.json, sorted) or a glob. Inputs that are none of these are kept,

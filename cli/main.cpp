@@ -1,4 +1,6 @@
 // dyad: record, import, analyse and review dyadic sessions. See README.md.
+#include <sys/stat.h>
+
 #include <clocale>
 #include <iostream>
 
@@ -8,6 +10,9 @@
 
 int main(int argc, char** argv) {
   std::setlocale(LC_ALL, "");  // numbers in files are locale-proof (to_chars/from_chars)
+  // Sessions are health data (DESIGN.md "Privacy"): whatever a library creates on dyad's behalf
+  // (libsndfile, zlib, the C++ streams) is private too, not only what formats/ opens 0600/0700.
+  ::umask(077);
   CLI::App app{"dyad: record and analyse dyadic sessions (two partners, optionally a therapist).\n"
                "Run 'dyad COMMAND --help' for the options of a command.",
                "dyad"};
@@ -31,6 +36,8 @@ int main(int argc, char** argv) {
   dyad::cli::add_pitch(app);
   dyad::cli::add_voice(app);
   dyad::cli::add_table(app);
+  dyad::cli::add_seal(app);
+  dyad::cli::add_unseal(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

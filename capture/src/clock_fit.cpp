@@ -43,12 +43,13 @@ bool lower_support_line(const double* x, const double* y, std::size_t n, double&
 }
 
 SensorClock::SensorClock(SensorClockConfig c) : c_(c) {
-  if (!(c_.bucket_s > 0) || !(c_.segment_s > 0) || !(c_.live_window_s > 0))
-    throw std::invalid_argument("SensorClock: bucket_s, segment_s and live_window_s must be positive");
+  if (!(c_.bucket_s > 0) || !(c_.segment_s > 0) || !(c_.live_window_s > 0) || c_.max_buckets < 4)
+    throw std::invalid_argument("SensorClock: bucket_s, segment_s and live_window_s must be positive, max_buckets at least 4");
 }
 
 void SensorClock::add(double device_s, double host_s) {
-  if (!std::isfinite(device_s) || !std::isfinite(host_s)) return;
+  // (beyond 1e12 s the bucket index would not fit a long long; the line protocol refuses such times)
+  if (!std::isfinite(device_s) || !std::isfinite(host_s) || std::abs(device_s) > kMaxDeviceTimeS) return;
   const double y = host_s - device_s;
   const auto bk = static_cast<long long>(std::floor(device_s / c_.bucket_s));
   if (pts_.empty() || pts_.back().bucket < bk) {
@@ -66,8 +67,28 @@ void SensorClock::add(double device_s, double host_s) {
       pts_.insert(it, {bk, device_s, y});
     }
   }
+  if (pts_.size() > c_.max_buckets) coarsen();
   dirty_ = true;
   if (!live_ok_ || device_s - last_refit_x_ >= c_.live_refit_s || device_s < last_refit_x_) refit_live();
+}
+
+void SensorClock::coarsen() {
+  // Double the bucket width until at most half the cap is used, keeping each new bucket's minimum
+  // delay: memory stays bounded whatever device times a sender makes up.
+  while (pts_.size() > c_.max_buckets / 2) {
+    c_.bucket_s *= 2;
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < pts_.size(); ++i) {
+      Pt p = pts_[i];
+      p.bucket = static_cast<long long>(std::floor(p.x / c_.bucket_s));
+      if (out > 0 && pts_[out - 1].bucket == p.bucket) {
+        if (p.y < pts_[out - 1].y) pts_[out - 1] = p;
+      } else {
+        pts_[out++] = p;
+      }
+    }
+    pts_.resize(out);
+  }
 }
 
 void SensorClock::refit_live() {
@@ -111,7 +132,11 @@ SensorClockModel SensorClock::fit() const {
   m.points = pts_.size();
   const double x0 = pts_.front().x, x1 = pts_.back().x;
   const double span = x1 - x0;
-  const std::size_t nseg = std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(span / c_.segment_s)));
+  // Pieces of segment_s over the span, but never more pieces than envelope points: a device clock
+  // that leaps (a first sample at 0, the next at 1.7e9 s) must not make the fit allocate and scan
+  // millions of empty pieces (found by fuzzing: tests/data/fuzz_regressions/sensor_line).
+  const double want = std::floor(span / c_.segment_s);
+  const std::size_t nseg = !(want >= 1) ? 1 : want >= static_cast<double>(pts_.size()) ? pts_.size() : static_cast<std::size_t>(want);
   const double seg = span > 0 ? span / static_cast<double>(nseg) : 0;
   struct L {
     double a, b;
@@ -122,11 +147,12 @@ SensorClockModel SensorClock::fit() const {
     const double lo = x0 + seg * static_cast<double>(k), hi = k + 1 == nseg ? x1 : lo + seg;
     xs.clear();
     ys.clear();
-    for (auto& p : pts_)
-      if (p.x >= lo && p.x <= hi) {
-        xs.push_back(p.x);
-        ys.push_back(p.y);
-      }
+    // pts_ is sorted by bucket, so by device time: the piece's points are one run
+    auto first = std::lower_bound(pts_.begin(), pts_.end(), lo, [](const Pt& p, double v) { return p.x < v; });
+    for (auto it = first; it != pts_.end() && it->x <= hi; ++it) {
+      xs.push_back(it->x);
+      ys.push_back(it->y);
+    }
     if (xs.empty() || xs.back() - xs.front() < 2.0) {
       // too short for a drift: the minimum, or the previous piece's line
       if (k > 0)

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dyad/capture/line_protocol.hpp"
 #include "dyad/capture/recorder.hpp"
 #include "dyad/formats/error.hpp"
 #include "dyad/formats/files.hpp"
@@ -149,49 +150,11 @@ struct IngestServer::Impl {
   }
 
   void hello(const Origin& o, std::string_view rest) {
-    json j;
-    try {
-      j = json::parse(rest);
-    } catch (const json::exception&) {
-      return reject(o, "HELLO: not valid JSON");
-    }
-    if (!j.is_object()) return reject(o, "HELLO: expected a JSON object");
-    if (!j.contains("stream") || !j["stream"].is_string()) return reject(o, "HELLO: key 'stream' is missing or not a string");
-    const std::string name = j["stream"];
-    if (!formats::is_valid_stream_name(name))
-      return reject(o, "HELLO: stream name '" + name + "' does not match [A-Za-z0-9_-]{1,64}");
-    if (!cfg.token.empty() && (!j.contains("token") || !j["token"].is_string() || j["token"] != cfg.token))
-      return reject(o, "HELLO for '" + name + "': missing or wrong token");
-    const std::string kind = j.contains("kind") && j["kind"].is_string() ? j["kind"].get<std::string>() : "generic";
-    if (!formats::is_valid_stream_kind(kind))
-      return reject(o, "HELLO for '" + name + "': kind '" + kind + "' is not one of ecg, ppg, eda, resp, bp, hr, generic");
-    if (!j.contains("role") || !j["role"].is_string() || !formats::is_valid_role(j["role"]))
-      return reject(o, "HELLO for '" + name + "': key 'role' must be A, B or therapist");
-    double rate = 0;
-    if (j.contains("rate")) {
-      if (!j["rate"].is_number() || !(j["rate"].get<double>() >= 0))
-        return reject(o, "HELLO for '" + name + "': key 'rate' must be a number >= 0 (0: irregular)");
-      rate = j["rate"];
-    }
-    std::vector<std::string> cols, units;
-    if (!j.contains("columns") || !j["columns"].is_array() || j["columns"].empty())
-      return reject(o, "HELLO for '" + name + "': key 'columns' must be a non-empty array of strings");
-    for (auto& c : j["columns"]) {
-      if (!c.is_string() || c.get<std::string>().empty() || c.get<std::string>().find_first_of("\t\n\r") != std::string::npos)
-        return reject(o, "HELLO for '" + name + "': key 'columns' must be a non-empty array of strings");
-      cols.push_back(c);
-    }
-    if (cols.size() > 64) return reject(o, "HELLO for '" + name + "': at most 64 columns");
-    if (j.contains("units")) {
-      if (!j["units"].is_array() || j["units"].size() != cols.size())
-        return reject(o, "HELLO for '" + name + "': key 'units' must be an array of strings, one per column");
-      for (auto& u : j["units"]) {
-        if (!u.is_string()) return reject(o, "HELLO for '" + name + "': key 'units' must be an array of strings, one per column");
-        units.push_back(u);
-      }
-    } else {
-      units.assign(cols.size(), "");
-    }
+    HelloRequest req;
+    const std::string err = parse_hello(rest, cfg.token, req);
+    if (!err.empty()) return reject(o, err);
+    const std::string& name = req.stream;
+    const std::vector<std::string>& cols = req.columns;
     int si;
     auto it = by_name.find(name);
     if (it != by_name.end()) {
@@ -215,11 +178,11 @@ struct IngestServer::Impl {
         return reject(o, "HELLO for '" + name + "': the recorder already has " + std::to_string(cfg.max_streams) + " streams");
       auto s = std::make_unique<Stream>(cfg.clock);
       s->side.name = name;
-      s->side.kind = kind;
-      s->side.role = j["role"];
-      s->side.nominal_rate_hz = rate;
+      s->side.kind = req.kind;
+      s->side.role = req.role;
+      s->side.nominal_rate_hz = req.rate_hz;
       s->side.columns = cols;
-      s->side.units = units;
+      s->side.units = req.units;
       s->side.clock.method = "pending";
       try {
         formats::write_sidecar(cfg.session_dir, s->side);
@@ -256,43 +219,37 @@ struct IngestServer::Impl {
   }
 
   void line(const Origin& o, std::string_view l, double host_s) {
-    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
-    if (l.empty()) return;
-    const auto sp = l.find(' ');
-    const std::string_view type = l.substr(0, sp);
-    const std::string_view rest = sp == std::string_view::npos ? std::string_view() : l.substr(sp + 1);
-    if (type == "HELLO") return hello(o, rest);
-    if (type == "T") {
-      auto fields = formats::split(rest, ' ');
-      std::optional<double> dev;
-      if (fields.size() == 1) dev = formats::parse_number(fields[0]);
-      if (!dev || !std::isfinite(*dev)) return malformed(o, "T line: expected 'T <device_send_s>'");
+    std::string_view rest;
+    const LineType type = line_type(l, rest);
+    if (type == LineType::empty) return;
+    if (type == LineType::hello) return hello(o, rest);
+    if (type == LineType::probe) {
+      double dev = 0;
+      std::string_view echo;
+      const std::string err = parse_probe(rest, dev, echo);
+      if (!err.empty()) return malformed(o, err);
       const double recv_s = session_of_host(host_s);
       const double send_s = session_of_host(mono_s());
-      reply(o, "T " + std::string(fields[0]) + " " + formats::format_number(recv_s) + " " + formats::format_number(send_s) + "\n");
+      reply(o, "T " + std::string(echo) + " " + formats::format_number(recv_s) + " " + formats::format_number(send_s) + "\n");
       ++probes_answered;
       if (Stream* s = bound(o)) {
-        s->clock.add(*dev, host_s);
+        s->clock.add(dev, host_s);
         ++s->probes;
       }
       return;
     }
-    if (type != "S" && type != "M") {
-      std::string t(type.substr(0, 16));
-      return malformed(o, "unknown line type '" + t + "' (expected HELLO, S, M or T)");
-    }
+    if (type == LineType::unknown)
+      return malformed(o, "unknown line type '" + std::string(rest) + "' (expected HELLO, S, M or T)");
     Stream* s = bound(o);
-    if (!s) return malformed(o, "'" + std::string(type) + "' line before HELLO");
-    if (type == "M") {
-      const auto sp2 = rest.find(' ');
-      auto dev = formats::parse_number(rest.substr(0, sp2));
-      std::string label = sp2 == std::string_view::npos ? "" : std::string(rest.substr(sp2 + 1));
-      if (!dev || !std::isfinite(*dev) || label.find_first_not_of(' ') == std::string::npos)
-        return malformed(o, "M line: expected 'M <device_time_s> <label>'");
-      std::replace(label.begin(), label.end(), '\t', ' ');
-      s->clock.add(*dev, host_s);
+    if (!s) return malformed(o, std::string("'") + (type == LineType::marker ? "M" : "S") + "' line before HELLO");
+    if (type == LineType::marker) {
+      double dev = 0;
+      std::string label;
+      const std::string err = parse_marker(rest, dev, label);
+      if (!err.empty()) return malformed(o, err);
+      s->clock.add(dev, host_s);
       formats::Marker m;
-      m.onset_s = session_of_host(s->clock.host_at(*dev));
+      m.onset_s = session_of_host(s->clock.host_at(dev));
       m.label = label;
       m.source = "device:" + s->side.name;
       ++s->markers;
@@ -300,39 +257,11 @@ struct IngestServer::Impl {
       return;
     }
     // S <device_time_s> <v1> ...
-    double vals[64];
+    double vals[kMaxSensorColumns];
     const std::size_t nc = s->side.columns.size();
-    std::size_t nf = 0;
     double dev = 0;
-    std::size_t pos = 0;
-    bool bad_number = false;
-    std::string bad_field;
-    while (pos <= rest.size()) {
-      auto e = rest.find(' ', pos);
-      if (e == std::string_view::npos) e = rest.size();
-      auto f = rest.substr(pos, e - pos);
-      pos = e + 1;
-      if (f.empty()) {
-        if (e == rest.size()) break;
-        continue;
-      }
-      if (!bad_number) {
-        auto v = formats::parse_number(f);
-        if (!v || !std::isfinite(*v)) {
-          bad_number = true;
-          bad_field = std::string(f.substr(0, 32));
-        } else if (nf == 0) {
-          dev = *v;
-        } else if (nf - 1 < 64) {
-          vals[nf - 1] = *v;
-        }
-      }
-      ++nf;
-    }
-    if (nf != nc + 1)
-      return malformed(o, "S line: expected a device time and " + std::to_string(nc) + " value(s), found " + std::to_string(nf) +
-                              " field(s)");
-    if (bad_number) return malformed(o, "S line: '" + bad_field + "' is not a number");
+    const std::string err = parse_sample(rest, nc, dev, vals);
+    if (!err.empty()) return malformed(o, err);
     if (dev < s->last_dev)
       return malformed(o, "S line: device time " + formats::format_number(dev) + " goes backwards (after " +
                               formats::format_number(s->last_dev) + ")");
@@ -642,8 +571,15 @@ std::vector<IngestStreamReport> IngestServer::finish(SessionClock clock) {
       I.note_error(s->side.name + ": " + e.what());
     }
     auto model = s->clock.fit();
-    retime_stream_file(formats::stream_tsv_path(I.cfg.session_dir, s->side.name),
-                       [&](double dev) { return c ? c(model.host_at(dev)) : model.host_at(dev); });
+    try {
+      retime_stream_file(formats::stream_tsv_path(I.cfg.session_dir, s->side.name),
+                         [&](double dev) { return c ? c(model.host_at(dev)) : model.host_at(dev); });
+    } catch (const std::exception& e) {
+      // e.g. no room to rewrite the file on a full disk: its live times stay, the sidecar below
+      // holds the whole-session fit, and `dyad recover` re-times it once there is room
+      s->side.extra["time_s_from"] = "live fit (the file could not be rewritten with the final fit)";
+      I.note_error(s->side.name + ": " + e.what());
+    }
     I.write_sidecar(*s, c);
     IngestStreamReport r;
     r.ref = {s->side.name, s->side.kind, s->side.role};
@@ -654,6 +590,12 @@ std::vector<IngestStreamReport> IngestServer::finish(SessionClock clock) {
   }
   I.publish();
   return out;
+}
+
+bool is_loopback_address(const std::string& address) {
+  const std::string a = address == "localhost" ? "127.0.0.1" : address;
+  in_addr ia{};
+  return ::inet_pton(AF_INET, a.c_str(), &ia) == 1 && (ntohl(ia.s_addr) >> 24) == 127;
 }
 
 std::size_t retime_stream_file(const fs::path& tsv, const std::function<double(double)>& map) {
@@ -693,13 +635,19 @@ std::size_t retime_stream_file(const fs::path& tsv, const std::function<double(d
 double session_time_of(const formats::ClockFit& f, double d) {
   const auto& segs = f.segments;
   if (!segs.is_array() || segs.empty()) return f.map(d);
-  const nlohmann::json* use = &segs.back();
+  // (parse_sidecar checks the pieces are objects of numbers; a ClockFit built otherwise falls back)
+  auto num = [](const nlohmann::json& o, const char* k) {
+    auto it = o.find(k);
+    return it != o.end() && it->is_number() ? it->get<double>() : 0.0;
+  };
+  const nlohmann::json* use = nullptr;
   for (auto& sg : segs)
-    if (d <= sg.value("device_end_s", 0.0)) {
+    if (sg.is_object()) {
       use = &sg;
-      break;
+      if (d <= num(sg, "device_end_s")) break;
     }
-  return use->value("offset_s", 0.0) + (1 + use->value("drift_ppm", 0.0) * 1e-6) * d;
+  if (!use) return f.map(d);
+  return num(*use, "offset_s") + (1 + num(*use, "drift_ppm") * 1e-6) * d;
 }
 
 void set_sidecar_clock(formats::StreamSidecar& s, const SensorClockModel& m, const std::function<double(double)>& h2s,

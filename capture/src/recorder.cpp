@@ -1,5 +1,9 @@
 #include "dyad/capture/recorder.hpp"
 
+#include <fcntl.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
 #include <time.h>
 
 #include <algorithm>
@@ -64,6 +68,7 @@ Recorder::Recorder(RecorderConfig cfg)
   clipped_.assign(kept, 0);
   scratch_.resize(4096 * kept);
   formats::create_session_dir(cfg_.session_dir);
+  make_disk_reserve();
   formats::AudioSection a;
   a.file = "audio.wav";
   a.sample_rate_hz = cfg_.sample_rate_hz;
@@ -75,6 +80,30 @@ Recorder::Recorder(RecorderConfig cfg)
   audio_ = std::make_unique<formats::AudioWriter>(cfg_.session_dir / "audio.wav", cfg_.sample_rate_hz, static_cast<int>(kept));
   write_manifest_now("recording");
   last_manifest_ = std::chrono::steady_clock::now();
+}
+
+void Recorder::make_disk_reserve() {
+  std::uint64_t want = cfg_.disk_reserve_bytes;
+  if (want == 0) {
+    struct statvfs v {};
+    const std::uint64_t free_b = ::statvfs(cfg_.session_dir.c_str(), &v) == 0 ? static_cast<std::uint64_t>(v.f_bavail) * v.f_frsize : 0;
+    want = std::clamp<std::uint64_t>(free_b / 4, 64 * 1024, 8 * 1024 * 1024);
+  }
+  const auto p = cfg_.session_dir / kDiskReserveFile;
+  int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return;  // best effort: without it a full disk may need `dyad recover`
+  if (::posix_fallocate(fd, 0, static_cast<off_t>(want)) != 0) {
+    ::close(fd);
+    ::unlink(p.c_str());
+    return;
+  }
+  ::fsync(fd);
+  ::close(fd);
+}
+
+void Recorder::release_disk_reserve() {
+  std::error_code ec;
+  std::filesystem::remove(cfg_.session_dir / kDiskReserveFile, ec);
 }
 
 Recorder::~Recorder() {
@@ -285,12 +314,26 @@ void Recorder::write_zeros(std::int64_t frames) {
 void Recorder::add_dropout(std::int64_t start, std::int64_t frames) {
   if (cfg_.max_frames >= 0) frames = std::min(frames, cfg_.max_frames - start);
   if (frames <= 0) return;
-  std::lock_guard<std::mutex> lk(mutex_);
-  if (!dropouts_.empty() && dropouts_.back().start_frame + dropouts_.back().frames == start)
-    dropouts_.back().frames += frames;
-  else
-    dropouts_.push_back({start, frames});
-  dropouts_dirty_ = true;
+  {
+    std::lock_guard<std::mutex> lk(mutex_);
+    if (!dropouts_.empty() && dropouts_.back().start_frame + dropouts_.back().frames == start)
+      dropouts_.back().frames += frames;
+    else
+      dropouts_.push_back({start, frames});
+    dropouts_dirty_ = true;
+  }
+  // Write-ahead: the manifest lists the dropout before its zeros reach audio.wav, so a kill right
+  // after cannot leave zeros that session.json does not list (found by the kill -9 trials of
+  // tests/faults). A device losing frames all the time would rewrite the manifest for every block:
+  // past 20 times a second the once-a-second rewrite of writer_pass() takes over.
+  const auto now = std::chrono::steady_clock::now();
+  while (!write_ahead_times_.empty() && now - write_ahead_times_.front() >= std::chrono::seconds(1)) write_ahead_times_.pop_front();
+  if (write_ahead_times_.size() < 20) {
+    write_ahead_times_.push_back(now);
+    write_manifest_now("recording");
+    dropouts_dirty_ = false;
+    last_manifest_ = now;
+  }
 }
 
 void Recorder::note_delay(std::int64_t host_ns, std::int64_t end_frame) {
@@ -431,6 +474,7 @@ RecorderStatus Recorder::finish() {
     if (cur_bucket_start_s_ >= 0) env_points_.emplace_back(cur_bucket_t_, cur_bucket_min_);
   }
   finished_ = true;  // no more peaks to reset
+  release_disk_reserve();  // room for what is written at the end, even on a full disk
   try {
     write_manifest_now("complete");
   } catch (const std::exception& e) {

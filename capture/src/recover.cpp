@@ -1,5 +1,6 @@
 #include "dyad/capture/recover.hpp"
 #include "dyad/capture/ingest.hpp"
+#include "dyad/capture/recorder.hpp"
 #include "dyad/formats/stream.hpp"
 
 #include <fcntl.h>
@@ -72,7 +73,7 @@ Layout parse_layout(const std::vector<unsigned char>& h) {
       L.ok = L.block_align > 0 && L.channels > 0;
       return L;
     }
-    pos += 8 + size + (size & 1);
+    pos += 8 + static_cast<std::size_t>(size) + (size & 1);  // in 64 bits: 8 + 0xFFFFFFF8 wraps to 0 in 32
   }
   return L;
 }
@@ -109,12 +110,49 @@ std::int64_t cut_partial_line(const fs::path& p) {
 }
 }  // namespace
 
+WavHeaderFix plan_wav_header_fix(std::span<const unsigned char> head, std::uint64_t file_size, const std::string& label) {
+  WavHeaderFix fix;
+  std::vector<unsigned char> h(head.begin(), head.end());
+  Layout L = parse_layout(h);
+  if (!L.ok) return fix;
+  fix.readable = true;
+  fix.data_start = L.data_start;
+  const std::uint64_t data_bytes = file_size > L.data_start ? file_size - L.data_start : 0;
+  fix.frames = data_bytes / L.block_align;
+  const std::uint64_t keep_data = fix.frames * L.block_align;
+  fix.keep_bytes = L.data_start + keep_data;
+  const std::uint64_t new_size = fix.keep_bytes;
+  // Compare and fix the sizes the header states.
+  std::vector<unsigned char> nh(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(L.data_start));
+  bool big = new_size - 8 > 0xFFFFFFFFull;
+  if (big && !L.rf64) {
+    if (L.ds64_at == 0)
+      throw FormatError(ErrorKind::unsupported, label + ": over 4 GiB without room for an RF64 ds64 chunk");
+    std::memcpy(nh.data(), "RF64", 4);
+    std::memcpy(nh.data() + L.ds64_at - 8, "ds64", 4);
+    L.rf64 = true;
+  }
+  if (L.rf64) {
+    put32(nh.data() + 4, 0xFFFFFFFFu);
+    put32(nh.data() + L.data_size_at, 0xFFFFFFFFu);
+    put64(nh.data() + L.ds64_at, new_size - 8);
+    put64(nh.data() + L.ds64_at + 8, keep_data);
+    put64(nh.data() + L.ds64_at + 16, fix.frames);
+  } else {
+    put32(nh.data() + 4, static_cast<std::uint32_t>(new_size - 8));
+    put32(nh.data() + L.data_size_at, static_cast<std::uint32_t>(keep_data));
+  }
+  fix.header_changed = nh != std::vector<unsigned char>(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(L.data_start));
+  fix.header = std::move(nh);
+  return fix;
+}
+
 std::int64_t repair_wav(const fs::path& path, double rate, int channels, RecoveryReport& report) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw FormatError(ErrorKind::io, path.string() + ": audio file is missing; nothing to recover");
   auto h = read_head(path, 65536);
-  Layout L = parse_layout(h);
-  if (!L.ok) {
+  WavHeaderFix fix = plan_wav_header_fix(h, fs::file_size(path), path.string());
+  if (!fix.readable) {
     // Unreadable header: the recorder's header for this rate and channel count has a fixed length;
     // write a fresh one over it and take the rest as data.
     fs::path tmpl = path;
@@ -137,50 +175,27 @@ std::int64_t repair_wav(const fs::path& path, double rate, int channels, Recover
     report.actions.push_back(path.filename().string() + ": the header was unreadable and was rebuilt (" +
                              std::to_string(channels) + " channels, " + formats::format_number(rate) + " Hz, float32)");
     h = read_head(path, 65536);
-    L = parse_layout(h);
+    fix = plan_wav_header_fix(h, fs::file_size(path), path.string());
+    if (!fix.readable) throw FormatError(ErrorKind::io, path.string() + ": the rebuilt header does not read back");
   }
   const std::uint64_t file_size = fs::file_size(path);
-  const std::uint64_t data_bytes = file_size > L.data_start ? file_size - L.data_start : 0;
-  const std::uint64_t frames = data_bytes / L.block_align;
-  const std::uint64_t keep_data = frames * L.block_align;
-  if (keep_data != data_bytes) {
-    fs::resize_file(path, L.data_start + keep_data);
-    report.audio_bytes_dropped = static_cast<std::int64_t>(data_bytes - keep_data);
+  if (fix.keep_bytes != file_size) {
+    fs::resize_file(path, fix.keep_bytes);
+    report.audio_bytes_dropped = static_cast<std::int64_t>(file_size - fix.keep_bytes);
     report.actions.push_back(path.filename().string() + ": a partial frame (" + std::to_string(report.audio_bytes_dropped) +
                              " bytes) was cut from the end");
   }
-  const std::uint64_t new_size = L.data_start + keep_data;
-  // Compare and fix the sizes the header states.
-  std::vector<unsigned char> nh(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(L.data_start));
-  bool big = new_size - 8 > 0xFFFFFFFFull;
-  if (big && !L.rf64) {
-    if (L.ds64_at == 0)
-      throw FormatError(ErrorKind::unsupported, path.string() + ": over 4 GiB without room for an RF64 ds64 chunk");
-    std::memcpy(nh.data(), "RF64", 4);
-    std::memcpy(nh.data() + L.ds64_at - 8, "ds64", 4);
-    L.rf64 = true;
-  }
-  if (L.rf64) {
-    put32(nh.data() + 4, 0xFFFFFFFFu);
-    put32(nh.data() + L.data_size_at, 0xFFFFFFFFu);
-    put64(nh.data() + L.ds64_at, new_size - 8);
-    put64(nh.data() + L.ds64_at + 8, keep_data);
-    put64(nh.data() + L.ds64_at + 16, frames);
-  } else {
-    put32(nh.data() + 4, static_cast<std::uint32_t>(new_size - 8));
-    put32(nh.data() + L.data_size_at, static_cast<std::uint32_t>(keep_data));
-  }
-  if (nh != std::vector<unsigned char>(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(L.data_start))) {
+  if (fix.header_changed) {
     int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) throw FormatError(ErrorKind::io, path.string() + ": cannot open for repair: " + std::strerror(errno));
-    write_at(fd, 0, nh.data(), nh.size(), path);
+    write_at(fd, 0, fix.header.data(), fix.header.size(), path);
     ::fsync(fd);
     ::close(fd);
     report.header_rewritten = true;
-    report.actions.push_back(path.filename().string() + ": header sizes set to the " + std::to_string(frames) +
+    report.actions.push_back(path.filename().string() + ": header sizes set to the " + std::to_string(fix.frames) +
                              " whole frames on disk");
   }
-  return static_cast<std::int64_t>(frames);
+  return static_cast<std::int64_t>(fix.frames);
 }
 
 const std::vector<std::string>& phase_labels() {
@@ -223,6 +238,12 @@ RecoveryReport recover_session(const fs::path& dir) {
     rep.actions.push_back("session.json was unreadable; taken from session.json.tmp");
   }
   rep.previous_status = m.status;
+  // the recorder's disk reserve (kept only when it was killed): giving it back makes room for
+  // what recovery writes, even on a full disk
+  if (fs::exists(dir / kDiskReserveFile, ec)) {
+    fs::remove(dir / kDiskReserveFile, ec);
+    rep.actions.push_back(std::string(kDiskReserveFile) + ": the recorder's disk reserve was removed");
+  }
   for (auto& e : fs::directory_iterator(dir, ec))
     if (e.path().extension() == ".tmp") {
       fs::remove(e.path(), ec);
@@ -239,9 +260,14 @@ RecoveryReport recover_session(const fs::path& dir) {
                                                   std::to_string(rep.audio_frames));
     rep.duration_s = static_cast<double>(rep.audio_frames) / m.audio->sample_rate_hz;
     // dropouts past the end of what survived
+    // (the recorder lists a dropout before writing its zeros: cut what a kill kept from the file)
     std::vector<formats::Dropout> kept;
-    for (auto& d : m.dropouts)
-      if (d.start_s < rep.duration_s) kept.push_back(d);
+    for (auto d : m.dropouts) {
+      if (!(d.start_s < rep.duration_s)) continue;
+      const auto start = static_cast<std::int64_t>(std::llround(d.start_s * m.audio->sample_rate_hz));
+      d.frames = std::min(d.frames, rep.audio_frames - start);
+      if (d.frames > 0) kept.push_back(d);
+    }
     m.dropouts = kept;
   }
   std::vector<fs::path> texts = {dir / "markers.tsv"};
@@ -273,8 +299,13 @@ RecoveryReport recover_session(const fs::path& dir) {
     }
     if (sc.clock.method != "pending") {
       const auto clock = sc.clock;
-      retime_stream_file(formats::stream_tsv_path(dir, name), [&](double d) { return session_time_of(clock, d); });
-      rep.actions.push_back("streams/" + name + ".tsv: time_s recomputed with the clock fit in its sidecar");
+      try {
+        retime_stream_file(formats::stream_tsv_path(dir, name), [&](double d) { return session_time_of(clock, d); });
+        rep.actions.push_back("streams/" + name + ".tsv: time_s recomputed with the clock fit in its sidecar");
+      } catch (const FormatError& e) {
+        if (e.kind() != ErrorKind::io) throw;
+        rep.actions.push_back("streams/" + name + ".tsv: time_s kept from the live fit (" + e.what() + "); run 'dyad recover' again once there is room");
+      }
     }
     m.streams.push_back({sc.name, sc.kind, sc.role});
     rep.actions.push_back("stream " + name + " added to session.json");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 #include "dyad/formats/files.hpp"
 #include "dyad/formats/manifest.hpp"
 #include "dyad/formats/text.hpp"
+#include "dyad/formats/xml.hpp"
 
 namespace dyad::formats {
 
@@ -140,6 +142,14 @@ class TokenReader {
     if (!v || std::isnan(*v)) bad(label_, t.line, std::string("expected ") + what + " (a number), found '" + t.text + "'");
     return *v;
   }
+  /// A count: a whole number from 0 to 10 million (a TextGrid's tiers, intervals or points).
+  std::size_t count(const char* what) {
+    const std::size_t l = line();
+    const double v = num(what);
+    if (!(v >= 0 && v <= 1e7) || v != std::floor(v))
+      bad(label_, l, std::string("expected ") + what + " (a whole number from 0 to 10000000), found " + format_number(v));
+    return static_cast<std::size_t>(v);
+  }
   bool peek_flag() const { return i_ < t_.size() && t_[i_].kind == Token::flag; }
   std::size_t line() const { return i_ < t_.size() ? t_[i_].line : (t_.empty() ? 1 : t_.back().line); }
 
@@ -176,9 +186,7 @@ std::string xml_unescape(const std::string& s) {
     else if (e == "quot") out += '"';
     else if (e == "apos") out += '\'';
     else if (!e.empty() && e[0] == '#') {
-      unsigned cp = static_cast<unsigned>(e.size() > 1 && (e[1] == 'x' || e[1] == 'X') ? std::stoul(e.substr(2), nullptr, 16)
-                                                                                        : std::stoul(e.substr(1)));
-      append_utf8(out, cp);
+      if (!append_char_reference(e, out)) out += s.substr(i, j - i + 1);  // not a character: kept as written
     } else {
       out += s.substr(i, j - i + 1);
     }
@@ -230,17 +238,17 @@ std::vector<AnnotationTier> parse_textgrid(const std::string& raw, const std::st
   if (!r.peek_flag()) return tiers;
   auto flag = r.next("<exists>");
   if (flag.text != "exists") return tiers;
-  double n = r.num("the number of tiers");
-  for (int k = 0; k < static_cast<int>(n); ++k) {
+  const std::size_t n = r.count("the number of tiers");
+  for (std::size_t k = 0; k < n; ++k) {
     AnnotationTier t;
     std::size_t line = r.line();
     std::string cls = r.str("the tier class");
     t.name = r.str("the tier name");
     r.num("the tier's xmin");
     r.num("the tier's xmax");
-    double m = r.num("the number of intervals");
+    const std::size_t m = r.count("the number of intervals");
     if (cls == "IntervalTier") {
-      for (int i = 0; i < static_cast<int>(m); ++i) {
+      for (std::size_t i = 0; i < m; ++i) {
         AnnotationInterval iv;
         std::size_t l = r.line();
         iv.start_s = r.num("an interval's xmin");
@@ -251,7 +259,7 @@ std::vector<AnnotationTier> parse_textgrid(const std::string& raw, const std::st
       }
     } else if (cls == "TextTier") {
       t.intervals = false;
-      for (int i = 0; i < static_cast<int>(m); ++i) {
+      for (std::size_t i = 0; i < m; ++i) {
         AnnotationInterval iv;
         iv.start_s = iv.end_s = r.num("a point's time");
         iv.text = r.str("a point's mark");
@@ -358,7 +366,8 @@ std::vector<dsp::Segment> segments_from_tiers(const std::vector<AnnotationTier>&
     seen.push_back(role);
     if (!roles.empty() && std::find(roles.begin(), roles.end(), role) == roles.end())
       throw FormatError(ErrorKind::malformed, label + ": tier '" + tier + "' is for role " + role + ", which the session does not have");
-    auto it = std::find_if(tiers.begin(), tiers.end(), [&](auto& t) { return t.name == tier; });
+    const std::string& wanted = tier;  // (clang 14 cannot capture a structured binding)
+    auto it = std::find_if(tiers.begin(), tiers.end(), [&](auto& t) { return t.name == wanted; });
     if (it == tiers.end()) {
       std::string names;
       for (auto& t : tiers) names += (names.empty() ? "" : ", ") + t.name;

@@ -540,6 +540,7 @@ std::vector<std::string> export_edf(const Session& session, const std::filesyste
   auto tmp = out;
   tmp += ".tmp";
   {
+    create_private_file(tmp);
     std::ofstream os(tmp, std::ios::binary | std::ios::trunc);
     if (!os) throw FormatError(ErrorKind::io, out.string() + ": cannot create the file");
     os.write(h.data(), static_cast<std::streamsize>(h.size()));

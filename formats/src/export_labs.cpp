@@ -44,6 +44,7 @@ void write_mono(const Session& s, int channel, const fs::path& out, int sf_forma
   info.format = sf_format;
   fs::path tmp = out;
   tmp += ".tmp";
+  create_private_file(tmp);
   SNDFILE* sf = sf_open(tmp.c_str(), SFM_WRITE, &info);
   if (!sf) throw FormatError(ErrorKind::io, out.string() + ": cannot create it: " + sf_strerror(nullptr));
   std::vector<float> in(65536 * static_cast<std::size_t>(nch)), mono(65536);
@@ -242,6 +243,7 @@ std::vector<fs::path> export_bids(const Session& s, const fs::path& out_dir, boo
   for (auto& [p, body] : gz) {
     fs::path tmp = p;
     tmp += ".tmp";
+    create_private_file(tmp);
     gzFile g = gzopen(tmp.c_str(), "wb");
     if (!g) throw FormatError(ErrorKind::io, p.string() + ": cannot create it");
     std::size_t off = 0;

@@ -23,7 +23,7 @@ void write_all(int fd, std::string_view s, const fs::path& p) {
     ssize_t n = ::write(fd, s.data(), s.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw_errno("write failed", p);
+      throw_errno(errno == ENOSPC ? "write failed (disk full)" : "write failed", p);
     }
     s.remove_prefix(static_cast<std::size_t>(n));
   }
@@ -97,6 +97,13 @@ void write_file_new(const fs::path& path, std::string_view content, bool overwri
   ::close(fd);
 }
 
+void create_private_file(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) throw_errno("cannot create", path);
+  ::fchmod(fd, 0600);
+  ::close(fd);
+}
+
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw FormatError(ErrorKind::io, path.string() + ": cannot be opened for reading");
@@ -128,7 +135,16 @@ LineFile& LineFile::operator=(LineFile&& o) noexcept {
 
 void LineFile::append(std::string_view text) {
   if (fd_ < 0) throw FormatError(ErrorKind::io, path_.string() + ": not open");
-  write_all(fd_, text, path_);
+  // Whole lines or nothing: a write cut short (a full disk) is taken back, so the file never ends
+  // inside a line that readers would refuse (found by fault injection on a full filesystem).
+  struct stat st {};
+  const bool sized = ::fstat(fd_, &st) == 0;
+  try {
+    write_all(fd_, text, path_);
+  } catch (const FormatError&) {
+    if (sized) (void)!::ftruncate(fd_, st.st_size);
+    throw;
+  }
   auto now = std::chrono::steady_clock::now();
   if (now - last_sync_ >= std::chrono::seconds(1)) {
     if (::fdatasync(fd_) != 0) throw_errno("fdatasync failed", path_);

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <limits>
 #include <memory>
+#include <sstream>
 
 #include "dyad/formats/audio.hpp"
 #include "dyad/formats/error.hpp"
@@ -106,15 +107,15 @@ std::string guess_stream_kind(const std::string& column) {
   return "generic";
 }
 
-std::vector<std::string> import_physio(const std::filesystem::path& dir, Manifest& m, const PhysioImport& spec) {
-  std::vector<std::string> warnings;
+std::vector<PhysioStream> parse_physio(const std::string& text, const std::string& label, const PhysioImport& spec, bool has_audio) {
   if (!is_valid_role(spec.role))
     throw FormatError(ErrorKind::malformed, "import: --role must be A, B or therapist, found '" + spec.role + "'");
   if (spec.time_column.empty() && !(spec.rate_hz > 0))
-    throw FormatError(ErrorKind::malformed, spec.path.string() + ": give --time-column NAME or --rate HZ");
+    throw FormatError(ErrorKind::malformed, label + ": give --time-column NAME or --rate HZ");
   if (!spec.kind.empty() && !is_valid_stream_kind(spec.kind))
     throw FormatError(ErrorKind::malformed, "import: --kind must be ecg, ppg, eda, resp, bp, hr or generic, found '" + spec.kind + "'");
-  Table t = read_table_file(spec.path.string(), 0);
+  std::istringstream in(text);
+  Table t = read_table(in, label, 0);
   int tcol = -1;
   if (!spec.time_column.empty()) tcol = static_cast<int>(t.require_column(spec.time_column));
   for (auto& [col, kind] : spec.column_kinds) {
@@ -122,18 +123,21 @@ std::vector<std::string> import_physio(const std::filesystem::path& dir, Manifes
     if (!is_valid_stream_kind(kind))
       throw FormatError(ErrorKind::malformed, "import: --column " + col + "=" + kind + ": kind must be ecg, ppg, eda, resp, bp, hr or generic");
   }
-  if (t.rows.empty()) throw FormatError(ErrorKind::malformed, spec.path.string() + ": has a header but no rows");
+  if (t.rows.empty()) throw FormatError(ErrorKind::malformed, label + ": has a header but no rows");
   std::vector<double> times(t.rows.size());
   for (std::size_t r = 0; r < t.rows.size(); ++r) {
     times[r] = tcol >= 0 ? t.required_number(r, static_cast<std::size_t>(tcol)) : static_cast<double>(r) / spec.rate_hz;
+    if (!std::isfinite(times[r]))
+      throw FormatError(ErrorKind::malformed, label + ":" + std::to_string(t.line_numbers[r]) + ": " + spec.time_column +
+                                                  " is not a finite number: '" + t.rows[r][static_cast<std::size_t>(tcol)] + "'");
     if (r > 0 && times[r] < times[r - 1])
-      throw FormatError(ErrorKind::malformed, spec.path.string() + ":" + std::to_string(t.line_numbers[r]) + ": " +
+      throw FormatError(ErrorKind::malformed, label + ":" + std::to_string(t.line_numbers[r]) + ": " +
                                                   spec.time_column + " goes backwards (" + t.rows[r][static_cast<std::size_t>(tcol)] +
                                                   " after " + t.rows[r - 1][static_cast<std::size_t>(tcol)] + ")");
   }
   // Physiology-only sessions take time zero from the earliest sample (DESIGN.md).
   const double zero = std::isnan(spec.zero_s) ? times.front() : spec.zero_s;
-  double shift = spec.offset_s + (m.audio ? 0.0 : -zero);
+  double shift = spec.offset_s + (has_audio ? 0.0 : -zero);
   double rate = spec.rate_hz;
   bool regular = false;  // a time column on a uniform grid is a regular stream at that rate
   if (rate <= 0 && times.size() > 1 && times.back() > times.front()) {
@@ -145,6 +149,8 @@ std::vector<std::string> import_physio(const std::filesystem::path& dir, Manifes
     const double scale = std::pow(10.0, 8 - std::floor(std::log10(rate)));
     rate = std::round(rate * scale) / scale;
   }
+  std::vector<PhysioStream> out;
+  std::vector<std::string> names;
   for (std::size_t c = 0; c < t.header.size(); ++c) {
     if (static_cast<int>(c) == tcol) continue;
     std::string col = t.header[c];
@@ -152,11 +158,13 @@ std::vector<std::string> import_physio(const std::filesystem::path& dir, Manifes
     for (char ch : lower(col)) name += (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-') ? ch : '_';
     name += "_" + spec.role;
     if (!is_valid_stream_name(name))
-      throw FormatError(ErrorKind::malformed, spec.path.string() + ":1: column '" + col + "' gives the stream name '" + name +
+      throw FormatError(ErrorKind::malformed, label + ":1: column '" + col + "' gives the stream name '" + name +
                                                   "', which does not match [A-Za-z0-9_-]{1,64}");
-    for (auto& s : m.streams)
-      if (s.name == name) throw FormatError(ErrorKind::exists, "import: stream '" + name + "' already exists in the session");
-    StreamSidecar sc;
+    if (std::find(names.begin(), names.end(), name) != names.end())
+      throw FormatError(ErrorKind::malformed, label + ":1: two columns give the stream name '" + name + "'");
+    names.push_back(name);
+    PhysioStream ps;
+    StreamSidecar& sc = ps.sidecar;
     sc.name = name;
     auto it = spec.column_kinds.find(col);
     sc.kind = it != spec.column_kinds.end() ? it->second : !spec.kind.empty() ? spec.kind : guess_stream_kind(col);
@@ -167,7 +175,7 @@ std::vector<std::string> import_physio(const std::filesystem::path& dir, Manifes
     sc.units = {""};
     sc.clock.offset_s = shift;
     sc.clock.method = "import";
-    StreamData d;
+    StreamData& d = ps.data;
     d.values.assign(1, {});
     d.time_s.reserve(times.size());
     for (std::size_t r = 0; r < t.rows.size(); ++r) {
@@ -175,8 +183,20 @@ std::vector<std::string> import_physio(const std::filesystem::path& dir, Manifes
       d.device_time_s.push_back(times[r]);
       d.values[0].push_back(t.number(r, c));
     }
-    write_stream(dir, sc, d);
-    m.streams.push_back({sc.name, sc.kind, sc.role});
+    out.push_back(std::move(ps));
+  }
+  return out;
+}
+
+std::vector<std::string> import_physio(const std::filesystem::path& dir, Manifest& m, const PhysioImport& spec) {
+  std::vector<std::string> warnings;
+  auto streams = parse_physio(read_file(spec.path), spec.path.string(), spec, m.audio.has_value());
+  for (auto& ps : streams)
+    for (auto& s : m.streams)
+      if (s.name == ps.sidecar.name) throw FormatError(ErrorKind::exists, "import: stream '" + ps.sidecar.name + "' already exists in the session");
+  for (auto& ps : streams) {
+    write_stream(dir, ps.sidecar, ps.data);
+    m.streams.push_back({ps.sidecar.name, ps.sidecar.kind, ps.sidecar.role});
   }
   add_participant(m, spec.role);
   return warnings;

@@ -129,6 +129,9 @@ Manifest parse_manifest(const std::string& text, const std::string& label) {
     }
     throw FormatError(ErrorKind::malformed, label + ":" + std::to_string(line) + ":" + std::to_string(col) +
                                                 ": not valid JSON (expected a JSON object)");
+  } catch (const json::exception&) {
+    // e.g. out_of_range.406 "number overflow parsing '1e400'" (found by fault injection)
+    throw FormatError(ErrorKind::malformed, label + ": not valid JSON: a number is too large for a double (expected a JSON object)");
   }
   Ctx c{label};
   if (!j.is_object()) throw FormatError(ErrorKind::malformed, label + ": expected a JSON object at the top level");

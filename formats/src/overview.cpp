@@ -12,6 +12,7 @@
 #include <fstream>
 #include <limits>
 #include <optional>
+#include <stdexcept>
 
 #include "dyad/formats/audio.hpp"
 #include "dyad/formats/error.hpp"
@@ -256,17 +257,36 @@ Overview::Overview(const std::filesystem::path& path) {
     map_ = nullptr;
     throw FormatError(ErrorKind::io, path.string() + ": cannot map the audio overview: " + errno_text());
   }
-  auto fail = [&](ErrorKind k, const std::string& why) {
+  try {
+    init(static_cast<const unsigned char*>(map_), map_size_, path.string());
+  } catch (...) {
     ::munmap(map_, map_size_);
     map_ = nullptr;
-    throw FormatError(k, path.string() + ": " + why);
-  };
+    throw;
+  }
+}
+
+Overview::Overview(std::span<const std::uint8_t> bytes, const std::string& label) {
+  if (reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(float) != 0)
+    throw std::invalid_argument("Overview: the bytes of an overview must be aligned for float");
+  if (bytes.size() < sizeof(Header))
+    throw FormatError(ErrorKind::unrecognised, label + ": not an audio overview (shorter than its header)");
+  init(bytes.data(), bytes.size(), label);
+}
+
+void Overview::init(const unsigned char* bytes, std::size_t size, const std::string& label) {
+  auto fail = [&](ErrorKind k, const std::string& why) { throw FormatError(k, label + ": " + why); };
   Header h{};
-  std::memcpy(&h, map_, sizeof h);
+  std::memcpy(&h, bytes, sizeof h);
   if (std::memcmp(h.magic, kMagic, 8) != 0) fail(ErrorKind::unrecognised, "not an audio overview (magic is not DYADMMX1)");
   if (h.version != kVersion) fail(ErrorKind::unsupported, "audio overview version " + std::to_string(h.version) + ", expected 1");
   const std::size_t table_end = sizeof(Header) + static_cast<std::size_t>(h.levels) * 24;
-  if (h.levels == 0 || h.levels > 64 || table_end > map_size_) fail(ErrorKind::malformed, "audio overview level table is damaged");
+  if (h.levels == 0 || h.levels > 64 || table_end > size) fail(ErrorKind::malformed, "audio overview level table is damaged");
+  // Every count is checked before it is used to index the file: a damaged or planted cache must be
+  // refused, never read past its end (found by fuzzing, tests/data/fuzz_regressions/overview).
+  if (h.channels < 1 || h.channels > 4096) fail(ErrorKind::malformed, "audio overview channel count " + std::to_string(h.channels) + " is out of range");
+  if (h.frames < 0) fail(ErrorKind::malformed, "audio overview frame count is negative");
+  if (!(h.sample_rate_hz > 0 && h.sample_rate_hz < 1e7)) fail(ErrorKind::malformed, "audio overview sample rate is out of range");
   channels_ = static_cast<int>(h.channels);
   rate_ = h.sample_rate_hz;
   frames_ = h.frames;
@@ -274,15 +294,17 @@ Overview::Overview(const std::filesystem::path& path) {
   audio_mtime_ns_ = h.audio_mtime_ns;
   base_frames_ = h.base_frames;
   factor_ = h.factor;
-  const auto* table = reinterpret_cast<const unsigned char*>(map_) + sizeof(Header);
+  const auto* table = bytes + sizeof(Header);
+  const std::uint64_t bin_bytes = static_cast<std::uint64_t>(h.channels) * 8;
   for (std::uint32_t l = 0; l < h.levels; ++l) {
     OverviewLevel lv;
     std::memcpy(&lv, table + l * 24, 24);
-    if (lv.offset % 4 != 0 || lv.offset + lv.bins * h.channels * 8 > map_size_)
+    if (lv.bin_frames < 1) fail(ErrorKind::malformed, "audio overview level " + std::to_string(l) + " has bins of 0 frames");
+    if (lv.offset % 4 != 0 || lv.offset > size || lv.bins > (size - lv.offset) / bin_bytes)
       fail(ErrorKind::malformed, "audio overview level " + std::to_string(l) + " runs past the end of the file (truncated?)");
     levels_.push_back(lv);
   }
-  data_ = static_cast<const float*>(map_);
+  data_ = reinterpret_cast<const float*>(bytes);
 }
 
 Overview::~Overview() {
@@ -297,7 +319,7 @@ MinMax Overview::bin(std::size_t level, std::uint64_t b, int channel) const noex
 
 int Overview::columns(int channel, double first_frame, double last_frame, std::span<MinMax> out) const noexcept {
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  if (out.empty()) return -1;
+  if (out.empty() || channel < 0 || channel >= channels_ || !std::isfinite(first_frame) || !std::isfinite(last_frame)) return -1;
   const double fpc = (last_frame - first_frame) / static_cast<double>(out.size());
   int level = -1;
   for (std::size_t l = 0; l < levels_.size(); ++l)
@@ -312,8 +334,10 @@ int Overview::columns(int channel, double first_frame, double last_frame, std::s
       out[i] = {nan, nan};
       continue;
     }
-    auto b0 = static_cast<std::uint64_t>(std::floor(f0 / bf));
-    auto b1 = std::min<std::uint64_t>(lv.bins, static_cast<std::uint64_t>(std::ceil(f1 / bf)));
+    // in double first: a bin index past the level (or past 2^64) is clamped, never cast
+    const double q0 = std::floor(f0 / bf), q1 = std::ceil(f1 / bf), nb = static_cast<double>(lv.bins);
+    const auto b0 = static_cast<std::uint64_t>(std::min(q0, nb));
+    const auto b1 = static_cast<std::uint64_t>(std::min(q1, nb));
     float mn = std::numeric_limits<float>::infinity(), mx = -mn;
     for (std::uint64_t b = b0; b < b1; ++b) {
       MinMax m = bin(static_cast<std::size_t>(level), b, channel);
@@ -356,9 +380,14 @@ std::filesystem::path ensure_overview(const std::filesystem::path& session_dir, 
   } catch (const FormatError& e) {
     if (e.kind() != ErrorKind::io) throw;
   }
-  // A read-only session (e.g. an archive): keep the cache in the temporary folder instead.
+  // A read-only session (e.g. an archive): keep the cache in the temporary folder instead, under a
+  // name of this user's, and only trust a file this user owns (anyone can create files in /tmp).
   auto key = std::hash<std::string>{}(std::filesystem::absolute(session_dir).lexically_normal().string());
-  std::filesystem::path alt = std::filesystem::temp_directory_path() / ("dyad-overview-" + std::to_string(key) + ".minmax");
+  const auto uid = std::to_string(::geteuid());
+  std::filesystem::path alt = std::filesystem::temp_directory_path() / ("dyad-overview-" + uid + "-" + std::to_string(key) + ".minmax");
+  struct stat st {};
+  if (::lstat(alt.c_str(), &st) == 0 && (st.st_uid != ::geteuid() || !S_ISREG(st.st_mode)))
+    alt = std::filesystem::temp_directory_path() / ("dyad-overview-" + uid + "-" + std::to_string(key) + "-" + std::to_string(::getpid()) + ".minmax");
   if (fresh(alt)) return alt;
   build_overview(audio, alt, config, progress);
   if (built) *built = true;

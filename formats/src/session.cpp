@@ -45,6 +45,9 @@ Session Session::open(const std::filesystem::path& dir) {
     if (!names.insert(ref.name).second)
       throw FormatError(ErrorKind::malformed, mlabel + ": key 'streams': stream '" + ref.name + "' is listed twice");
     StreamSummary sum;
+    for (auto* p : {&stream_json_path, &stream_tsv_path})
+      if (!std::filesystem::exists((*p)(dir, ref.name), ec))
+        throw FormatError(ErrorKind::io, (*p)(dir, ref.name).string() + ": missing; " + mlabel + " lists the stream '" + ref.name + "'");
     sum.sidecar = read_sidecar(dir, ref.name);
     if (sum.sidecar.name != ref.name)
       throw FormatError(ErrorKind::malformed, stream_json_path(dir, ref.name).string() + ": key 'name': expected '" +

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <sstream>
 
 #include "dyad/formats/error.hpp"
 #include "dyad/formats/manifest.hpp"
@@ -33,6 +34,8 @@ StreamSidecar parse_sidecar(const std::string& text, const std::string& label) {
   } catch (const json::parse_error& e) {
     throw FormatError(ErrorKind::malformed, label + ": not valid JSON at byte " + std::to_string(e.byte) +
                                                 " (expected a JSON object)");
+  } catch (const json::exception&) {  // out_of_range: a number past a double
+    throw FormatError(ErrorKind::malformed, label + ": not valid JSON: a number is too large for a double (expected a JSON object)");
   }
   if (!j.is_object()) throw FormatError(ErrorKind::malformed, label + ": expected a JSON object at the top level");
   StreamSidecar s;
@@ -81,7 +84,18 @@ StreamSidecar parse_sidecar(const std::string& text, const std::string& label) {
     s.clock.drift_ppm = cn("drift_ppm", 0);
     s.clock.residual_ms = cn("residual_ms", 0);
     if (c.contains("method") && c["method"].is_string()) s.clock.method = c["method"];
-    if (c.contains("segments")) s.clock.segments = c["segments"];
+    if (c.contains("segments")) {
+      // pieces of the fit, as the recorder writes them: objects of numbers (recover re-times with them)
+      const json& sg = c["segments"];
+      if (!sg.is_array()) bad(label, "clock.segments", "expected an array of objects");
+      for (std::size_t i = 0; i < sg.size(); ++i) {
+        if (!sg[i].is_object()) bad(label, "clock.segments[" + std::to_string(i) + "]", "expected an object");
+        for (auto it = sg[i].begin(); it != sg[i].end(); ++it)
+          if (!it.value().is_number() && !it.value().is_null())  // (null: how JSON writes a NaN)
+            bad(label, "clock.segments[" + std::to_string(i) + "]." + it.key(), "expected a number");
+      }
+      s.clock.segments = sg;
+    }
   }
   for (auto it = j.begin(); it != j.end(); ++it)
     if (std::find(kKnown.begin(), kKnown.end(), it.key()) == kKnown.end()) s.extra[it.key()] = it.value();
@@ -114,52 +128,72 @@ void write_sidecar(const std::filesystem::path& dir, const StreamSidecar& s) {
 }
 
 namespace {
-// Every row of streams/<name>.tsv, checked: fn(time_s, device_time_s, reader) per row.
+// Every row of a stream table, checked: fn(time_s, device_time_s, reader) per row.
 template <class Fn>
-void for_each_stream_row(const std::filesystem::path& dir, const StreamSidecar& s, Fn&& fn) {
-  auto p = stream_tsv_path(dir, s.name);
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw FormatError(ErrorKind::io, p.string() + ": cannot be opened for reading");
-  std::vector<char> buf(1 << 20);
-  in.rdbuf()->pubsetbuf(buf.data(), static_cast<std::streamsize>(buf.size()));
-  TableReader t(in, p.string());
+void for_each_stream_row(std::istream& in, const std::string& label, const StreamSidecar& s, Fn&& fn) {
+  TableReader t(in, label);
   std::vector<std::string> want = {"time_s", "device_time_s"};
   want.insert(want.end(), s.columns.begin(), s.columns.end());
   if (t.header() != want) {
     std::string w, f;
     for (auto& x : want) w += (w.empty() ? "" : " ") + x;
     for (auto& x : t.header()) f += (f.empty() ? "" : " ") + x;
-    throw FormatError(ErrorKind::malformed, p.string() + ":1: expected the header '" + w + "' (from the sidecar), found '" + f + "'");
+    throw FormatError(ErrorKind::malformed, label + ":1: expected the header '" + w + "' (from the sidecar), found '" + f + "'");
   }
   double prev = -INFINITY;
   while (t.next()) {
     double ts = t.required_number(0);
     if (ts < prev)
-      throw FormatError(ErrorKind::malformed, p.string() + ":" + std::to_string(t.line()) + ": time_s goes backwards (" +
+      throw FormatError(ErrorKind::malformed, label + ":" + std::to_string(t.line()) + ": time_s goes backwards (" +
                                                   std::string(t.fields()[0]) + " after " + format_number(prev) + ")");
     prev = ts;
     fn(ts, t.number(1), t);
   }
 }
-}  // namespace
 
-StreamData read_stream_data(const std::filesystem::path& dir, const StreamSidecar& s) {
+// streams/<name>.tsv with a large read buffer, passed to fn(stream, label).
+template <class Fn>
+void with_stream_file(const std::filesystem::path& dir, const StreamSidecar& s, Fn&& fn) {
+  auto p = stream_tsv_path(dir, s.name);
+  std::ifstream in;
+  std::vector<char> buf(1 << 20);
+  in.rdbuf()->pubsetbuf(buf.data(), static_cast<std::streamsize>(buf.size()));
+  in.open(p, std::ios::binary);
+  if (!in) throw FormatError(ErrorKind::io, p.string() + ": cannot be opened for reading");
+  fn(in, p.string());
+}
+
+StreamData stream_data(std::istream& in, const std::string& label, const StreamSidecar& s) {
   StreamData d;
   d.values.assign(s.columns.size(), {});
-  for_each_stream_row(dir, s, [&](double ts, double dev, const TableReader& t) {
+  for_each_stream_row(in, label, s, [&](double ts, double dev, const TableReader& t) {
     d.time_s.push_back(ts);
     d.device_time_s.push_back(dev);
     for (std::size_t c = 0; c < s.columns.size(); ++c) d.values[c].push_back(t.number(c + 2));
   });
   return d;
 }
+}  // namespace
+
+StreamData read_stream_data(const std::filesystem::path& dir, const StreamSidecar& s) {
+  StreamData d;
+  with_stream_file(dir, s, [&](std::istream& in, const std::string& label) { d = stream_data(in, label, s); });
+  return d;
+}
+
+StreamData parse_stream_data(const std::string& text, const StreamSidecar& s, const std::string& label) {
+  std::istringstream in(text);
+  return stream_data(in, label, s);
+}
 
 StreamExtent scan_stream(const std::filesystem::path& dir, const StreamSidecar& s) {
   StreamExtent e;
-  for_each_stream_row(dir, s, [&](double ts, double, const TableReader& t) {
-    for (std::size_t c = 0; c < s.columns.size(); ++c) t.number(c + 2);  // checked, not kept
-    if (e.samples++ == 0) e.first_s = ts;
-    e.last_s = ts;
+  with_stream_file(dir, s, [&](std::istream& in, const std::string& label) {
+    for_each_stream_row(in, label, s, [&](double ts, double, const TableReader& t) {
+      for (std::size_t c = 0; c < s.columns.size(); ++c) t.number(c + 2);  // checked, not kept
+      if (e.samples++ == 0) e.first_s = ts;
+      e.last_s = ts;
+    });
   });
   return e;
 }

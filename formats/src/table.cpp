@@ -120,6 +120,8 @@ TidyTable gather(const std::vector<fs::path>& sessions, bool tables) {
         j = nlohmann::json::parse(read_file(sj));
       } catch (const nlohmann::json::parse_error& e) {
         throw FormatError(ErrorKind::malformed, sj.string() + ": not valid JSON at byte " + std::to_string(e.byte));
+      } catch (const nlohmann::json::exception&) {  // out_of_range: a number past a double
+        throw FormatError(ErrorKind::malformed, sj.string() + ": not valid JSON: a number is too large for a double");
       }
       TidyRow b = base;
       b.table = "summary";

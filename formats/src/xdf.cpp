@@ -612,7 +612,9 @@ namespace {
 
 class XdfWriter {
  public:
-  explicit XdfWriter(const std::filesystem::path& p) : out_(p, std::ios::binary | std::ios::trunc), path_(p) {
+  explicit XdfWriter(const std::filesystem::path& p) : path_(p) {
+    create_private_file(p);
+    out_.open(p, std::ios::binary | std::ios::trunc);
     if (!out_) throw FormatError(ErrorKind::io, p.string() + ": cannot create the file");
     out_.write("XDF:", 4);
   }

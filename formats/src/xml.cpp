@@ -1,5 +1,7 @@
 #include "dyad/formats/xml.hpp"
 
+#include <charconv>
+#include <cstdint>
 #include <stdexcept>
 
 namespace dyad::formats {
@@ -67,17 +69,7 @@ struct Parser {
       else if (ent == "quot") out += '"';
       else if (ent == "apos") out += '\'';
       else if (!ent.empty() && ent[0] == '#') {
-        unsigned long cp = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X') ? std::stoul(std::string(ent.substr(2)), nullptr, 16)
-                                                                             : std::stoul(std::string(ent.substr(1)));
-        if (cp < 0x80) out += static_cast<char>(cp);
-        else if (cp < 0x800) {
-          out += static_cast<char>(0xC0 | (cp >> 6));
-          out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else {
-          out += static_cast<char>(0xE0 | (cp >> 12));
-          out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-          out += static_cast<char>(0x80 | (cp & 0x3F));
-        }
+        if (!append_char_reference(ent, out)) out.append(raw.substr(k, semi - k + 1));  // not a character: kept as written
       } else {
         out.append(raw.substr(k, semi - k + 1));
       }
@@ -159,6 +151,33 @@ XmlNode parse_xml(std::string_view text) {
   p.skip_misc();
   if (p.i < text.size()) p.fail("text after the root element");
   return root;
+}
+
+bool append_char_reference(std::string_view ref, std::string& out) {
+  if (ref.size() < 2 || ref[0] != '#') return false;
+  const bool hex = ref[1] == 'x' || ref[1] == 'X';
+  std::string_view digits = ref.substr(hex ? 2 : 1);
+  if (digits.empty() || digits.size() > 8) return false;
+  std::uint32_t cp = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), cp, hex ? 16 : 10);
+  if (ec != std::errc() || end != digits.data() + digits.size()) return false;
+  if (cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000)) return false;
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+  return true;
 }
 
 std::string xml_escape(std::string_view s) {

@@ -524,3 +524,22 @@ TEST(Ingest, RecoverAddsTheStreamsOfAnInterruptedRecording) {
   for (auto& a : rep.actions) added |= a == "stream ecg_A added to session.json";
   EXPECT_TRUE(added);
 }
+
+// The listener binds loopback unless told otherwise (DESIGN.md "Privacy"): the kernel's own table
+// of listening sockets shows 127.0.0.1 for the TCP port, and the UDP port likewise.
+TEST(Ingest, ListensOnLoopbackOnlyByDefault) {
+  Fixture f;
+  char port_hex[8];
+  std::snprintf(port_hex, sizeof port_hex, "%04X", f.srv->port());
+  for (const char* table : {"/proc/net/tcp", "/proc/net/udp"}) {
+    const std::string t = formats::read_file(table);
+    const std::string loopback = std::string("0100007F:") + port_hex, any = std::string("00000000:") + port_hex;
+    EXPECT_NE(t.find(loopback), std::string::npos) << table;
+    EXPECT_EQ(t.find(any), std::string::npos) << table << ": bound to every interface";
+  }
+  EXPECT_TRUE(is_loopback_address("127.0.0.1"));
+  EXPECT_TRUE(is_loopback_address("localhost"));
+  EXPECT_FALSE(is_loopback_address("0.0.0.0"));
+  EXPECT_FALSE(is_loopback_address("192.168.1.5"));
+  EXPECT_FALSE(is_loopback_address("not-an-address"));
+}

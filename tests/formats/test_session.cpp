@@ -76,7 +76,7 @@ INSTANTIATE_TEST_SUITE_P(
              "{}/session.json: key 'streams[0].name': expected a stream name matching [A-Za-z0-9_-]{1,64}, found 'ecg A!'"},
         Case{"markers_number", ErrorKind::malformed, "{}/markers.tsv:3: onset_s is not a number: '1.2.3'"},
         Case{"sidecar_missing_key", ErrorKind::malformed, "{}/streams/ecg_A.json: key 'columns': missing; it is required"},
-        Case{"sidecar_missing", ErrorKind::io, "{}/streams/ecg_A.json: cannot be opened for reading"},
+        Case{"sidecar_missing", ErrorKind::io, "{}/streams/ecg_A.json: missing; {}/session.json lists the stream 'ecg_A'"},
         Case{"stream_header", ErrorKind::malformed,
              "{}/streams/ecg_A.tsv:1: expected the header 'time_s device_time_s ecg' (from the sidecar), found "
              "'time_s device_time_s voltage'"}),

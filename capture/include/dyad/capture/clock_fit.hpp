@@ -13,11 +13,18 @@
 
 namespace dyad::capture {
 
+/// Device times beyond this magnitude (about 31 700 years) are not clock readings: the line
+/// protocol counts them as malformed and SensorClock ignores them.
+inline constexpr double kMaxDeviceTimeS = 1e12;
+
 struct SensorClockConfig {
   double bucket_s = 0.25;       ///< device seconds per envelope bucket
   double segment_s = 300;       ///< device seconds per piece of the final fit
   double live_window_s = 300;   ///< device seconds of history the live fit uses
   double live_refit_s = 1;      ///< the live fit is redone after this many device seconds
+  /// At most this many envelope buckets (about 4.5 h at 0.25 s); past it the buckets are widened
+  /// (their minima merged), so a sender making up device times cannot grow memory without bound.
+  std::size_t max_buckets = 65536;
 };
 
 /// host_s = a + b * (device_s - x0) + device_s over [device_start_s, device_end_s].
@@ -51,6 +58,7 @@ class SensorClock {
   /// The whole-session fit.
   SensorClockModel fit() const;
   std::size_t buckets() const noexcept { return pts_.size(); }
+  double bucket_s() const noexcept { return c_.bucket_s; }
   bool empty() const noexcept { return pts_.empty(); }
 
  private:
@@ -64,6 +72,7 @@ class SensorClock {
   double la_ = 0, lb_ = 0, last_refit_x_ = -1e300;
   bool live_ok_ = false, dirty_ = false;
   void refit_live();
+  void coarsen();
 };
 
 /// The line under all points (x sorted) touching their lower hull at the mean x:

@@ -107,6 +107,9 @@ class IngestServer {
   int port_ = 0;
 };
 
+/// True for "localhost" and IPv4 addresses in 127.0.0.0/8 (where the ingest needs no token).
+bool is_loopback_address(const std::string& address);
+
 /// Rewrites time_s of streams/<name>.tsv from its device_time_s through `map`, keeping every
 /// other field as written (atomic replace). Lines that are not whole rows are dropped. Returns rows.
 std::size_t retime_stream_file(const std::filesystem::path& tsv, const std::function<double(double)>& map);

@@ -46,7 +46,14 @@ struct RecorderConfig {
   std::size_t stamp_capacity = 0;     ///< stamp queue capacity; 0 = enough for the ring in 32-frame blocks
   std::int64_t max_frames = -1;       ///< stop after this many frames in the file (-1: no limit)
   double lookahead_s = 0.3;           ///< how far past each block the loss detector looks (writer lag)
+  /// Disk space set aside at the start (the file .dyad-reserve in the session) and given back when
+  /// the recording ends, so that a full disk still leaves room to finish session.json, the
+  /// sidecars and markers.tsv. 0: a quarter of the free space, from 64 KiB to 8 MiB.
+  std::uint64_t disk_reserve_bytes = 0;
 };
+
+/// The reserve file's name inside the session folder (`dyad recover` removes a stale one).
+inline constexpr const char* kDiskReserveFile = ".dyad-reserve";
 
 /// A dropout as written: frames of zeros at a file frame.
 struct DropoutFrames {
@@ -109,6 +116,8 @@ class Recorder {
   std::size_t ring_capacity_frames() const noexcept { return ring_.capacity_frames(); }
 
  private:
+  void make_disk_reserve();
+  void release_disk_reserve();
   void writer_loop();
   bool writer_pass(bool stopping);
   void process(const BlockStamp& s, std::size_t pending_index);
@@ -149,6 +158,7 @@ class Recorder {
   std::mutex mutex_;
   std::vector<DropoutFrames> dropouts_;
   bool dropouts_dirty_ = false;
+  std::deque<std::chrono::steady_clock::time_point> write_ahead_times_;  ///< writer thread only
   std::int64_t device_lost_ = 0, zero_filled_ = 0;
   std::vector<float> peak_;
   std::vector<std::int64_t> clipped_;

@@ -4,6 +4,7 @@
 /// from text files, open phases are closed, and the manifest says `recovered`.
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,19 @@ const std::vector<std::string>& phase_labels();
 
 /// Fixes the sizes in a WAV/RF64 float header from the file's real length (cutting a partial
 /// frame), rebuilding the header for `rate`/`channels` when it is unreadable. Returns frames.
+/// What repair_wav would do to a WAV/RF64 header, decided from the file's first bytes and its
+/// length alone (no I/O, so it can be tested and fuzzed on memory).
+struct WavHeaderFix {
+  bool readable = false;            ///< a RIFF/RF64 WAVE header with a fmt and a data chunk
+  std::uint64_t data_start = 0;     ///< bytes before the first sample
+  std::uint64_t frames = 0;         ///< whole frames on disk
+  std::uint64_t keep_bytes = 0;     ///< the file's length after cutting a partial frame
+  std::vector<unsigned char> header;  ///< the corrected header (data_start bytes)
+  bool header_changed = false;
+};
+/// Throws formats::FormatError(unsupported) for a file past 4 GiB without room for ds64.
+WavHeaderFix plan_wav_header_fix(std::span<const unsigned char> head, std::uint64_t file_size, const std::string& label);
+
 std::int64_t repair_wav(const std::filesystem::path& path, double rate, int channels, RecoveryReport& report);
 
 }  // namespace dyad::capture

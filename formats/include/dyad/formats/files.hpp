@@ -27,6 +27,11 @@ void write_file_new(const fs::path& path, std::string_view content, bool overwri
 /// exists and !force: what a user made is never replaced silently.
 void refuse_existing(const fs::path& path, bool force);
 
+/// Creates `path` empty with mode 0600 (replacing what is there), so that a library opening it
+/// afterwards by name (libsndfile, zlib, a C++ stream) writes into a file others never could
+/// open, not one created with the umask's mode and tightened later.
+void create_private_file(const fs::path& path);
+
 /// Reads a whole file; FormatError(io) naming the path when it cannot.
 std::string read_file(const fs::path& path);
 

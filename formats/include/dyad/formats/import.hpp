@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dyad/formats/manifest.hpp"
+#include "dyad/formats/stream.hpp"
 
 namespace dyad::formats {
 
@@ -41,6 +42,17 @@ struct PhysioImport {
 
 /// Guesses a stream kind from a column name (ECG -> ecg, EDA/GSR -> eda, RSP -> resp, ...).
 std::string guess_stream_kind(const std::string& column);
+
+/// One stream of a physiology table, ready to be written.
+struct PhysioStream {
+  StreamSidecar sidecar;
+  StreamData data;
+};
+
+/// Parses a physiology table held in memory (CSV or TSV with a header; `label` names it in
+/// messages) into one stream per value column, as import_physio writes them. `has_audio`: times
+/// are session seconds; without audio, time zero is the earliest sample. Throws FormatError.
+std::vector<PhysioStream> parse_physio(const std::string& text, const std::string& label, const PhysioImport& spec, bool has_audio);
 
 /// Writes one stream per value column (named <column>_<role>, lower case); adds them to the
 /// manifest. Missing cells become n/a. Throws FormatError naming the file and line.

@@ -53,6 +53,9 @@ class Overview {
  public:
   /// Maps `path`; throws FormatError(unrecognised|malformed|io) naming the file.
   explicit Overview(const std::filesystem::path& path);
+  /// An overview held in memory (not copied: `bytes` must outlive it and be aligned for float);
+  /// `label` names it in messages. The same checks as a file.
+  Overview(std::span<const std::uint8_t> bytes, const std::string& label);
   ~Overview();
   Overview(const Overview&) = delete;
   Overview& operator=(const Overview&) = delete;
@@ -77,6 +80,7 @@ class Overview {
   bool matches(const std::filesystem::path& audio) const;
 
  private:
+  void init(const unsigned char* bytes, std::size_t size, const std::string& label);
   void* map_ = nullptr;
   std::size_t map_size_ = 0;
   const float* data_ = nullptr;  ///< start of the file, as floats

@@ -53,6 +53,8 @@ void write_sidecar(const std::filesystem::path& session_dir, const StreamSidecar
 /// Reads streams/<name>.tsv, checking the header against the sidecar's columns, the field count
 /// and numbers of every row, and that time_s never goes backwards.
 StreamData read_stream_data(const std::filesystem::path& session_dir, const StreamSidecar& s);
+/// The same checks on a stream's TSV held in memory; `label` names it in messages.
+StreamData parse_stream_data(const std::string& text, const StreamSidecar& s, const std::string& label);
 
 /// What streams/<name>.tsv holds, with every check of read_stream_data, in constant memory.
 struct StreamExtent {

@@ -25,6 +25,11 @@ struct XmlNode {
 /// inside `text` (the caller adds the file and chunk).
 XmlNode parse_xml(std::string_view text);
 
+/// Appends the UTF-8 of a numeric character reference given without its '&' and ';' ("#65",
+/// "#x1F600"). Returns false, appending nothing, when it is not a Unicode scalar value (empty,
+/// not a number, a surrogate, past U+10FFFF).
+bool append_char_reference(std::string_view ref, std::string& out);
+
 /// Escapes &, <, >, " and ' for element text.
 std::string xml_escape(std::string_view s);
 
