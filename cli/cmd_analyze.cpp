@@ -8,6 +8,8 @@
 
 #include "common.hpp"
 #include "dyad/analysis/analyze.hpp"
+#include "dyad/analysis/physiology.hpp"
+#include "dyad/analysis/prosody.hpp"
 #include "dyad/formats/text.hpp"
 
 namespace dyad::cli {
@@ -22,7 +24,28 @@ struct AnalyzeCli {
   bool no_annotations = false;
   std::optional<double> on_db, off_db, frame_s, min_level, noise_rise, min_pause, min_talkspurt;
   std::vector<std::string> params;
+  analysis::ProsodyOptions prosody;
+  analysis::PhysioConfig physio;
+  std::vector<std::string> f0_ranges;
+  bool no_voice_quality = false;
 };
+
+/// "A=75-300" -> role A, 75 to 300 Hz.
+std::pair<std::string, analysis::PitchRange> parse_f0_range(const std::string& text) {
+  const auto eq = text.find('=');
+  const auto dash = eq == std::string::npos ? std::string::npos : text.find('-', eq + 2);
+  std::optional<double> lo, hi;
+  if (dash != std::string::npos) {
+    lo = formats::parse_number(text.substr(eq + 1, dash - eq - 1));
+    hi = formats::parse_number(text.substr(dash + 1));
+  }
+  const std::string role = eq == std::string::npos ? "" : text.substr(0, eq);
+  if (!lo || !hi || role.empty() || !(*lo > 0) || !(*hi > *lo))
+    throw std::invalid_argument("analyze: --f0-range must be ROLE=MIN-MAX in Hz with 0 < MIN < MAX (e.g. A=75-300), got '" + text + "'");
+  if (role != "A" && role != "B" && role != "therapist")
+    throw std::invalid_argument("analyze: --f0-range: the role must be A, B or therapist, got '" + role + "'");
+  return {role, {*lo, *hi}};
+}
 
 bool is_session(const fs::path& p) {
   std::error_code ec;
@@ -66,7 +89,8 @@ void add_analyze(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "analyze",
       "Compute every feature of each session into its features/ folder: talkspurts, turn-taking events, turns, windows, "
-      "pitch and intensity, physiology and synchrony, with codebooks and summary.json.\n"
+      "pitch, intensity, voice quality (jitter, shimmer, HNR) and speech rate, physiology (heart rate, HRV, EDA, breathing, "
+      "blood pressure) and synchrony, with codebooks and summary.json.\n"
       "SESSION may be a session folder, a folder of sessions or a glob. features/ is replaced whole; nothing else changes.\n"
       "Exit status: the number of sessions that failed (at most 100).");
   cmd->add_option("SESSION", o->inputs, "Session folders, folders of sessions or globs")->required();
@@ -100,6 +124,30 @@ void add_analyze(CLI::App& app) {
   cmd->add_option("--vad-param", o->params,
                   "VAD crosstalk: set any parameter by name, NAME=VALUE (repeatable; the names are those written in summary.json, "
                   "see the README)");
+  // Pitch, intensity and voice quality.
+  cmd->add_option("--f0-min", o->prosody.default_range.f0_min_hz, "Pitch floor for every partner without --f0-range (Hz)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--f0-max", o->prosody.default_range.f0_max_hz, "Pitch ceiling for every partner without --f0-range (Hz)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--f0-range", o->f0_ranges,
+                  "One partner's pitch range, ROLE=MIN-MAX in Hz (repeatable; e.g. A=75-300 B=100-500: Praat's advice is 75-300 for "
+                  "a male and 100-500 for a female voice)");
+  cmd->add_flag("--no-voice-quality", o->no_voice_quality,
+                "Skip jitter, shimmer, harmonicity and syllable nuclei (pitch and intensity are still computed; faster)");
+  // Physiology and synchrony.
+  auto& ph = o->physio;
+  cmd->add_option("--sync-window", ph.synchrony.window_s, "Synchrony: window of the lagged cross-correlation of HR and EDA (s)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--sync-step", ph.synchrony.step_s, "Synchrony: step between windows (s)")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--sync-max-lag", ph.synchrony.max_lag_s, "Synchrony: lags from -this to +this are tried; positive means B follows A (s)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--physio-window", ph.window_s, "Window of physio_windows.tsv (HR, HRV, EDA, breathing) (s)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--physio-step", ph.step_s, "Step of physio_windows.tsv (s)")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--bp-systolic-high", ph.bp.systolic_high_mmhg, "Blood pressure: flag readings with systolic at or above this (mmHg)")
+      ->capture_default_str();
+  cmd->add_option("--bp-diastolic-high", ph.bp.diastolic_high_mmhg, "Blood pressure: flag readings with diastolic at or above this (mmHg)")
+      ->capture_default_str();
   cmd->callback([o] {
     o->opt.use_annotations = !o->no_annotations;
     auto& opt = o->opt;
@@ -119,6 +167,12 @@ void add_analyze(CLI::App& app) {
       if (!value || !dsp::set_parameter(opt.crosstalk_vad, kv.substr(0, eq), *value))
         throw std::invalid_argument("analyze: --vad-param must be NAME=VALUE with a parameter of the crosstalk detector, got '" + kv + "'");
     }
+    for (auto& r : o->f0_ranges) o->prosody.ranges.insert_or_assign(parse_f0_range(r).first, parse_f0_range(r).second);
+    if (!(o->prosody.default_range.f0_max_hz > o->prosody.default_range.f0_min_hz))
+      throw std::invalid_argument("analyze: --f0-max must be above --f0-min");
+    if (o->no_voice_quality) o->prosody.voice_quality = o->prosody.speech_rate = false;
+    analysis::validate(o->physio);  // one clear message before any session starts
+    opt.extensions = analysis::default_extensions(o->prosody, o->physio);
     // Check the detector's parameters once, before any session starts.
     analysis::make_vad(opt, opt.vad_detector == "energy" ? opt.energy_vad.sample_rate_hz : opt.crosstalk_vad.sample_rate_hz, 2);
     auto dirs = expand_sessions(o->inputs);

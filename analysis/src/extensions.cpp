@@ -6,10 +6,12 @@
 
 namespace dyad::analysis {
 
-std::vector<ExtensionFactory> default_extensions() {
+std::vector<ExtensionFactory> default_extensions() { return default_extensions(ProsodyOptions{}, PhysioConfig{}); }
+
+std::vector<ExtensionFactory> default_extensions(const ProsodyOptions& prosody, const PhysioConfig& physio) {
   std::vector<ExtensionFactory> out;
-  out.push_back([] { return make_prosody_extension(); });  // pitch_<role>.tsv, F0 and intensity columns
-  out.push_back([] { return make_physiology_extension(); });  // beats, HRV, EDA, respiration, synchrony
+  out.push_back([prosody] { return make_prosody_extension(prosody); });  // pitch_<role>.tsv, F0, intensity, voice columns
+  out.push_back([physio] { return make_physiology_extension(physio); });  // beats, HRV, EDA, respiration, synchrony
   return out;
 }
 

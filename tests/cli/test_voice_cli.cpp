@@ -190,3 +190,43 @@ TEST(CliVoice, AnalyzeOnASimulatedSessionAgainstItsTruth) {
   auto pitch = table(d / "s" / "features" / "pitch_A.tsv");
   EXPECT_EQ(pitch[0].back(), "hnr_db");
 }
+
+// The pitch, voice, physiology and synchrony options of `dyad analyze` reach the analyses.
+TEST(CliAnalyzeOptions, PitchRangesSynchronyAndBloodPressureThresholds) {
+  dyad::test::TempDir d;
+  auto r = run_dyad("simulate " + q(d / "s") + " --duration 120 --seed 3 --rate 16000");
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = run_dyad("analyze " + q(d / "s") +
+               " --f0-range A=70-280 --f0-range B=110-480 --f0-max 550 --no-voice-quality --sync-window 20 --sync-step 2"
+               " --sync-max-lag 3 --physio-window 60 --physio-step 30 --bp-systolic-high 90 --bp-diastolic-high 200");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto sum = nlohmann::json::parse(dyad::formats::read_file(d / "s" / "features" / "summary.json"));
+  auto& pros = sum["extensions"]["prosody"];
+  EXPECT_EQ(pros["partners"]["A"]["f0_min_hz"], 70.0) << pros["partners"].dump();
+  EXPECT_EQ(pros["partners"]["A"]["f0_max_hz"], 280.0);
+  EXPECT_EQ(pros["partners"]["B"]["f0_min_hz"], 110.0);
+  EXPECT_EQ(pros["parameters"]["f0_max_hz_default"], 550.0);
+  EXPECT_FALSE(pros["partners"]["A"].contains("voice")) << "voice quality was asked to be skipped";
+  auto& ph = sum["extensions"]["physiology"]["parameters"];
+  EXPECT_EQ(ph["synchrony"]["window_s"], 20.0);
+  EXPECT_EQ(ph["synchrony"]["step_s"], 2.0);
+  EXPECT_EQ(ph["synchrony"]["max_lag_s"], 3.0);
+  EXPECT_EQ(ph["window_s"], 60.0);
+  EXPECT_EQ(ph["bp"]["systolic_high_mmhg"], 90.0);
+  // synchrony windows 20 s long, 2 s apart
+  auto sync = table(d / "s" / "features" / "synchrony.tsv");
+  ASSERT_GT(sync.size(), 3u);
+  const auto& h = sync[0];
+  EXPECT_NEAR(num(sync[1][col(h, "end_s")]) - num(sync[1][col(h, "start_s")]), 20, 1e-6);
+  EXPECT_NEAR(num(sync[2][col(h, "start_s")]) - num(sync[1][col(h, "start_s")]), 2, 1e-6);
+  // every simulated reading is at or above 90 mmHg systolic: all flagged
+  auto bp = table(d / "s" / "features" / "bp_events.tsv");
+  ASSERT_GT(bp.size(), 1u);
+  for (std::size_t i = 1; i < bp.size(); ++i) EXPECT_EQ(bp[i][col(bp[0], "flagged")], "1") << i;
+  // bad values: one line naming the option, nothing analysed
+  for (const char* bad : {"--f0-range A=300-75", "--f0-range X=75-300", "--f0-range A75-300", "--sync-step 0", "--f0-min 300 --f0-max 200"}) {
+    r = run_dyad("analyze " + q(d / "s") + " " + bad);
+    EXPECT_NE(r.status, 0) << bad;
+    EXPECT_NE(r.out.find("dyad: error:"), std::string::npos) << bad << ": " << r.out;
+  }
+}

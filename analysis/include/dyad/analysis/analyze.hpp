@@ -98,8 +98,13 @@ class FeatureExtension {
 };
 
 using ExtensionFactory = std::function<std::unique_ptr<FeatureExtension>()>;
-/// The extensions every `dyad analyze` runs (analysis/src/extensions.cpp). Empty for now.
+/// The extensions every `dyad analyze` runs (analysis/src/extensions.cpp): prosody (pitch, intensity,
+/// voice quality, speech rate), then physiology and synchrony, with their default parameters.
 std::vector<ExtensionFactory> default_extensions();
+struct ProsodyOptions;
+struct PhysioConfig;
+/// The same extensions with their parameters (what `dyad analyze`'s options set).
+std::vector<ExtensionFactory> default_extensions(const ProsodyOptions& prosody, const PhysioConfig& physio);
 
 /// Makes the voice activity detector for a session (channels in role order).
 using VadFactory = std::function<std::unique_ptr<dsp::VoiceActivityDetector>(double sample_rate_hz, std::size_t channels)>;
