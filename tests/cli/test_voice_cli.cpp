@@ -134,9 +134,9 @@ TEST(CliVoice, ReportMatchesPraatsOnRealSpeech) {
 
 TEST(CliVoice, AnalyzeOnASimulatedSessionAgainstItsTruth) {
   dyad::test::TempDir d;
-  // No crosstalk: the energy detector would count each partner's voice in the other's microphone
-  // as speech there (README, turn-taking limitations), and with it the other's syllables and pulses.
-  auto r = run_dyad("simulate " + q(d / "s") + " --duration 60 --seed 5 --rate 16000 --crosstalk-db -120");
+  // The default crosstalk (-15 dB): the crosstalk-rejecting detector keeps each partner's syllables
+  // and pulses to their own talkspurts.
+  auto r = run_dyad("simulate " + q(d / "s") + " --duration 60 --seed 5 --rate 16000");
   ASSERT_EQ(r.status, 0) << r.out;
   r = run_dyad("analyze " + q(d / "s"));
   ASSERT_EQ(r.status, 0) << r.out;
