@@ -201,7 +201,7 @@ struct HarmonicityTracker::Impl {
     // parabolic estimate is more than kMargin below the best parabolic estimate, unless sharp (a
     // large second difference: the parabola may badly underestimate such a peak). Exhaustive
     // refinement gives the same frames on all of bench/eval_prosody's speech (checked with
-    // DYAD_HNR_EXHAUSTIVE=1).
+    // HarmonicityConfig::exhaustive_refinement).
     const double margin = exhaustive ? 1e9 : 0.1, sharp_min = exhaustive ? -1e9 : 0.3;
     cand.clear();
     double best_par = -1;
@@ -272,7 +272,7 @@ HarmonicityTracker::HarmonicityTracker(const HarmonicityConfig& c) : cfg_(c) {
   m.r.assign(m.lag_end + 1, 0.0);
   m.sinc.init(70, m.lag_end);
   m.sinc700.init(700, m.lag_end);
-  m.exhaustive = std::getenv("DYAD_HNR_EXHAUSTIVE") != nullptr;
+  m.exhaustive = c.exhaustive_refinement;
   m.cand.reserve(m.maxlag / 2 + 2);
   m.ring.init(m.span + 2 + static_cast<std::size_t>(std::ceil(m.step_samples)) + 4096);
   {

@@ -35,6 +35,9 @@ struct HarmonicityConfig {
   double periods_per_window = 1.0;  ///< window length in periods of f0_min_hz, (0, 10]
   /// Praat's global absolute peak of the whole sound; 0: the running peak (largest |x| so far).
   double reference_peak = 0;
+  /// Refine every autocorrelation maximum, not only those that can be the largest (slower; gives
+  /// the same frames on all of bench/eval_prosody's speech, which is how the shortcut was checked).
+  bool exhaustive_refinement = false;
 };
 
 /// Harmonicity of frames judged silent, as Praat reports them.
