@@ -163,8 +163,8 @@ TEST(CliLabs, BatchWithTheRealAnalyzeOnSimulatedSessions) {
   for (int i = 1; i <= 2; ++i) EXPECT_TRUE(fs::exists(tmp / ("s" + std::to_string(i)) / "features" / "summary.json"));
   std::string wide = dyad::formats::read_file(tmp / "wide.csv");
   EXPECT_EQ(wide.rfind("session_id,couple_id,session_number,session_type,", 0), 0u) << wide;
-  EXPECT_NE(wide.find(",c9,1,integration,"), std::string::npos) << wide;
-  EXPECT_NE(wide.find(",c9,2,integration,"), std::string::npos) << wide;
+  EXPECT_NE(wide.find(",c9,1,dosing,"), std::string::npos) << wide;
+  EXPECT_NE(wide.find(",c9,2,dosing,"), std::string::npos) << wide;
 }
 
 // A physiology-only session: two partners' CSV files on one clock import with their relative

@@ -110,6 +110,39 @@ TEST(Model, TracksFollowTheFilesThatExist) {
   EXPECT_LT(f0->lo, r.min + 1);
 }
 
+TEST(Model, F0IsDrawnOnlyInsideThePartnersOwnTalkspurts) {
+  dyad::test::TempDir d;
+  dyad::test::FakeSessionOptions o;
+  o.duration_s = 30;
+  auto spurts = dyad::test::write_fake_session(d / "s", o);
+  // A's microphone voiced all the time (B's voice leaking in between A's talkspurts)
+  {
+    std::ofstream p(d / "s" / "features" / "pitch_A.tsv", std::ios::trunc);
+    p << "time_s\tf0_hz\tvoiced\tintensity_db\n";
+    for (int i = 0; i < 3000; ++i) p << dyad::formats::format_fixed(i / 100.0, 2) << "\t200\t1\t60\n";
+  }
+  auto m = SessionModel::load(dyad::formats::Session::open(d / "s"));
+  const Series* f0 = nullptr;
+  for (auto& se : m.series)
+    if (se.id == "f0:A") f0 = &se;
+  ASSERT_TRUE(f0);
+  std::size_t inside = 0, outside = 0;
+  for (std::size_t i = 0; i < f0->t.size(); ++i) {
+    bool in = false;
+    for (auto& sp : spurts)
+      if (sp.role == "A" && sp.start_s <= f0->t[i] && f0->t[i] <= sp.end_s) in = true;
+    if (in) {
+      EXPECT_EQ(f0->v[i], 200.f) << f0->t[i];
+      ++inside;
+    } else {
+      EXPECT_TRUE(std::isnan(f0->v[i])) << f0->t[i];
+      ++outside;
+    }
+  }
+  EXPECT_GT(inside, 100u);
+  EXPECT_GT(outside, 100u);
+}
+
 TEST(Model, NoFeaturesMeansNoFeatureTracks) {
   dyad::test::TempDir d;
   dyad::test::FakeSessionOptions o;

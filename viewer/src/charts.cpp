@@ -162,8 +162,10 @@ QChart* share_chart(const SessionSummary& s, const ChartStyle& st) {
   auto* series = new QHorizontalPercentBarSeries;
   for (auto& p : s.partners) {
     auto* set = new QBarSet(who(p.role));
-    *set << std::round(1000 * (std::isnan(p.floor_share) ? 0 : p.floor_share)) / 10
-         << std::round(1000 * (std::isnan(p.speaking_share) ? 0 : p.speaking_share)) / 10;
+    // whole percent, rounded once from the fraction, as the table of key numbers shows them
+    // (rounding to 0.1 first made 45.45 % read 46 here and 45 there)
+    *set << std::round(100 * (std::isnan(p.floor_share) ? 0 : p.floor_share))
+         << std::round(100 * (std::isnan(p.speaking_share) ? 0 : p.speaking_share));
     set->setColor(role_colour(p.role));
     set->setBorderColor(Qt::white);
     set->setLabelColor(Qt::white);
@@ -273,12 +275,19 @@ QChart* by_whom_chart(const SessionSummary& s, const ChartStyle& st) {
 }
 
 QChart* trend_chart(const SessionSummary& s, const std::vector<TrendLine>& lines, const QString& title, const QString& unit,
-                    double reference, bool fixed_0_100, const ChartStyle& st) {
+                    double reference, bool fixed_0_100, const ChartStyle& st, double min_span = 0) {
   auto* c = new_chart(title, st);
   auto* x = time_axis(s.session_s, st);
   double lo, hi;
   range_of(lines, lo, hi);
   if (fixed_0_100) lo = 0, hi = 100;
+  // A small change must not fill the chart (heart rate 74-76 bpm drawn across the whole height
+  // reads as a large swing): at least min_span, centred on the data.
+  if (hi - lo < min_span) {
+    const double mid = (lo + hi) / 2;
+    lo = mid - min_span / 2;
+    hi = mid + min_span / 2;
+  }
   if (!std::isnan(reference)) lo = std::min(lo, reference), hi = std::max(hi, reference);
   auto* y = value_axis(unit, lo, hi, st, hi - lo < 5 ? "%.1f" : "%.0f");
   c->addAxis(x, Qt::AlignBottom);
@@ -414,7 +423,7 @@ std::vector<ChartSpec> summary_charts(const SessionSummary& s, ChartStyle st) {
     out.push_back({"trend_hr",
                    "Mean heart rate in beats per minute, in the physiology windows (5 min, moved by 1 min) through the session.",
                    "Heart rate per 5-minute window, in beats per minute.",
-                   [&s, st] { return trend_chart(s, s.hr_bpm, "Heart rate through the session", "heart rate (bpm)", NAN, false, st); }});
+                   [&s, st] { return trend_chart(s, s.hr_bpm, "Heart rate through the session", "heart rate (bpm)", NAN, false, st, 20); }});
   for (auto& l : s.synchrony)
     out.push_back({"sync_" + q(l.signal),
                    QString(l.signal == "hr" ? "How closely the partners' heart rates" : "How closely the partners' skin conductance") +

@@ -89,7 +89,7 @@ const std::vector<Def>& defs() {
        false, 0, "Beats per minute over the session."},
       {"rmssd", "Heart-rate variability (RMSSD)", "ms", Def::partner,
        {"extensions.physiology.roles.hrv.rmssd_ms", "physiology.roles.hrv.rmssd_ms"}, 1, false, 0,
-       "Beat-to-beat variability over the session; higher usually means calmer."},
+       "Beat-to-beat variability over the session (vagal tone); compare a person with their own earlier sessions."},
       {"scr_per_min", "Skin-conductance responses", "per min", Def::partner,
        {"extensions.physiology.roles.scr_per_min", "physiology.roles.scr_per_min"}, 1, false, 1,
        "Phasic skin-conductance responses (arousal) per minute."},

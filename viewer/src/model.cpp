@@ -283,6 +283,19 @@ SessionModel SessionModel::load(const formats::Session& s) {
       f0.v.resize(cols.values[0].size());
       for (std::size_t i = 0; i < f0.v.size(); ++i)
         f0.v[i] = cols.values[1][i] > 0.5f ? cols.values[0][i] : std::numeric_limits<float>::quiet_NaN();
+      // Only inside the partner's own talkspurts, as every F0 statistic is computed: outside them
+      // the microphone's voiced frames are mostly the other partner's voice leaking in.
+      for (auto& sp : m.speech) {
+        if (sp.role != role || sp.talkspurts.empty()) continue;
+        auto spurts = sp.talkspurts;
+        std::sort(spurts.begin(), spurts.end(), [](const Interval& x, const Interval& y) { return x.start_s < y.start_s; });
+        std::size_t k = 0;
+        for (std::size_t i = 0; i < f0.v.size(); ++i) {
+          const double t = f0.t[i];
+          while (k < spurts.size() && spurts[k].end_s < t) ++k;
+          if (k == spurts.size() || t < spurts[k].start_s) f0.v[i] = std::numeric_limits<float>::quiet_NaN();
+        }
+      }
       Series in{"intensity:" + role, role_title(role) + " · intensity", "dB", role, std::move(cols.time_s), {}, {}, 0, 0, 1, false};
       in.v = std::move(cols.values[2]);
       // digital silence (e.g. padding) is about -300 dB in Praat's scale: no level, not a point

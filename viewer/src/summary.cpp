@@ -384,7 +384,7 @@ std::vector<KeyNumber> key_numbers(const SessionSummary& s) {
   std::string rm = per_partner(s, [](auto& p) { return std::isnan(p.rmssd_ms) ? std::string() : fixed(p.rmssd_ms, 0) + " ms"; });
   if (!rm.empty())
     k.push_back({"Heart-rate variability (RMSSD)", rm,
-                 "Beat-to-beat variability of the heart; higher usually means a calmer state."});
+                 "Beat-to-beat variability of the heart (vagal tone); compare it with the same person at rest, not across people. Needs several minutes of clean beats."});
   for (auto& l : s.synchrony) {
     if (std::isnan(l.fraction_above)) continue;
     std::string what = l.signal == "hr" ? "Heart-rate synchrony" : l.signal == "eda" ? "Skin-conductance synchrony" : l.signal + " synchrony";

@@ -29,7 +29,7 @@ struct SimulationConfig {
   double backchannel_max_s = 1;  ///< the truth's turn-taking threshold (HELPERS-TURNS.md)
   std::string couple_id = "sim";
   std::int64_t session_number = 1;
-  std::string session_type = "integration";
+  std::string session_type = "dosing";  ///< its phases are a baseline, dosing and integration talk
 };
 
 /// Throws std::invalid_argument with a sentence naming the option (as `dyad simulate` spells
