@@ -204,3 +204,37 @@ TEST(CliLabs, PhysiologyOnlyImportAndAnalyze) {
   // the same ECG 2 s later in A: A follows B, heart-rate synchrony peaks at lag -2 s
   EXPECT_NE(summary.find("\"median_lag_s\": -2.0"), std::string::npos) << summary.substr(summary.find("\"synchrony\""), 400);
 }
+
+// Praat (an independent reader) opens the WAV export: one mono file per role at the session's rate
+// and length.
+TEST(CliLabs, PraatReadsTheWavExport) {
+  if (!fs::exists("/usr/bin/praat")) {
+    ADD_FAILURE() << "praat is not installed (scripts/install-deps test installs it): the WAV export was not checked by Praat";
+    return;
+  }
+  dyad::test::TempDir tmp;
+  auto r = run_dyad("simulate " + q(tmp / "s") + " --duration 12 --rate 16000 --seed 4");
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = run_dyad("export " + q(tmp / "s") + " --format wav --out " + q(tmp / "w"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::ofstream(tmp / "info.praat") << "form Info\n  sentence Path\nendform\nRead from file: path$\n"
+                                       "n = Get number of channels\nsr = Get sampling frequency\nd = Get total duration\n"
+                                       "mx = Get absolute extremum: 0, 0, \"None\"\n"
+                                       "writeInfoLine: n, \" \", sr, \" \", fixed$(d, 4), \" \", fixed$(mx, 3)\n";
+  const auto id = dyad::formats::read_manifest(tmp / "s").id;
+  for (const char* role : {"A", "B"}) {
+    const fs::path wav = tmp / "w" / (id + "_" + role + ".wav");
+    ASSERT_TRUE(fs::exists(wav)) << wav;
+    r = sh("praat --run " + q(tmp / "info.praat") + " " + q(wav));
+    ASSERT_EQ(r.status, 0) << r.out;
+    std::istringstream in(r.out);
+    int channels = 0;
+    double rate = 0, duration = 0, peak = 0;
+    in >> channels >> rate >> duration >> peak;
+    EXPECT_EQ(channels, 1) << r.out;
+    EXPECT_EQ(rate, 16000) << r.out;
+    EXPECT_NEAR(duration, 12.0, 1e-3) << r.out;
+    EXPECT_GT(peak, 0.01) << "a partner's voice: " << r.out;
+    EXPECT_LE(peak, 1.0) << r.out;
+  }
+}
