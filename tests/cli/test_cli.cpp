@@ -303,3 +303,15 @@ TEST(Cli, SimulateRejectsBadOptionsWithOneClearLine) {
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("OUT is required"), std::string::npos) << r.out;
 }
+
+// PortAudio probing ALSA without a sound card makes ALSA print dozens of lines; `dyad devices`
+// keeps them for --verbose and prints the table (and a hint when it is empty).
+TEST(Cli, DevicesKeepsTheAudioLibrariesNoiseForVerbose) {
+  auto r = run_dyad("devices");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out.find("ALSA lib"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.rfind("index\tinputs\toutputs\trate_hz\thost_api\tname\n", 0), 0u) << r.out;
+  auto v = run_dyad("devices --verbose");
+  EXPECT_EQ(v.status, 0) << v.out;
+  EXPECT_GE(v.out.size(), r.out.size());
+}
