@@ -441,15 +441,6 @@ void run_record(const RecordOptions& o) {
       drain_sensor_markers();
       if (!sensor_report.empty()) {
         auto m = formats::read_manifest(o.out);
-        // CLOCK_MONOTONIC at frame 0 by the audio fit, so tools can place host-stamped events:
-        // the fit is session = (h - h0) * (1 + drift), so h0 = h - session(h) / (1 + drift), not
-        // h - session(h) (that is off by drift x elapsed time: 0.5 s after 3 h at 50 ppm).
-        const double h = static_cast<double>(capture::monotonic_ns()) * 1e-9;
-        if (m.extra.contains("capture") && m.extra["capture"].contains("clock_fit")) {
-          auto& cf = m.extra["capture"]["clock_fit"];
-          const double drift = cf.contains("drift_ppm") && cf["drift_ppm"].is_number() ? cf["drift_ppm"].get<double>() * 1e-6 : 0.0;
-          cf["monotonic_at_frame0_s"] = h - session_clock(h) / (1 + drift);
-        }
         for (auto& r : sensor_report) {
           bool have = false;
           for (auto& x : m.streams) have |= x.name == r.ref.name;

@@ -126,6 +126,13 @@ double SensorClockModel::host_at(double device_s) const {
   return it->host_at(device_s);
 }
 
+double SensorClockModel::device_at(double host_s) const {
+  if (pieces.empty()) return host_s;
+  double d = host_s - (host_at(0) - 0.0);
+  for (int i = 0; i < 4; ++i) d = host_s - (host_at(d) - d);
+  return d;
+}
+
 SensorClockModel SensorClock::fit() const {
   SensorClockModel m;
   if (pts_.empty()) return m;

@@ -342,64 +342,56 @@ void Recorder::note_delay(std::int64_t host_ns, std::int64_t end_frame) {
   recent_delay_.emplace_back(host_ns, d);
   while (!recent_delay_.empty() && host_ns - recent_delay_.front().first > 1000000000LL) recent_delay_.pop_front();
   std::lock_guard<std::mutex> lk(mutex_);
-  env_min_ = std::min(env_min_, d);
-  if (cur_bucket_start_s_ < 0) {
-    cur_bucket_start_s_ = t;
-    cur_bucket_min_ = d;
-    cur_bucket_t_ = t;
-  } else if (t - cur_bucket_start_s_ >= 1.0) {
-    env_points_.emplace_back(cur_bucket_t_, cur_bucket_min_);
-    cur_bucket_start_s_ = t;
-    cur_bucket_min_ = d;
-    cur_bucket_t_ = t;
-    // least squares of the per-second lower envelope: delay = a + b * t (b: drift)
-    const std::size_t n = env_points_.size();
-    if (n >= 2) {
-      const double t0 = env_points_.front().first;
-      double st = 0, sd = 0, stt = 0, std_ = 0;
-      for (auto& [pt, pd] : env_points_) {
-        const double x = pt - t0;
-        st += x;
-        sd += pd;
-        stt += x * x;
-        std_ += x * pd;
-      }
-      const double den = static_cast<double>(n) * stt - st * st;
-      if (den > 0) {
-        fit_b_ = (static_cast<double>(n) * std_ - st * sd) / den;
-        fit_a_ = (sd - fit_b_ * st) / static_cast<double>(n) - fit_b_ * t0;
-        have_fit_ = true;
-      }
-    }
-  } else if (d < cur_bucket_min_) {
-    cur_bucket_min_ = d;
-    cur_bucket_t_ = t;
-  }
+  audio_clock_.add(static_cast<double>(end_frame) / cfg_.sample_rate_hz, t);
+}
+
+double Recorder::host_of_frame_time(double frame_s) {
+  if (final_clock_) return final_clock_->host_at(frame_s);
+  return audio_clock_.host_at(frame_s);
+}
+
+double Recorder::frame_time_of_host(double host_s) {
+  if (final_clock_) return final_clock_->device_at(host_s);
+  // the live map is a line, host = f + la + lb * f: a few fixed-point steps invert it
+  double f = host_s - (audio_clock_.host_at(0) - 0.0);
+  for (int i = 0; i < 4; ++i) f = host_s - (audio_clock_.host_at(f) - f);
+  return f;
 }
 
 void Recorder::write_manifest_now(const std::string& status) {
   formats::Manifest m = cfg_.manifest;
   m.status = status;
   std::vector<DropoutFrames> drops;
-  double a, b;
-  bool fit;
-  double envmin;
+  bool have_clock;
+  double host0 = 0, drift_ppm = 0;
   std::size_t npoints;
+  nlohmann::json pieces = nlohmann::json::array();
+  double residual_ms = 0;
   {
     std::lock_guard<std::mutex> lk(mutex_);
     drops = dropouts_;
-    a = fit_a_;
-    b = fit_b_;
-    fit = have_fit_;
-    envmin = env_min_;
-    npoints = env_points_.size();
+    have_clock = !audio_clock_.empty();
+    npoints = audio_clock_.buckets();
+    if (have_clock) {
+      host0 = host_of_frame_time(0);
+      drift_ppm = -audio_clock_.live_slope() * 1e6;
+    }
+    if (final_clock_ && !final_clock_->pieces.empty()) {
+      const auto& pc = final_clock_->pieces;
+      const double span = pc.back().device_end_s - pc.front().device_start_s;
+      if (span > 0) drift_ppm = -((pc.back().delay_at_end_s - pc.front().delay_at_start_s) / span) * 1e6;
+      for (auto& p : pc)
+        pieces.push_back({{"session_start_s", p.device_start_s}, {"session_end_s", p.device_end_s},
+                          {"monotonic_minus_session_at_start_s", p.delay_at_start_s},
+                          {"monotonic_minus_session_at_end_s", p.delay_at_end_s}});
+      residual_ms = final_clock_->residual_ms;
+    }
   }
   m.dropouts.clear();
   for (auto& d : drops) m.dropouts.push_back({static_cast<double>(d.start_frame) / cfg_.sample_rate_hz, d.frames});
-  if (start_real_ns_ != 0 && envmin < 1e299) {
-    // host time of frame 0: t0 = a + b * t0 (the lower-envelope delay of frame 0)
-    const double t0 = fit ? a / (1 - b) : envmin;
-    const double real0 = static_cast<double>(start_real_ns_) * 1e-9 + (t0 - static_cast<double>(start_mono_ns_) * 1e-9);
+  if (start_real_ns_ != 0 && have_clock) {
+    // UTC of frame 0: its CLOCK_MONOTONIC time by the fit, moved onto the wall clock
+    const double real0 = static_cast<double>(start_real_ns_) * 1e-9 + (host0 - static_cast<double>(start_mono_ns_) * 1e-9);
     m.start_utc = iso8601_ms(static_cast<std::int64_t>(std::llround(real0 * 1e9)));
   }
   auto st = snapshot(false);
@@ -411,7 +403,14 @@ void Recorder::write_manifest_now(const std::string& status) {
   cap["ring_dropped_frames"] = st.ring_dropped_frames;
   cap["device_lost_frames"] = st.device_lost_frames;
   cap["zero_filled_frames"] = st.zero_filled_frames;
-  cap["clock_fit"] = {{"drift_ppm", fit ? -b * 1e6 : 0.0}, {"points", static_cast<std::int64_t>(npoints)}};
+  cap["clock_fit"] = {{"drift_ppm", drift_ppm}, {"points", static_cast<std::int64_t>(npoints)}};
+  if (have_clock) cap["clock_fit"]["monotonic_at_frame0_s"] = host0;
+  if (!pieces.empty()) {
+    // the whole session's fit: CLOCK_MONOTONIC = session_s + the delay, linear in each piece
+    cap["clock_fit"]["method"] = "lower envelope of callback delay per second, piecewise over 300 s";
+    cap["clock_fit"]["residual_ms"] = residual_ms;
+    cap["clock_fit"]["pieces"] = pieces;
+  }
   if (!st.error.empty()) cap["stopped_by_error"] = st.error;
   m.extra["capture"] = cap;
   formats::write_manifest(cfg_.session_dir, m);
@@ -431,7 +430,7 @@ RecorderStatus Recorder::snapshot(bool reset_peaks) {
   if (reset_peaks) std::fill(peak_.begin(), peak_.end(), 0.0f);
   st.clipped = clipped_;
   st.writer_lag_max_s = lag_max_s_;
-  st.drift_ppm = have_fit_ ? -fit_b_ * 1e6 : 0.0;
+  st.drift_ppm = -audio_clock_.live_slope() * 1e6;
   st.error = error_;
   return st;
 }
@@ -444,9 +443,8 @@ RecorderStatus Recorder::status() {
 double Recorder::session_time_at(std::int64_t host_ns) {
   const double t = static_cast<double>(host_ns) * 1e-9;
   std::lock_guard<std::mutex> lk(mutex_);
-  if (have_fit_) return t - (fit_a_ + fit_b_ * t);
-  if (env_min_ < 1e299) return t - std::min(env_min_, cur_bucket_min_);
-  return 0;
+  if (audio_clock_.empty()) return 0;
+  return frame_time_of_host(t);
 }
 
 std::vector<DropoutFrames> Recorder::dropouts() {
@@ -470,8 +468,8 @@ RecorderStatus Recorder::finish() {
   {
     std::lock_guard<std::mutex> lk(mutex_);
     if (error_.empty() && !close_error.empty()) error_ = close_error;
-    // the last partial second counts in the fit
-    if (cur_bucket_start_s_ >= 0) env_points_.emplace_back(cur_bucket_t_, cur_bucket_min_);
+    // the whole session's fit: markers, sensors re-timed at the end and the manifest use it
+    if (!audio_clock_.empty()) final_clock_ = audio_clock_.fit();
   }
   finished_ = true;  // no more peaks to reset
   release_disk_reserve();  // room for what is written at the end, even on a full disk

@@ -301,3 +301,40 @@ TEST(Recorder, OneMissingSmallBlockWithRegularArrivalsIsFound) {
   EXPECT_EQ(drops[0].frames, 64);
   EXPECT_EQ(st.frames_written, 1000 * 64);
 }
+
+// DESIGN.md "Clocks": the audio clock fit is piecewise over long sessions. An interface whose
+// clock runs 100 ppm slow for almost 6 minutes, then 100 ppm fast (exaggerated): one line would
+// be up to 9 ms off in the middle; the whole-session fit (pieces of at least 300 s, here two of
+// 350 s, joined where the drift changes) follows both halves.
+TEST(Recorder, TheAudioClockFitIsPiecewiseOverTheSession) {
+  dyad::test::TempDir d;
+  auto c = config(d / "s");
+  c.sample_rate_hz = 8000;
+  Recorder rec(c);
+  const double rate = 8000, half_s = 350;
+  auto host_of = [&](double f_s) {  // true CLOCK_MONOTONIC seconds of frame time f_s
+    return 5.0 + (f_s <= half_s ? f_s * (1 + 100e-6) : half_s * (1 + 100e-6) + (f_s - half_s) * (1 - 100e-6));
+  };
+  std::uint32_t lcg = 1;
+  const std::int64_t blocks = static_cast<std::int64_t>(2 * half_s * rate / kBlock);
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    auto blk = device_block(b * static_cast<std::int64_t>(kBlock), kBlock, 3);
+    lcg = lcg * 1664525u + 1013904223u;
+    const double jitter_s = 0.0002 + 0.003 * static_cast<double>(lcg >> 8) / 16777216.0;  // delivery 0.2-3.2 ms late
+    const double h = host_of(static_cast<double>((b + 1) * static_cast<std::int64_t>(kBlock)) / rate) + jitter_s;
+    rec.on_audio(blk.data(), kBlock, false, static_cast<std::int64_t>(std::llround(h * 1e9)));
+    if (b % 16 == 0) rec.drain();
+  }
+  auto st = rec.finish();
+  EXPECT_EQ(st.device_lost_frames, 0);
+  for (double f : {10.0, 175.0, 340.0, 350.0, 360.0, 525.0, 690.0}) {
+    const double s = rec.session_time_at(static_cast<std::int64_t>(std::llround((host_of(f) + 0.0002) * 1e9)));
+    EXPECT_NEAR(s, f, 0.5e-3) << "frame time " << f << " s";
+  }
+  auto m = dyad::formats::read_manifest(d / "s");
+  const auto& cf = m.extra["capture"]["clock_fit"];
+  ASSERT_TRUE(cf.contains("pieces")) << cf.dump();
+  EXPECT_EQ(cf["pieces"].size(), 2u) << cf.dump();
+  EXPECT_NEAR(cf["monotonic_at_frame0_s"].get<double>(), 5.0002, 0.5e-3) << cf.dump();
+  EXPECT_LT(cf["residual_ms"].get<double>(), 3.0);
+}

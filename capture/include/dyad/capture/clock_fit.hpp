@@ -46,6 +46,9 @@ struct SensorClockModel {
   std::size_t points = 0;          ///< envelope buckets used
   /// Host seconds of a device time (extrapolates the first/last piece).
   double host_at(double device_s) const;
+  /// The device time of a host time (the inverse of host_at; the map's slope is within a few
+  /// hundred ppm of 1, so a few fixed-point steps are exact to the nanosecond).
+  double device_at(double host_s) const;
 };
 
 class SensorClock {
@@ -60,6 +63,8 @@ class SensorClock {
   std::size_t buckets() const noexcept { return pts_.size(); }
   double bucket_s() const noexcept { return c_.bucket_s; }
   bool empty() const noexcept { return pts_.empty(); }
+  /// Slope of the live map's delay (host - device) per device second; 0 before a fit.
+  double live_slope() const noexcept { return live_ok_ ? lb_ : 0.0; }
 
  private:
   struct Pt {

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "dyad/capture/clock_fit.hpp"
 #include "dyad/capture/ring_buffer.hpp"
 #include "dyad/formats/audio.hpp"
 #include "dyad/formats/manifest.hpp"
@@ -164,12 +165,16 @@ class Recorder {
   std::vector<std::int64_t> clipped_;
   double lag_max_s_ = 0;
   std::string error_;
-  // clock fit: per-second lower envelope of delay = host_s - end_frame / rate
-  std::vector<std::pair<double, double>> env_points_;  ///< (host_s, min delay_s) per second
-  double cur_bucket_start_s_ = -1, cur_bucket_min_ = 0, cur_bucket_t_ = 0;
-  double fit_a_ = 0, fit_b_ = 0;  ///< delay_s = a + b * host_s
-  bool have_fit_ = false;
-  double env_min_ = 1e300;
+  // The audio clock (DESIGN.md "Clocks"): frame time (end_frame / rate) -> CLOCK_MONOTONIC, the
+  // lower envelope of the callbacks' delay per second of audio, live over the last 5 minutes and,
+  // once finished, piecewise over the whole session (pieces of 5 minutes joined continuously),
+  // the same fit as a sensor stream's.
+  SensorClock audio_clock_{SensorClockConfig{1.0, 300.0, 300.0, 1.0, 65536}};
+  std::optional<SensorClockModel> final_clock_;
+  /// Host seconds of a frame time, from the whole-session fit once finished, else the live one.
+  double host_of_frame_time(double frame_s);  // under mutex_
+  /// Frame time of a host time: the inverse of host_of_frame_time.
+  double frame_time_of_host(double host_s);  // under mutex_
   bool finished_ = false;
   RecorderStatus final_{};
 };
