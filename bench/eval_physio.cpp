@@ -1,10 +1,13 @@
 // Accuracy and speed of the physiology algorithms (issue 10). Prints figures for bench/RESULTS.md.
 //   eval_physio [--data DIR] [--fixtures OUTDIR] [--skip-speed]
-// DIR defaults to ../shared/data/physio beside the repository.
+//   eval_physio --sim [--sim-seeds N] [--sim-duration S] [--sim-noise F,F,...] [--sim-coupling C] [--sim-lag S]
+// DIR defaults to ../shared/data/physio beside the repository. --sim evaluates against
+// `dyad simulate` sessions instead: their exact beats, SCRs and coupling, over noise levels.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -14,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "dyad/analysis/physiology.hpp"
+#include "dyad/analysis/simulate.hpp"
 #include "dyad/dsp/ecg.hpp"
 #include "dyad/dsp/eda.hpp"
 #include "dyad/dsp/filter.hpp"
@@ -22,6 +27,7 @@
 #include "dyad/dsp/respiration.hpp"
 #include "dyad/dsp/synchrony.hpp"
 #include "physio_synth.hpp"
+#include "physio_truth.hpp"
 #include "test_util.hpp"
 #include "wfdb.hpp"
 
@@ -390,22 +396,109 @@ void eval_speed() {
               beats, scrs, breaths, s1.windows.size(), s2.windows.size());
 }
 
+
+// Against the simulator's exact truth: sessions of `duration` s at each physiology noise level
+// (--physio-noise) and seed, analysed by run_physiology, scored by test::score_sim_physio.
+struct SimOptions {
+  int seeds = 3;
+  double duration_s = 600;
+  std::vector<double> noise = {0, 1, 3, 10, 30};
+  double coupling = 0.8, lag_s = 2;
+};
+
+void eval_sim(const SimOptions& o) {
+  std::printf("Against the simulator's truth: %d seed(s) x %.0f s per noise level, coupling %.2f at lag %.2f s; "
+              "beats matched within 150 ms, SCR onsets within 1 s, lags within 0.25 s (one lag step)\n",
+              o.seeds, o.duration_s, o.coupling, o.lag_s);
+  std::printf("%6s | %6s %6s %7s %6s %7s | %5s %5s %6s %6s %6s | %-24s %6s %6s | %-24s %6s\n", "noise", "beats", "Se%", "PPV%", "F1%",
+              "|dt|ms", "SCRs", "det", "Se%", "PPV%", "|dt|s", "HR lag per seed (s)", "right", "above", "EDA lag per seed (s)", "above");
+  auto run = [&](double noise, double coupling, bool print) {
+    test::SimPhysioScore tot;
+    std::string hr_lags, eda_lags;
+    int hr_right = 0, hr_n = 0;
+    for (int seed = 1; seed <= o.seeds; ++seed) {
+      test::TempDir d;
+      analysis::SimulationConfig c;
+      c.duration_s = o.duration_s;
+      c.seed = static_cast<std::uint64_t>(seed);
+      c.rate_hz = 8000;  // the audio is not scored here
+      c.coupling = coupling;
+      c.coupling_lag_s = o.lag_s;
+      c.physio_noise = noise;
+      analysis::simulate_session(d / "s", c);
+      analysis::run_physiology(d / "s");
+      const auto s = test::score_sim_physio(d / "s", o.lag_s);
+      tot.beats.add(s.beats);
+      tot.scrs.add(s.scrs);
+      tot.hr_abs_err_sum += s.hr_abs_err_sum;
+      tot.hr_windows += s.hr_windows;
+      tot.hr.windows += s.hr.windows;
+      tot.hr.above += s.hr.above;
+      tot.eda.windows += s.eda.windows;
+      tot.eda.above += s.eda.above;
+      hr_right += static_cast<int>(std::lround(s.hr.within_step * s.hr.windows));
+      hr_n += s.hr.windows;
+      char b[32];
+      std::snprintf(b, sizeof b, "%s%.2f", hr_lags.empty() ? "" : " ", s.hr.median_lag_s);
+      hr_lags += b;
+      std::snprintf(b, sizeof b, "%s%.2f", eda_lags.empty() ? "" : " ", s.eda.median_lag_s);
+      eda_lags += b;
+    }
+    if (print)
+      std::printf("%6g | %6d %6.2f %7.2f %6.2f %7.2f | %5d %5d %6.1f %6.1f %6.2f | %-24s %5.0f%% %5.0f%% | %-24s %5.0f%%   HR error %.2f bpm (10 s windows)\n",
+                  noise, tot.beats.tp + tot.beats.fn, tot.beats.se(), tot.beats.ppv(), tot.beats.f1(), 1000 * tot.beats.mean_abs_err_s(),
+                  tot.scrs.tp + tot.scrs.fn, tot.scrs.tp + tot.scrs.fp, tot.scrs.se(), tot.scrs.ppv(), tot.scrs.mean_abs_err_s(),
+                  hr_lags.c_str(), hr_n ? 100.0 * hr_right / hr_n : 0.0, 100 * tot.hr.above_fraction(), eda_lags.c_str(),
+                  100 * tot.eda.above_fraction(), tot.hr_mae_bpm());
+    return tot;
+  };
+  for (double noise : o.noise) (void)run(noise, o.coupling, true);
+  // Uncoupled partners (coupling 0) at the default noise: how often a window beats chance.
+  const auto u = run(1, 0, false);
+  std::printf("coupling 0 (noise 1, %d seeds): windows above the surrogate p95: HR %.1f %% of %d, EDA %.1f %% of %d\n", o.seeds,
+              100 * u.hr.above_fraction(), u.hr.windows, 100 * u.eda.above_fraction(), u.eda.windows);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
   fs::path data = fs::path(DYAD_SOURCE_DIR) / ".." / "shared" / "data" / "physio";
   fs::path fixtures;
-  bool speed = true;
+  bool speed = true, sim = false;
+  SimOptions so;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--data") && i + 1 < argc) data = argv[++i];
+    auto num = [&](double lo, double hi) {
+      const double v = std::strtod(argv[++i], nullptr);
+      if (!(v >= lo && v <= hi)) {
+        std::fprintf(stderr, "eval_physio: %s must be between %g and %g, found %s\n", argv[i - 1], lo, hi, argv[i]);
+        std::exit(2);
+      }
+      return v;
+    };
+    if (!std::strcmp(argv[i], "--sim")) sim = true;
+    else if (!std::strcmp(argv[i], "--sim-seeds") && i + 1 < argc) so.seeds = static_cast<int>(num(1, 100));
+    else if (!std::strcmp(argv[i], "--sim-duration") && i + 1 < argc) so.duration_s = num(60, 86400);
+    else if (!std::strcmp(argv[i], "--sim-coupling") && i + 1 < argc) so.coupling = num(0, 1);
+    else if (!std::strcmp(argv[i], "--sim-lag") && i + 1 < argc) so.lag_s = num(0, 5);
+    else if (!std::strcmp(argv[i], "--sim-noise") && i + 1 < argc) {
+      so.noise.clear();
+      std::stringstream ss(argv[++i]);
+      std::string f;
+      while (std::getline(ss, f, ',')) so.noise.push_back(std::strtod(f.c_str(), nullptr));
+    } else if (!std::strcmp(argv[i], "--data") && i + 1 < argc) data = argv[++i];
     else if (!std::strcmp(argv[i], "--fixtures") && i + 1 < argc) fixtures = argv[++i];
     else if (!std::strcmp(argv[i], "--skip-speed")) speed = false;
     else {
-      std::fprintf(stderr, "usage: eval_physio [--data DIR] [--fixtures OUTDIR] [--skip-speed]\n");
+      std::fprintf(stderr,
+                   "usage: eval_physio [--data DIR] [--fixtures OUTDIR] [--skip-speed]\n"
+                   "       eval_physio --sim [--sim-seeds N] [--sim-duration S] [--sim-noise F,F,...] [--sim-coupling C] [--sim-lag S]\n");
       return 2;
     }
   }
   try {
+    if (sim) {
+      eval_sim(so);
+      return 0;
+    }
     eval_mitdb(data, fixtures);
     eval_neurokit(data, fixtures);
     std::printf("Synchrony (synthetic, 1 h at 4 Hz, window 30 s, step 5 s, lags +-5 s)\n");

@@ -26,8 +26,11 @@ void add_simulate(CLI::App& app) {
   cmd->add_option("--drift-ppm", o->drift_ppm, "Sensor clocks drift by up to this many ppm (each drawn in +-PPM; 0 to 1000)")->capture_default_str();
   cmd->add_option("--jitter-ms", o->jitter_ms, "Mean delivery delay jitter of sensor data in ms (0 to 100)")->capture_default_str();
   cmd->add_flag("--therapist", o->therapist, "Add a third voice channel: a therapist who speaks now and then");
-  cmd->add_option("--coupling", o->coupling, "Share of B's arousal (heart rate, SCRs) that follows A's (0 to 1)")->capture_default_str();
+  cmd->add_option("--coupling", o->coupling, "Share of B's heart-rate changes, arousal and SCRs that follow A's (0 to 1)")->capture_default_str();
   cmd->add_option("--coupling-lag-s", o->coupling_lag_s, "Lag by which B follows A, seconds (0 to 30)")->capture_default_str();
+  cmd->add_option("--physio-noise", o->physio_noise,
+                  "Sensor noise as a multiple of the default (ECG 8 uV, EDA 0.002 uS, respiration 0.01 of a breath; 0 to 100)")
+      ->capture_default_str();
   cmd->add_option("--couple", o->couple_id, "Couple id (pseudonymous)")->capture_default_str();
   cmd->add_option("--session-number", o->session_number, "Session number in the course of treatment")->capture_default_str();
   cmd->add_option("--session-type", o->session_type, "preparation, dosing, integration or other")->capture_default_str();

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dyad/dsp/filter.hpp"
 #include "dyad/dsp/synth.hpp"
 #include "dyad/formats/audio.hpp"
 #include "dyad/formats/error.hpp"
@@ -386,8 +387,10 @@ struct Physio {
   std::vector<double> beats[2];
   std::vector<Scr> scrs[2];
   std::vector<double> arousal[2];  // effective arousal on the 10 Hz grid
+  std::vector<double> hr_dev[2];   // heart rate minus baseline, without RSA, on the grid (bpm)
+  std::vector<double> eda_level[2];  // slow tonic arousal on the grid (two 30 s low-passes of arousal)
   std::vector<double> resp_phase[2];
-  double hr0[2] = {}, tonic0[2] = {};
+  double hr0[2] = {}, tonic0[2] = {}, resp_bpm[2] = {};
 };
 
 constexpr double kGrid = 0.1;
@@ -439,26 +442,69 @@ Physio make_physio(const SimulationConfig& c, const std::vector<Spurt>& spurts, 
   p.arousal[1].assign(n, 0.0);
   for (std::size_t i = 0; i < n; ++i)  // B follows A by the coupling lag
     p.arousal[1][i] = (1 - c.coupling) * own[1][i] + c.coupling * grid_at(own[0], std::max(0.0, static_cast<double>(i) * kGrid - c.coupling_lag_s));
+  // Heart rate minus baseline, without the respiratory part: 10 bpm per unit of arousal, a
+  // low-frequency wave (0.04-0.15 Hz band-passed noise, SD 2 bpm) and a 90 s wave, each partner's
+  // own; B's is (1 - coupling) * its own + coupling * A's at t - lag, so the coupling is in the
+  // heart-rate series itself. RSA (each partner's own breathing) and RR noise stay independent.
+  std::vector<double> own_dev[2];
+  for (int r = 0; r < 2; ++r) {
+    dsp::Rng g = rng.fork(static_cast<std::uint64_t>(r) + 30);
+    const std::size_t warm = static_cast<std::size_t>(120 / kGrid);
+    std::vector<double> lf(n + warm);
+    for (auto& v : lf) v = g.normal();
+    const dsp::Biquad hp = dsp::butter_highpass(0.04, 1 / kGrid), lp = dsp::butter_lowpass(0.15, 1 / kGrid);
+    dsp::biquad_forward(hp, lf);
+    dsp::biquad_forward(lp, lf);
+    lf.erase(lf.begin(), lf.begin() + static_cast<std::ptrdiff_t>(warm));
+    double ss = 0;
+    for (double v : lf) ss += v * v;
+    const double scale = 2.0 / std::sqrt(ss / static_cast<double>(n) + 1e-300);
+    const double slow = g.uniform(0, 2 * M_PI);
+    own_dev[r].assign(n, 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double t = static_cast<double>(i) * kGrid;
+      own_dev[r][i] = 10 * own[r][i] + scale * lf[i] + 1.5 * std::sin(2 * M_PI * t / 90 + slow);
+    }
+  }
+  p.hr_dev[0] = own_dev[0];
+  p.hr_dev[1].assign(n, 0.0);
+  for (std::size_t i = 0; i < n; ++i)
+    p.hr_dev[1][i] = (1 - c.coupling) * own_dev[1][i] + c.coupling * grid_at(own_dev[0], std::max(0.0, static_cast<double>(i) * kGrid - c.coupling_lag_s));
+  // The skin-conductance level follows arousal only slowly (two 30 s low-passes): a faster tonic
+  // change would itself be a rise of 0.01 uS or more within 10 s, i.e. an SCR the truth omits.
+  for (int r = 0; r < 2; ++r) {
+    p.eda_level[r].assign(n, 0.0);
+    double l1 = p.arousal[r][0], l2 = l1;
+    for (std::size_t i = 0; i < n; ++i) {
+      l1 += (p.arousal[r][i] - l1) * kGrid / 30.0;
+      l2 += (l1 - l2) * kGrid / 30.0;
+      p.eda_level[r][i] = l2;
+    }
+  }
   for (int r = 0; r < 2; ++r) {
     dsp::Rng g = rng.fork(static_cast<std::uint64_t>(r) + 10);
     p.hr0[r] = (r == 0 ? 66 : 72) + g.uniform(-4, 4);
     p.tonic0[r] = (r == 0 ? 2.5 : 4.0) + g.uniform(-0.5, 0.5);
-    // respiration phase (cycles): 14 +- 2 breaths/min, slower while speaking
+    // respiration phase (cycles): each partner's own mean rate (12.5-15.5 breaths/min) varying
+    // by +-2 with its own period. Equal mean rates would keep the partners' breathing, and so
+    // their RSA, in a fixed phase relation for the whole session: a heart-rate synchrony at a
+    // lag the truth does not have.
     p.resp_phase[r].assign(n, 0.0);
     double ph = g.uniform(0, 1), wob = g.uniform(0, 2 * M_PI);
+    const double base_bpm = g.uniform(12.5, 15.5), wob_period = g.uniform(90, 150);
+    p.resp_bpm[r] = base_bpm;
     for (std::size_t i = 0; i < n; ++i) {
       double t = static_cast<double>(i) * kGrid;
       p.resp_phase[r][i] = ph;
-      double bpm = 14 + 2 * std::sin(2 * M_PI * t / 120 + wob);
+      double bpm = base_bpm + 2 * std::sin(2 * M_PI * t / wob_period + wob);
       ph += bpm / 60 * kGrid;
     }
     // beats: RR from the heart rate at the last beat, with RSA and beat-to-beat variability
-    double slow = g.uniform(0, 2 * M_PI);
+    (void)g.uniform(0, 2 * M_PI);  // was the 90 s wave's phase (now in hr_dev); keeps the draws in step
     double t = g.uniform(0.2, 0.8);
     while (t < c.duration_s + 2) {
       p.beats[r].push_back(t);
-      double hr = p.hr0[r] + 10 * grid_at(p.arousal[r], t) + 2.5 * std::sin(2 * M_PI * grid_at(p.resp_phase[r], t)) +
-                  1.5 * std::sin(2 * M_PI * t / 90 + slow);
+      double hr = p.hr0[r] + grid_at(p.hr_dev[r], t) + 2.5 * std::sin(2 * M_PI * grid_at(p.resp_phase[r], t));
       t += std::clamp(60.0 / hr + 0.012 * g.normal(), 0.35, 1.6);
     }
   }
@@ -527,6 +573,7 @@ void validate(const SimulationConfig& c) {
   range("--jitter-ms", c.jitter_ms, 0, 100, " ms");
   range("--coupling", c.coupling, 0, 1, "");
   range("--coupling-lag-s", c.coupling_lag_s, 0, 30, " seconds");
+  range("--physio-noise", c.physio_noise, 0, 100, " (a multiple of the default sensor noise)");
   range("backchannel_max_s", c.backchannel_max_s, 0.05, 10, " seconds");
   if (!formats::is_valid_session_type(c.session_type))
     throw std::invalid_argument("simulate: --session-type must be preparation, dosing, integration or other, found '" +
@@ -715,6 +762,7 @@ SimulationSummary simulate_session(const std::filesystem::path& out, const Simul
       const auto& scrs = phys.scrs[r];
       const double hr0 = phys.hr0[r], tonic0 = phys.tonic0[r];
       const auto& aro = phys.arousal[r];
+      const auto& lvl = phys.eda_level[r];
       const auto& resp = phys.resp_phase[r];
       // ECG, 500 Hz, mV
       std::size_t bi = 0;
@@ -726,7 +774,7 @@ SimulationSummary simulate_session(const std::filesystem::path& out, const Simul
           double rr = j > 0 ? beats[j] - beats[j - 1] : 60.0 / hr0;
           x += dsp::ecg_beat(t - beats[j], rr);
         }
-        v[0] = round_to(x + 0.008 * en.normal(), 0.001);
+        v[0] = round_to(x + 0.008 * c.physio_noise * en.normal(), 0.001);
       });
       {
         std::string txt = formats::tsv_line({"time_s", "rr_s", "hr_bpm", "corrected"});
@@ -745,9 +793,9 @@ SimulationSummary simulate_session(const std::filesystem::path& out, const Simul
       dsp::Rng dn = g.fork(2);
       auto [d0, d1] = write_physio_stream("eda_" + rn, "eda", r, 32, {"eda"}, {"uS"}, {}, [&](double t, double* v) {
         while (si < scrs.size() && scrs[si].onset_s < t - 40) ++si;
-        double x = tonic0 + 0.5 * grid_at(aro, t) + 0.1 * std::sin(2 * M_PI * t / 600);
+        double x = tonic0 + 0.5 * grid_at(lvl, t) + 0.1 * std::sin(2 * M_PI * t / 600);
         for (std::size_t j = si; j < scrs.size() && scrs[j].onset_s < t; ++j) x += scrs[j].amplitude_us * dsp::scr_shape(t - scrs[j].onset_s, kTauRise, kTauDecay);
-        v[0] = round_to(x + 0.002 * dn.normal(), 0.0001);
+        v[0] = round_to(x + 0.002 * c.physio_noise * dn.normal(), 0.0001);
       });
       {
         const double tp = dsp::scr_peak_time(kTauRise, kTauDecay);
@@ -762,7 +810,7 @@ SimulationSummary simulate_session(const std::filesystem::path& out, const Simul
       // respiration, 25 Hz, arbitrary units
       dsp::Rng rn2 = g.fork(3);
       write_physio_stream("resp_" + rn, "resp", r, 25, {"resp"}, {"a.u."}, {}, [&](double t, double* v) {
-        v[0] = round_to(dsp::breath_wave(grid_at(resp, t)) + 0.01 * rn2.normal(), 0.0001);
+        v[0] = round_to(dsp::breath_wave(grid_at(resp, t)) + 0.01 * c.physio_noise * rn2.normal(), 0.0001);
       });
       // cuff blood pressure at irregular times; the clinician types each reading as a marker
       std::vector<double> times;
@@ -911,6 +959,7 @@ SimulationSummary simulate_session(const std::filesystem::path& out, const Simul
         {"therapist", c.therapist},
         {"coupling", c.coupling},
         {"coupling_lag_s", c.coupling_lag_s},
+        {"physio_noise", c.physio_noise},
         {"backchannel_max_s", c.backchannel_max_s},
         {"couple_id", c.couple_id},
         {"session_number", c.session_number},
@@ -930,13 +979,18 @@ SimulationSummary simulate_session(const std::filesystem::path& out, const Simul
           {"therapist", "takes 12 % of the partners' speaker changes and hands the floor to A or B"}}},
         {"physiology",
          {{"hr_baseline_bpm", {phys.hr0[0], phys.hr0[1]}},
-          {"hr_model", "hr0 + 10 * arousal + 2.5 * sin(respiration phase) + 1.5 * sin(2 pi t / 90 s); RR noise 12 ms SD"},
+          {"hr_model", "hr0 + dev + 2.5 * sin(respiration phase), RR = 60 / hr at the last beat + 12 ms SD noise; own dev = 10 * own arousal + "
+                       "LF wave (0.04-0.15 Hz band-passed noise, SD 2 bpm) + 1.5 * sin(2 pi t / 90 s + phase); dev_A = own A, "
+                       "dev_B = (1 - coupling) * own B + coupling * dev_A(t - lag); RSA and RR noise are each partner's own"},
           {"arousal", "low-pass (10 s) of 0.6 * speaking + 0.4 during dosing, +0.5 when interrupted; B = (1 - coupling) * B + coupling * A(t - lag)"},
-          {"ecg", "500 Hz, sum of Gaussian P Q R S T waves, R peak at the beat time, 8 uV noise, resp baseline wander"},
+          {"ecg", "500 Hz, sum of Gaussian P Q R S T waves, R peak at the beat time, white noise 8 uV * physio_noise, resp baseline wander"},
+          {"eda_model", "tonic0 + 0.5 * level + 0.1 * sin(2 pi t / 600 s) + SCRs + white noise 0.002 uS * physio_noise; level = arousal through two 30 s low-passes"},
+          {"resp_noise", "white, 0.01 * physio_noise (the breath wave spans 0-1)"},
           {"eda_tonic_uS", {phys.tonic0[0], phys.tonic0[1]}},
           {"scr", {{"tau_rise_s", kTauRise}, {"tau_decay_s", kTauDecay}, {"rise_time_s", dsp::scr_peak_time(kTauRise, kTauDecay)}, {"min_spacing_s", 5}}},
           {"eda", "32 Hz"},
-          {"resp", "25 Hz, 14 +- 2 breaths/min"},
+          {"resp", "25 Hz; per partner a mean rate drawn in 12.5-15.5 breaths/min, +-2 in a sine of period 90-150 s"},
+          {"resp_mean_bpm", {phys.resp_bpm[0], phys.resp_bpm[1]}},
           {"bp", "irregular cuff readings; each also a clinical marker 'bp' (source simulator:<role>)"}}},
         {"phases", {{"baseline", "0 to min(120 s, 10 %)"}, {"dosing", "15 % to 65 %"}, {"integration_talk", "70 % to the end"}}},
     };

@@ -162,6 +162,8 @@ TEST(Simulate, EveryOptionIsValidatedWithAClearMessage) {
   EXPECT_EQ(msg([](auto& c) { c.jitter_ms = 200; }), "simulate: --jitter-ms must be between 0 and 100 ms, found 200");
   EXPECT_EQ(msg([](auto& c) { c.coupling = 1.5; }), "simulate: --coupling must be between 0 and 1, found 1.5");
   EXPECT_EQ(msg([](auto& c) { c.coupling_lag_s = 31; }), "simulate: --coupling-lag-s must be between 0 and 30 seconds, found 31");
+  EXPECT_EQ(msg([](auto& c) { c.physio_noise = -1; }),
+            "simulate: --physio-noise must be between 0 and 100 (a multiple of the default sensor noise), found -1");
   EXPECT_EQ(msg([](auto& c) { c.session_type = "party"; }),
             "simulate: --session-type must be preparation, dosing, integration or other, found 'party'");
   EXPECT_EQ(msg([](auto& c) { c.couple_id = ""; }), "simulate: --couple must be a non-empty id without tabs or line breaks");

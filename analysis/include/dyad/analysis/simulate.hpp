@@ -26,6 +26,7 @@ struct SimulationConfig {
   bool therapist = false;        ///< a third voice channel (a therapist who speaks now and then)
   double coupling = 0.5;         ///< 0..1: share of B's arousal (HR, SCRs) that follows A's
   double coupling_lag_s = 3;     ///< B follows A by this lag (positive lag: B follows A)
+  double physio_noise = 1;       ///< 0..100: multiple of the sensors' white noise (ECG 8 uV, EDA 0.002 uS, resp 0.01)
   double backchannel_max_s = 1;  ///< the truth's turn-taking threshold (HELPERS-TURNS.md)
   std::string couple_id = "sim";
   std::int64_t session_number = 1;
