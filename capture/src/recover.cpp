@@ -263,10 +263,17 @@ RecoveryReport recover_session(const fs::path& dir) {
     // (the recorder lists a dropout before writing its zeros: cut what a kill kept from the file)
     std::vector<formats::Dropout> kept;
     for (auto d : m.dropouts) {
-      if (!(d.start_s < rep.duration_s)) continue;
       const auto start = static_cast<std::int64_t>(std::llround(d.start_s * m.audio->sample_rate_hz));
-      d.frames = std::min(d.frames, rep.audio_frames - start);
-      if (d.frames > 0) kept.push_back(d);
+      const std::int64_t frames = d.start_s < rep.duration_s ? std::min(d.frames, rep.audio_frames - start) : 0;
+      const std::string where = "session.json: the dropout at " + formats::format_fixed(d.start_s, 3) + " s (" +
+                                std::to_string(d.frames) + " frames) ";
+      if (frames <= 0) {
+        rep.actions.push_back(where + "was removed: it starts past the end of the audio");
+        continue;
+      }
+      if (frames < d.frames) rep.actions.push_back(where + "was cut to the end of the audio (" + std::to_string(frames) + " frames)");
+      d.frames = frames;
+      kept.push_back(d);
     }
     m.dropouts = kept;
   }

@@ -417,7 +417,10 @@ bool open_column_cache(std::ifstream& in, const std::filesystem::path& p, std::u
     return false;
   std::error_code ec;
   const auto bytes = std::filesystem::file_size(p, ec);
-  return !ec && bytes == sizeof h + h.rows * (8 + 4 * static_cast<std::uint64_t>(columns));
+  // rows from the file's size, never rows times the row size: a damaged count must not wrap around
+  // to the right size (and ask for exabytes)
+  const std::uint64_t per_row = 8 + 4 * static_cast<std::uint64_t>(columns);
+  return !ec && bytes >= sizeof h && (bytes - sizeof h) % per_row == 0 && (bytes - sizeof h) / per_row == h.rows;
 }
 
 bool read_column_cache(const std::filesystem::path& p, std::uint64_t size, std::int64_t mtime, std::size_t columns,

@@ -172,20 +172,9 @@ Params params_of(KdfStrength s) {
 
 /// Reads and checks the header; derives the key.
 void open_archive(int fd, const fs::path& path, const std::string& passphrase, std::uint8_t* header, Key& key) {
-  const std::string label = path.string();
-  std::size_t got = read_up_to(fd, header, kHeaderBytes, path);
-  if (got < 8 || std::memcmp(header, kMagic, 8) != 0)
-    throw FormatError(ErrorKind::unrecognised, label + ": not a sealed dyad session (expected the magic 'DYADSEAL' at byte 0)");
-  if (got < kHeaderBytes)
-    throw FormatError(ErrorKind::malformed, label + ": truncated inside its header (" + std::to_string(got) + " of 72 bytes); nothing was written");
-  const auto version = get_le(header + 8, 4), kdf = get_le(header + 12, 4);
-  const auto ops = get_le(header + 16, 8), mem = get_le(header + 24, 8);
-  if (version != kVersion)
-    throw FormatError(ErrorKind::unsupported, label + ": archive version " + std::to_string(version) + " (this dyad reads version 1)");
-  if (kdf != kKdfArgon2id || ops < crypto_pwhash_OPSLIMIT_MIN || ops > 64 || mem < crypto_pwhash_MEMLIMIT_MIN ||
-      mem > (std::uint64_t{4} << 30))
-    throw FormatError(ErrorKind::malformed, label + ": byte 12: key derivation parameters out of range (damaged or tampered header); nothing was written");
-  derive_key(key, passphrase, header + 32, ops, mem, label);
+  const std::size_t got = read_up_to(fd, header, kHeaderBytes, path);
+  const SealHeader h = parse_seal_header(std::span<const std::uint8_t>(header, got), path.string());
+  derive_key(key, passphrase, h.salt.data(), h.opslimit, h.memlimit, path.string());
 }
 
 /// Decrypts the blocks after the header into `sink` (through an ArchiveEntryReader); returns the
@@ -318,6 +307,28 @@ KdfStrength parse_kdf_strength(const std::string& s) {
   if (s == "moderate") return KdfStrength::moderate;
   if (s == "sensitive") return KdfStrength::sensitive;
   throw std::invalid_argument("--kdf must be interactive, moderate or sensitive, found '" + s + "'");
+}
+
+SealHeader parse_seal_header(std::span<const std::uint8_t> bytes, const std::string& label) {
+  if (bytes.size() < 8 || std::memcmp(bytes.data(), kMagic, 8) != 0)
+    throw FormatError(ErrorKind::unrecognised, label + ": not a sealed dyad session (expected the magic 'DYADSEAL' at byte 0)");
+  if (bytes.size() < kHeaderBytes)
+    throw FormatError(ErrorKind::malformed, label + ": truncated inside its header (" + std::to_string(bytes.size()) +
+                                                " of 72 bytes); nothing was written");
+  const std::uint8_t* p = bytes.data();
+  SealHeader h;
+  h.version = static_cast<std::uint32_t>(get_le(p + 8, 4));
+  h.kdf = static_cast<std::uint32_t>(get_le(p + 12, 4));
+  h.opslimit = get_le(p + 16, 8);
+  h.memlimit = get_le(p + 24, 8);
+  std::memcpy(h.salt.data(), p + 32, h.salt.size());
+  std::memcpy(h.stream_header.data(), p + 48, h.stream_header.size());
+  if (h.version != kVersion)
+    throw FormatError(ErrorKind::unsupported, label + ": archive version " + std::to_string(h.version) + " (this dyad reads version 1)");
+  if (h.kdf != kKdfArgon2id || h.opslimit < crypto_pwhash_OPSLIMIT_MIN || h.opslimit > kMaxSealOpslimit ||
+      h.memlimit < crypto_pwhash_MEMLIMIT_MIN || h.memlimit > kMaxSealMemlimit)
+    throw FormatError(ErrorKind::malformed, label + ": byte 12: key derivation parameters out of range (damaged or tampered header); nothing was written");
+  return h;
 }
 
 bool is_safe_archive_path(const std::string& p) {

@@ -176,6 +176,10 @@ std::vector<std::vector<double>> read_numeric_columns(const std::filesystem::pat
   const std::string label = path.string();
   std::ifstream in(path, std::ios::binary);
   if (!in) throw FormatError(ErrorKind::io, label + ": cannot be opened for reading");
+  return read_numeric_columns(in, label, columns);
+}
+
+std::vector<std::vector<double>> read_numeric_columns(std::istream& in, const std::string& label, const std::vector<std::string>& columns) {
   TableReader t(in, label);
   std::vector<std::size_t> idx;
   for (auto& c : columns) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "dyad/capture/recorder.hpp"
+#include "dyad/capture/recover.hpp"
 #include "dyad/formats/audio.hpp"
 #include "dyad/formats/manifest.hpp"
 #include "dyad/formats/session.hpp"
@@ -337,4 +338,77 @@ TEST(Recorder, TheAudioClockFitIsPiecewiseOverTheSession) {
   EXPECT_EQ(cf["pieces"].size(), 2u) << cf.dump();
   EXPECT_NEAR(cf["monotonic_at_frame0_s"].get<double>(), 5.0002, 0.5e-3) << cf.dump();
   EXPECT_LT(cf["residual_ms"].get<double>(), 3.0);
+
+// The bug the kill -9 trials found (commit 630aa70), without random kills: the recorder must list
+// a dropout in session.json BEFORE its zeros reach audio.wav, so that a kill between the two never
+// leaves zeros the manifest does not list. Here the zeros' write itself fails (a file-size limit
+// 100 frames into them, as a kill in the middle of the write would leave it) and the child process
+// ends without finishing, as after kill -9: session.json must already list the dropout, longer
+// than the audio that survived, and `dyad recover` must cut it to the end of the audio.
+TEST(Recorder, DropoutIsListedBeforeItsZerosAndRecoverCutsItToTheAudio) {
+  dyad::test::TempDir d;
+  auto dir = d / "s";
+  constexpr std::int64_t kBefore = 200 * 256;  // frames before the device loss
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::signal(SIGXFSZ, SIG_IGN);
+    auto c = config(dir);
+    c.disk_reserve_bytes = 64 * 1024;
+    Recorder rec(c);
+    const std::int64_t t0 = 5'000'000'000LL;
+    feed(rec, 0, 200, t0, 0);
+    rec.drain();
+    const auto written = static_cast<rlim_t>(fs::file_size(dir / "audio.wav"));  // header + kBefore frames
+    rlimit rl{written + 100 * 8, written + 100 * 8};  // room for 100 more frames of 2 float channels
+    ::setrlimit(RLIMIT_FSIZE, &rl);
+    feed(rec, 202, 302, t0, kBefore, true);  // the device lost two periods (512 frames)
+    rec.drain();                             // the zeros' write fails 100 frames in
+    ::_exit(rec.status().error.find("write failed") != std::string::npos ? 0 : 3);  // no finish(): a kill
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  auto m = dyad::formats::read_manifest(dir);
+  EXPECT_EQ(m.status, "recording");
+  ASSERT_EQ(m.dropouts.size(), 1u);  // listed although its zeros never all reached the file
+  EXPECT_DOUBLE_EQ(m.dropouts[0].start_s, kBefore / kRate);
+  EXPECT_EQ(m.dropouts[0].frames, 512);
+
+  auto rep = recover_session(dir);
+  EXPECT_EQ(rep.audio_frames, kBefore + 100);
+  bool said = false;
+  for (auto& a : rep.actions) said |= a.find("session.json: the dropout at 1.067 s (512 frames) was cut to the end of the audio (100 frames)") != std::string::npos;
+  EXPECT_TRUE(said);
+  auto s = dyad::formats::Session::open(dir);
+  EXPECT_EQ(s.manifest.status, "recovered");
+  ASSERT_EQ(s.manifest.dropouts.size(), 1u);
+  EXPECT_DOUBLE_EQ(s.manifest.dropouts[0].start_s, kBefore / kRate);
+  EXPECT_EQ(s.manifest.dropouts[0].frames, 100);
+  dyad::formats::AudioInfo info;
+  auto x = read_all(dir / "audio.wav", info);
+  ASSERT_EQ(info.frames, kBefore + 100);
+  for (std::int64_t k = 0; k < kBefore; ++k) ASSERT_EQ(x[static_cast<std::size_t>(2 * k)], value(k, 2)) << k;
+  for (std::int64_t k = kBefore; k < info.frames; ++k) {  // every zero in the file is listed
+    ASSERT_EQ(x[static_cast<std::size_t>(2 * k)], 0.0f) << k;
+    ASSERT_EQ(x[static_cast<std::size_t>(2 * k + 1)], 0.0f) << k;
+  }
+}
+
+// Without any limit: the dropout is in session.json as soon as the writer has handled it, not
+// only at the once-a-second rewrite or at the end (finish() is never called before the check).
+TEST(Recorder, DropoutIsInSessionJsonBeforeTheRecordingEnds) {
+  dyad::test::TempDir d;
+  auto dir = d / "s";
+  Recorder rec(config(dir));
+  const std::int64_t t0 = 5'000'000'000LL;
+  feed(rec, 0, 200, t0, 0);
+  feed(rec, 202, 210, t0, 200 * 256, true);
+  rec.drain();
+  auto m = dyad::formats::read_manifest(dir);
+  EXPECT_EQ(m.status, "recording");
+  ASSERT_EQ(m.dropouts.size(), 1u);
+  EXPECT_EQ(m.dropouts[0].frames, 512);
+  EXPECT_EQ(rec.finish().zero_filled_frames, 512);
 }

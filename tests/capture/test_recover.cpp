@@ -99,6 +99,35 @@ TEST(Recover, UnreadableHeaderIsRebuiltFromTheDataSize) {
   for (std::int64_t k = 0; k < r.info().frames; ++k) ASSERT_EQ(x[static_cast<std::size_t>(2 * k)], value(k, 0)) << k;
 }
 
+// A manifest may list a dropout longer than the audio that survived a kill (the recorder lists a
+// dropout before writing its zeros): recover cuts it to the end of the audio, removes one that
+// starts past the end, keeps the others, says so, and a second run finds nothing to do.
+TEST(Recover, DropoutsPastTheEndOfTheAudioAreCutOrRemoved) {
+  dyad::test::TempDir d;
+  auto dir = d / "s";
+  crashed_session(dir, 48000 * 2);  // 96000 frames: 2 s
+  auto m = dyad::formats::read_manifest(dir);
+  m.dropouts = {{0.5, 480}, {1.5, 48000}, {2.5, 256}};  // the second runs to 2.5 s, the third starts after
+  dyad::formats::write_manifest(dir, m);
+  auto rep = recover_session(dir);
+  EXPECT_EQ(rep.audio_frames, 96000);
+  std::string all;
+  for (auto& a : rep.actions) all += a + "\n";
+  EXPECT_NE(all.find("session.json: the dropout at 1.500 s (48000 frames) was cut to the end of the audio (24000 frames)\n"),
+            std::string::npos) << all;
+  EXPECT_NE(all.find("session.json: the dropout at 2.500 s (256 frames) was removed: it starts past the end of the audio\n"),
+            std::string::npos) << all;
+  EXPECT_EQ(all.find("0.500 s"), std::string::npos) << all;
+  auto s = dyad::formats::Session::open(dir);
+  EXPECT_EQ(s.manifest.status, "recovered");
+  ASSERT_EQ(s.manifest.dropouts.size(), 2u);
+  EXPECT_DOUBLE_EQ(s.manifest.dropouts[0].start_s, 0.5);
+  EXPECT_EQ(s.manifest.dropouts[0].frames, 480);
+  EXPECT_DOUBLE_EQ(s.manifest.dropouts[1].start_s, 1.5);
+  EXPECT_EQ(s.manifest.dropouts[1].frames, 24000);
+  EXPECT_TRUE(recover_session(dir).actions.empty());
+}
+
 TEST(Recover, NoManifestIsAClearError) {
   dyad::test::TempDir d;
   fs::create_directories(d / "s");

@@ -18,6 +18,7 @@ INSTANTIATE_TEST_SUITE_P(Targets, FormatsFuzzReplay, ::testing::ValuesIn(dyad::f
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <functional>
 
 #include "dyad/formats/annotations.hpp"
@@ -26,6 +27,7 @@ INSTANTIATE_TEST_SUITE_P(Targets, FormatsFuzzReplay, ::testing::ValuesIn(dyad::f
 #include "dyad/formats/overview.hpp"
 #include "dyad/formats/stream.hpp"
 #include "dyad/formats/xml.hpp"
+#include "test_util.hpp"
 
 using dyad::formats::FormatError;
 
@@ -136,4 +138,39 @@ TEST(FuzzRegressions, ANumberPastADoubleInJsonIsAClearError) {
             "s/session.json: not valid JSON: a number is too large for a double (expected a JSON object)");
   EXPECT_EQ(error_of([] { dyad::formats::parse_sidecar("{\"name\": 1e999}", "ecg_A.json"); }),
             "ecg_A.json: not valid JSON: a number is too large for a double (expected a JSON object)");
+}
+
+// Found reading open_column_cache for fuzz_column_cache: the viewer's stream and table caches
+// checked their size as header + rows x row size, which a damaged row count wraps around (3 + 2^60
+// rows of 16 bytes "are" 48 bytes): the viewer then asked for 2^60 rows (std::length_error, a
+// crash). The count now comes from the file's size, and such a cache counts as absent.
+TEST(FuzzRegressions, AColumnCacheWhoseRowCountWrapsAroundCountsAsAbsent) {
+  dyad::test::TempDir d;
+  const auto dir = d / "s";
+  std::filesystem::create_directories(dir);
+  dyad::formats::StreamSidecar sc;
+  sc.name = "ecg_A";
+  sc.role = "A";
+  sc.columns = {"ecg", "resp"};
+  sc.units = {"mV", "a.u."};
+  dyad::formats::StreamData data;
+  data.time_s = {0, 0.004, 0.008};
+  data.device_time_s = {10, 10.004, 10.008};
+  data.values = {{0.1, 0.2, -0.3}, {1, 2, 3}};
+  dyad::formats::write_stream(dir, sc, data);
+  auto [size, mtime] = dyad::formats::file_size_and_mtime(dyad::formats::stream_tsv_path(dir, "ecg_A"));
+  auto art = regression("column_cache", "rows-wrap-around-stream.bin").substr(1);  // the fuzz input's first byte is its options
+  std::memcpy(art.data() + 24, &size, 8);
+  std::memcpy(art.data() + 32, &mtime, 8);
+  const auto cache = dyad::formats::stream_cache_path(dir, "ecg_A");
+  std::filesystem::create_directories(cache.parent_path());
+  std::ofstream(cache, std::ios::binary).write(art.data(), static_cast<std::streamsize>(art.size()));
+  EXPECT_FALSE(dyad::formats::cached_stream_extent(dir, sc).has_value());
+  auto c = dyad::formats::read_stream_columns(dir, sc);  // from the TSV, and a new cache
+  ASSERT_EQ(c.time_s.size(), 3u);
+  EXPECT_EQ(c.values[1][2], 3.0f);
+  auto e = dyad::formats::cached_stream_extent(dir, sc);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->samples, 3u);
+  EXPECT_DOUBLE_EQ(e->last_s, 0.008);
 }

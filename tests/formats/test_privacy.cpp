@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cstring>
 #include <fstream>
 #include <regex>
 
@@ -273,6 +274,37 @@ TEST(Seal, EntryReaderRefusesUnsafePathsAndTrailingData) {
   EXPECT_EQ(feed_error(entry('F', "a", "xyz").substr(0, 10)), "incomplete");
   EXPECT_TRUE(is_safe_archive_path("streams/ecg_A.tsv"));
   for (const char* bad : {"", "a//b", "a/", "..", "a\\b", "./a"}) EXPECT_FALSE(is_safe_archive_path(bad)) << bad;
+}
+
+// The header read before any key is derived (parse_seal_header, fuzzed by fuzz_seal_header).
+TEST(Seal, HeaderIsReadAndCheckedBeforeTheKeyIsDerived) {
+  TempDir d;
+  make_session_with_features(d / "s");
+  seal_session(d / "s", d / "s.dyadseal", kPass, KdfStrength::interactive);
+  const std::string a = slurp(d / "s.dyadseal");
+  auto bytes = [](const std::string& s) { return std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()); };
+  auto h = parse_seal_header(bytes(a.substr(0, 72)), "s.dyadseal");
+  EXPECT_EQ(h.version, 1u);
+  EXPECT_EQ(h.kdf, 2u);
+  EXPECT_EQ(h.opslimit, 2u);               // libsodium's OPSLIMIT_INTERACTIVE
+  EXPECT_EQ(h.memlimit, 64u << 20);        // 64 MiB
+  EXPECT_EQ(std::memcmp(h.salt.data(), a.data() + 32, 16), 0);
+  auto err = [&](const std::string& s) {
+    try {
+      parse_seal_header(bytes(s), "x.dyadseal");
+    } catch (const FormatError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(err(a.substr(0, 71)), "x.dyadseal: truncated inside its header (71 of 72 bytes); nothing was written");
+  EXPECT_EQ(err("DYADSEA"), "x.dyadseal: not a sealed dyad session (expected the magic 'DYADSEAL' at byte 0)");
+  std::string v = a.substr(0, 72);
+  v[8] = 2;
+  EXPECT_EQ(err(v), "x.dyadseal: archive version 2 (this dyad reads version 1)");
+  v = a.substr(0, 72);
+  v[31] = 1;  // memlimit past 4 GiB
+  EXPECT_EQ(err(v), "x.dyadseal: byte 12: key derivation parameters out of range (damaged or tampered header); nothing was written");
 }
 
 TEST(Deidentify, FeaturesAndTimingsOnlyWithKeyedPseudonyms) {

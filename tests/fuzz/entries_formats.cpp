@@ -2,6 +2,10 @@
 #include <cmath>
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
 #include <span>
 #include <vector>
 
@@ -15,6 +19,7 @@
 #include "dyad/formats/overview.hpp"
 #include "dyad/formats/seal.hpp"
 #include "dyad/formats/stream.hpp"
+#include "dyad/formats/text.hpp"
 #include "dyad/formats/xdf.hpp"
 #include "dyad/formats/xml.hpp"
 #include "entries.hpp"
@@ -231,6 +236,176 @@ int seal_entries(const std::uint8_t* d, std::size_t n) {
   }
   return 0;
 }
+
+/// The viewer's binary caches of streams and tables (features/overview/streams/*.bin and
+/// tables/*.bin, read by read_stream_columns, cached_stream_extent, read_table_columns): the input
+/// is the cache file of a small, valid session. A damaged cache must count as absent (the TSV is
+/// read instead), never crash nor ask for unbounded memory. The first byte chooses the file (bit
+/// 0: a stream, else a table) and which header fields are set right so the fuzzer gets past them
+/// (bit 1: magic and version; bit 2: the column count; bit 3: the source's size and mtime).
+struct CacheSession {
+  std::filesystem::path dir;
+  f::StreamSidecar sidecar;
+  std::filesystem::path table;
+  std::vector<std::string> table_columns = {"time_s", "f0_hz", "intensity_db"};
+  f::StreamData stream_truth;
+  std::vector<std::vector<double>> table_truth;
+  CacheSession() {
+    dir = std::filesystem::temp_directory_path() / ("dyad-fuzz-caches-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir / "streams");
+    std::filesystem::create_directories(dir / "features");
+    sidecar.name = "ecg_A";
+    sidecar.role = "A";
+    sidecar.columns = {"ecg", "resp"};
+    sidecar.units = {"mV", "a.u."};
+    std::ofstream(dir / "streams" / "ecg_A.tsv") << "time_s\tdevice_time_s\tecg\tresp\n0\t10\t0.1\t1\n0.004\t10.004\tn/a\t2\n0.008\t10.008\t-0.3\t3\n";
+    table = dir / "features" / "prosody_A.tsv";
+    std::ofstream(table) << "time_s\tf0_hz\tintensity_db\tvoiced\n0\tn/a\t-3\t0\n0.01\t120.5\t61\t1\n0.02\t121\t62\t1\n";
+    stream_truth = f::read_stream_data(dir, sidecar);
+    table_truth = f::read_numeric_columns(table, table_columns);
+  }
+  ~CacheSession() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
+bool same(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
+
+int column_cache(const std::uint8_t* d, std::size_t n) {
+  static CacheSession cs;
+  if (n < 1) return 0;
+  const bool is_stream = d[0] & 1;
+  std::string bytes = text_of(d + 1, n - 1);
+  const auto source = is_stream ? f::stream_tsv_path(cs.dir, cs.sidecar.name) : cs.table;
+  const std::uint32_t columns = 2;  // ecg, resp; f0_hz, intensity_db
+  const auto [size, mtime] = f::file_size_and_mtime(source);
+  auto put = [&](std::size_t at, const void* v, std::size_t len) {
+    if (bytes.size() >= at + len) std::memcpy(bytes.data() + at, v, len);
+  };
+  if (d[0] & 2) {
+    const std::uint32_t version = 1;
+    put(0, "DYADSTC1", 8);
+    put(8, &version, 4);
+  }
+  if (d[0] & 4) put(12, &columns, 4);
+  if (d[0] & 8) {
+    put(24, &size, 8);
+    put(32, &mtime, 8);
+  }
+  const auto rel = is_stream ? std::filesystem::path("streams") / "ecg_A.bin" : std::filesystem::path("tables") / "prosody_A.tsv-time_s-f0_hz-intensity_db.bin";
+  const auto cache = cs.dir / "features" / "overview" / rel;
+  std::filesystem::create_directories(cache.parent_path());
+  std::ofstream(cache, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  // the harness's own judgement: a cache is valid when its header matches the source and its size
+  // is exactly the header plus its rows (computed without overflow)
+  bool valid = false;
+  std::uint64_t rows = 0;
+  if (bytes.size() >= 40) {
+    std::uint32_t version = 0, cols = 0;
+    std::uint64_t src_size = 0;
+    std::int64_t src_mtime = 0;
+    std::memcpy(&version, bytes.data() + 8, 4);
+    std::memcpy(&cols, bytes.data() + 12, 4);
+    std::memcpy(&rows, bytes.data() + 16, 8);
+    std::memcpy(&src_size, bytes.data() + 24, 8);
+    std::memcpy(&src_mtime, bytes.data() + 32, 8);
+    const std::uint64_t per_row = 8 + 4 * std::uint64_t{columns};
+    valid = std::memcmp(bytes.data(), "DYADSTC1", 8) == 0 && version == 1 && cols == columns && src_size == size &&
+            src_mtime == mtime && (bytes.size() - 40) % per_row == 0 && (bytes.size() - 40) / per_row == rows;
+  }
+  auto cached_time = [&](std::size_t i) {
+    double t;
+    std::memcpy(&t, bytes.data() + 40 + 8 * i, 8);
+    return t;
+  };
+  auto cached_value = [&](std::size_t k, std::size_t i) {
+    float v;
+    std::memcpy(&v, bytes.data() + 40 + 8 * rows + 4 * (k * rows + i), 4);
+    return v;
+  };
+  try {
+    f::StreamColumns c;
+    if (is_stream) {
+      auto e = f::cached_stream_extent(cs.dir, cs.sidecar);
+      check(e.has_value() == valid, "the extent comes from a valid cache only");
+      if (e) {
+        check(e->samples == rows, "the extent counts the cache's rows");
+        if (rows > 0) check(same(e->first_s, cached_time(0)) && same(e->last_s, cached_time(rows - 1)), "the extent's times");
+      }
+      c = f::read_stream_columns(cs.dir, cs.sidecar);
+    } else {
+      c = f::read_table_columns(cs.dir, cs.table, cs.table_columns);
+    }
+    check(c.values.size() == columns, "a value vector per column");
+    for (auto& v : c.values) check(v.size() == c.time_s.size(), "every column as long as time_s");
+    const std::size_t want = valid ? rows : 3;
+    check(c.time_s.size() == want, valid ? "a valid cache's rows" : "a damaged cache counts as absent: the TSV's rows");
+    for (std::size_t i = 0; i < want; ++i) {
+      check(same(c.time_s[i], valid ? cached_time(i) : is_stream ? cs.stream_truth.time_s[i] : cs.table_truth[0][i]), "time_s");
+      for (std::size_t k = 0; k < columns; ++k)
+        check(same(c.values[k][i], valid ? cached_value(k, i)
+                                         : static_cast<float>(is_stream ? cs.stream_truth.values[k][i] : cs.table_truth[k + 1][i])),
+              "values");
+    }
+  } catch (const f::FormatError&) {
+    check(false, "the session's TSVs are valid: only the cache is damaged, and a damaged cache is no error");
+  }
+  return 0;
+}
+
+/// The numeric columns of a features table (read_numeric_columns: the viewer's F0, intensity and
+/// heart-rate tracks); the first byte chooses which columns are asked for.
+int numeric_columns(const std::uint8_t* d, std::size_t n) {
+  if (n < 1) return 0;
+  static const std::vector<std::vector<std::string>> asks = {
+      {"time_s", "f0_hz"}, {"time_s"}, {"time_s", "f0_hz", "intensity_db"}, {"start_s", "end_s", "a"}};
+  const auto& cols = asks[d[0] % asks.size()];
+  std::istringstream in(text_of(d + 1, n - 1));
+  try {
+    auto out = f::read_numeric_columns(in, "features/prosody_A.tsv", cols);
+    check(out.size() == cols.size(), "one vector per column asked for");
+    for (auto& v : out) check(v.size() == out[0].size(), "columns of the same length");
+  } catch (const f::FormatError&) {
+  }
+  return 0;
+}
+
+/// A line typed while recording or in the viewer's notes (parse_marker_command): what it gives
+/// must land in markers.tsv as exactly one marker that reads back the same.
+int marker_command(const std::uint8_t* d, std::size_t n) {
+  auto c = f::parse_marker_command(text_of(d, n), "recorder");
+  check(!(c.marker && c.stop) && !(c.marker && !c.error.empty()), "a marker, stop or an error, not two");
+  if (!c.marker) return 0;
+  const auto& m = *c.marker;
+  check(!m.label.empty() && !m.value.empty(), "a marker has a label and a value");
+  if (std::find(f::clinical_labels().begin(), f::clinical_labels().end(), m.label) != f::clinical_labels().end())
+    check(f::clinical_entry_error(m.label, m.value).empty(), "a clinical entry is valid");
+  try {
+    const std::string once = f::serialise_markers({m});
+    auto back = f::parse_markers(once, "markers.tsv");
+    check(back.size() == 1, "one typed line is one marker in markers.tsv");
+    check(back[0].label == m.label, "the label reads back");
+    check(f::serialise_markers(back) == once, "the marker reads back the same");
+  } catch (const f::FormatError& e) {
+    check(false, "what the marker command gives must be writable to markers.tsv");
+  }
+  return 0;
+}
+
+/// The header of a sealed archive, read before the key is derived (parse_seal_header).
+int seal_header(const std::uint8_t* d, std::size_t n) {
+  try {
+    auto h = f::parse_seal_header(std::span<const std::uint8_t>(d, std::min<std::size_t>(n, 72)), "s.dyadseal");
+    check(n >= 72 && h.version == 1 && h.kdf == 2, "an accepted header is complete, version 1, Argon2id");
+    check(h.opslimit <= f::kMaxSealOpslimit && h.memlimit <= f::kMaxSealMemlimit, "bounded key derivation");
+    check(std::memcmp(h.salt.data(), d + 32, 16) == 0 && std::memcmp(h.stream_header.data(), d + 48, 24) == 0,
+          "salt and stream header as written");
+  } catch (const f::FormatError&) {
+  }
+  return 0;
+}
 }  // namespace
 
 const std::vector<Target>& formats_targets() {
@@ -238,7 +413,8 @@ const std::vector<Target>& formats_targets() {
       {"manifest", manifest}, {"sidecar", sidecar}, {"stream", stream},     {"markers", markers},
       {"features", features}, {"physio", physio},   {"xdf", xdf},           {"edf", edf},
       {"textgrid", textgrid}, {"eaf", eaf},         {"xml", xml},           {"overview", overview},
-      {"seal_entries", seal_entries},
+      {"seal_entries", seal_entries}, {"column_cache", column_cache}, {"numeric_columns", numeric_columns},
+      {"marker_command", marker_command}, {"seal_header", seal_header},
   };
   return t;
 }

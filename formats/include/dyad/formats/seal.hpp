@@ -16,6 +16,7 @@
 /// The decrypted stream is a list of entries, each `u8 type ('D' folder, 'F' file, 'E' end)`,
 /// `u16 path length`, the path (relative, '/'-separated, no '.', '..' or empty part), and for a
 /// file `u64 size` and its bytes; the stream ends with exactly one 'E' entry.
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -86,6 +87,22 @@ class ArchiveEntryReader {
   std::uint64_t remaining_ = 0;
   std::size_t entries_ = 0;
 };
+
+/// The 72-byte header of a sealed archive, read before anything is decrypted.
+struct SealHeader {
+  std::uint32_t version = 0, kdf = 0;
+  std::uint64_t opslimit = 0, memlimit = 0;  ///< Argon2id passes and memory (bytes)
+  std::array<std::uint8_t, 16> salt{};
+  std::array<std::uint8_t, 24> stream_header{};  ///< secretstream's header
+};
+/// The largest key-derivation parameters an archive may ask for (more is a damaged header).
+inline constexpr std::uint64_t kMaxSealOpslimit = 64;
+inline constexpr std::uint64_t kMaxSealMemlimit = std::uint64_t{4} << 30;
+
+/// Parses and checks the header from an archive's first bytes (`bytes`: up to 72 of them; a pure
+/// function, fuzzed). FormatError "<label>: not a sealed dyad session ...", "truncated inside its
+/// header ...", "archive version N ...", "byte 12: key derivation parameters out of range ...".
+SealHeader parse_seal_header(std::span<const std::uint8_t> bytes, const std::string& label);
 
 /// True when `path` is a safe relative archive path ('/'-separated, no empty, '.' or '..' part,
 /// no NUL or backslash, at most 4096 bytes).

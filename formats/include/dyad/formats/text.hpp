@@ -89,6 +89,9 @@ Table read_table_file(const std::string& path, char sep = '\t');
 /// "<file>: no column '<name>'".
 std::vector<std::vector<double>> read_numeric_columns(const std::filesystem::path& path,
                                                       const std::vector<std::string>& columns);
+/// The same from a stream (`label` names it in messages; fuzzed).
+std::vector<std::vector<double>> read_numeric_columns(std::istream& in, const std::string& label,
+                                                      const std::vector<std::string>& columns);
 
 /// Writes a TSV line (fields joined with tabs, LF-terminated). Tabs and line breaks inside a
 /// field become spaces, so the table stays rectangular.
