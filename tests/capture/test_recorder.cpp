@@ -338,6 +338,7 @@ TEST(Recorder, TheAudioClockFitIsPiecewiseOverTheSession) {
   EXPECT_EQ(cf["pieces"].size(), 2u) << cf.dump();
   EXPECT_NEAR(cf["monotonic_at_frame0_s"].get<double>(), 5.0002, 0.5e-3) << cf.dump();
   EXPECT_LT(cf["residual_ms"].get<double>(), 3.0);
+}
 
 // The bug the kill -9 trials found (commit 630aa70), without random kills: the recorder must list
 // a dropout in session.json BEFORE its zeros reach audio.wav, so that a kill between the two never
