@@ -283,10 +283,18 @@ TEST(CrosstalkVad, CancelsALeakThroughAKnownFilter) {
   auto got = run_multi(v, mics, 4096);
   expect_near_spans(got[0], a, 0.03, "A");
   expect_near_spans(got[1], b, 0.03, "B");
-  // the leak is cancelled by more than 15 dB over all the solo frames, its first convergence
-  // included (about 20 dB; the noise is 50 dB below the leak)
-  EXPECT_LE(v.cancelled_db(0), -15);
-  EXPECT_LE(v.cancelled_db(1), -15);
+  // the leak is cancelled by more than 12 dB over all the solo frames, the filters' first
+  // convergence included (about 14 dB with the default step; the noise is 50 dB below the leak)
+  EXPECT_LE(v.cancelled_db(0), -12);
+  EXPECT_LE(v.cancelled_db(1), -12);
+  {  // a larger step converges faster: about 20 dB
+    CrosstalkVadConfig fast = c;
+    fast.cancel_step = 0.5;
+    CrosstalkVad w(fast, 2);
+    run_multi(w, mics, 4096);
+    EXPECT_LE(w.cancelled_db(0), -17);
+    EXPECT_LE(w.cancelled_db(1), -17);
+  }
   // without cancellation nothing is cancelled, and the band gains learn the whole leak
   c.cancel_length_s = 0;
   CrosstalkVad plain(c, 2);
@@ -384,6 +392,12 @@ TEST(CrosstalkVad, ParametersByNameAndValidation) {
   d = {};
   d.band_low_hz = 9000;
   EXPECT_EQ(message(d), "CrosstalkVad: band_high_hz must be above band_low_hz, got 8000");
+  d = {};
+  d.cancel_step = 2;
+  EXPECT_EQ(message(d), "CrosstalkVad: cancel_step must be in (0, 1], got 2");
+  d = {};
+  d.cancel_length_s = 0.5;
+  EXPECT_EQ(message(d), "CrosstalkVad: cancel_length_s must be between 0 and 0.2, got 0.5");
   EXPECT_EQ(message({}, 0), "CrosstalkVad: channels must be between 1 and 16, got 0");
   std::vector<float> x(100), y(99);
   std::span<const float> views[2] = {x, y};

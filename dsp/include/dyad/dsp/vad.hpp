@@ -164,8 +164,8 @@ struct CrosstalkVadConfig {
   double solo_band_snr_db = 10;       ///< ... and only in bands where it is this far above its noise floor
   double max_leak_delay_s = 0.02;     ///< the leak may arrive this late (direct path; the predicted leak holds its maximum this long)
   double leak_decay_db_per_s = 200;   ///< after a partner stops, the predicted leak decays no faster than this (room reverberation)
-  double cancel_length_s = 0.03;      ///< leak cancellation: each microphone's leak from every other one is predicted by an adaptive filter this long (from the other microphones' signals) and subtracted before the decision; 0: off
-  double cancel_step = 0.5;           ///< its normalized step size (0, 1]; it adapts only in frames where the other partner talks alone ...
+  double cancel_length_s = 0.05;      ///< leak cancellation: each microphone's leak from every other one is predicted by an adaptive filter this long (from the other microphones' signals) and subtracted before the decision; 0: off
+  double cancel_step = 0.1;           ///< its normalized step size (0, 1]; it adapts only in frames where the other partner talks alone ...
   double cancel_dominance_db = 6;     ///< ... (that partner speaks, nobody else does, and their raw microphone is this far above every other one)
   double cancel_floor_db = 15;        ///< the filter's step is normalized by the other microphone's power per bin plus its noise floor raised by this (bins with only noise hardly adapt)
   double cancel_idle_db = 3;          ///< nothing is cancelled while every other microphone has stayed within this of its noise floor over the filter's length (saves time in silence)
