@@ -96,6 +96,24 @@ struct CrosstalkVad::Impl {
   fftwf_complex* fout = nullptr;
   fftwf_plan plan = nullptr;
 
+  // Leak cancellation: partitioned-block frequency-domain NLMS (overlap-save, blocks of F samples,
+  // transforms of NC = 2F, M partitions). Block u covers decimated samples [cancelled_to,
+  // cancelled_to + F), the end of the window of the next frame; its residual replaces the samples.
+  std::size_t M = 0;            // partitions (0: no cancellation)
+  std::size_t NC = 0, NBc = 0;  // transform length, bins
+  float* cin = nullptr;
+  fftwf_complex* cspec = nullptr;
+  fftwf_plan cfwd = nullptr, cinv = nullptr;
+  float cmu = 0.5f;
+  double cancel_dominance = 4;  // the reference's raw block must be this much louder to adapt
+  double cancel_reg = 30;       // normalization floor: this times the reference's noise
+  double cancel_idle = 2;       // a block within this factor of the noise floor is quiet
+  std::int64_t cancelled_to = 0;
+  std::size_t xpos = 0;         // ring index of the newest reference spectrum
+  bool cancel_started = false;
+  std::vector<float> Wc;        // filters from -> to: (from * C + to) * M partitions of 2 * NBc (re, im)
+  std::vector<float> cY, cE, cD, ct;  // scratch: output spectrum, error spectrum, normalization, time
+
   // per channel
   struct Chan {
     std::vector<float> buf;  // decimated samples from absolute index buf0: the first len of them
@@ -113,6 +131,13 @@ struct CrosstalkVad::Impl {
     double speech_level = 0;  // active speech level (mean own power of the speech frames)
     double speech_frames = 0; // speech frames counted in it so far
     bool floor_set = false;
+    bool speech = false;      // this frame's decision (before bridging)
+    // leak cancellation: this channel's raw samples of the previous and current block, the spectra
+    // of its last M blocks (a ring; the reference of the other channels' filters), the residual
+    std::vector<float> raw_prev, raw_cur, X, err;
+    double raw_power = 0;     // mean square of the raw block
+    std::size_t quiet = 0;    // blocks in a row within cancel_idle_db of the noise floor (at most M + 1)
+    double solo_raw = 0, solo_res = 0;  // raw and residual power summed over blocks where another channel talked alone
     TalkspurtAssembler asm_;
   };
   std::vector<Chan> ch;
@@ -134,6 +159,10 @@ struct CrosstalkVad::Impl {
     if (plan) fftwf_destroy_plan(plan);
     fftwf_free(fin);
     fftwf_free(fout);
+    if (cfwd) fftwf_destroy_plan(cfwd);
+    if (cinv) fftwf_destroy_plan(cinv);
+    fftwf_free(cin);
+    fftwf_free(cspec);
   }
 
   std::size_t gi(std::size_t from, std::size_t to, std::size_t k) const { return (from * C + to) * K + k; }
@@ -151,8 +180,17 @@ struct CrosstalkVad::Impl {
       x.speech_level = 0;
       x.speech_frames = 0;
       x.floor_set = false;
+      x.speech = false;
+      for (auto* v : {&x.raw_prev, &x.raw_cur, &x.X, &x.err}) std::fill(v->begin(), v->end(), 0.f);
+      x.raw_power = 0;
+      x.quiet = 0;
+      x.solo_raw = x.solo_res = 0;
       x.asm_ = TalkspurtAssembler(c.min_pause_s, c.min_talkspurt_s);
     }
+    std::fill(Wc.begin(), Wc.end(), 0.f);
+    cancelled_to = static_cast<std::int64_t>(lead);  // the first lead samples (before any filter is learned) stay as they are
+    xpos = 0;
+    cancel_started = false;
     dec_total = 0;
     in_total = 0;
     frame_index = 0;
@@ -346,6 +384,7 @@ struct CrosstalkVad::Impl {
       bool speech = x.asm_.speaking() ? ratio >= off_ratio : ratio > on_ratio;
       speech = speech && x.level > min_level && own >= x.speech_level * below_level;
       x.asm_.frame(speech, t0, t1);
+      x.speech = speech;
       // The channel's active speech level: mean own power of its speech frames within 20 dB of
       // it (a running mean at first, then forgetting with speech_level_memory_s).
       if (speech && own >= level_window * x.speech_level) {
@@ -404,6 +443,139 @@ struct CrosstalkVad::Impl {
     }
   }
 
+  /// Raw decimated sample at absolute index `idx` of channel x (0 outside what is held).
+  static float held(const Chan& x, std::int64_t idx) {
+    return idx >= x.buf0 && idx < x.buf0 + static_cast<std::int64_t>(x.len) ? x.buf[static_cast<std::size_t>(idx - x.buf0)] : 0.f;
+  }
+
+  /// Cancels the leak in the next block: every channel's spectrum of its last two raw blocks joins
+  /// its ring, every channel's leak (the other channels through their filters) is subtracted.
+  DYAD_VAD_CLONES void cancel_block() {
+    const std::int64_t s = cancelled_to;
+    const std::size_t nbin2 = 2 * NBc;
+    xpos = (xpos + 1) % M;
+    for (auto& x : ch) {
+      if (!cancel_started)
+        for (std::size_t n = 0; n < F; ++n) x.raw_prev[n] = held(x, s - static_cast<std::int64_t>(F) + static_cast<std::int64_t>(n));
+      double pw = 0;
+      for (std::size_t n = 0; n < F; ++n) {
+        x.raw_cur[n] = held(x, s + static_cast<std::int64_t>(n));
+        pw += static_cast<double>(x.raw_cur[n]) * x.raw_cur[n];
+      }
+      x.raw_power = pw / static_cast<double>(F);
+      double noise = 0;
+      for (std::size_t k = 0; k < K; ++k) noise += x.N[k];
+      x.quiet = x.floor_set && x.raw_power < cancel_idle * noise ? std::min(x.quiet + 1, M + 1) : 0;
+      std::copy(x.raw_prev.begin(), x.raw_prev.end(), cin);
+      std::copy(x.raw_cur.begin(), x.raw_cur.end(), cin + F);
+      fftwf_execute(cfwd);
+      std::copy(&cspec[0][0], &cspec[0][0] + nbin2, x.X.data() + xpos * nbin2);
+    }
+    cancel_started = true;
+    const float inv_n = 1.0f / static_cast<float>(NC);
+    for (std::size_t i = 0; i < C; ++i) {
+      auto& x = ch[i];
+      // nothing to cancel while every other microphone has been near its noise floor over the
+      // filter's whole span (M + 1 blocks)
+      bool active = false;
+      for (std::size_t j = 0; j < C; ++j) active = active || (j != i && ch[j].quiet <= M);
+      if (!active) {
+        std::copy(x.raw_cur.begin(), x.raw_cur.end(), x.err.begin());
+        continue;
+      }
+      float* __restrict y = cY.data();
+      std::fill(y, y + nbin2, 0.f);
+      for (std::size_t j = 0; j < C; ++j) {
+        if (j == i) continue;
+        for (std::size_t m = 0; m < M; ++m) {
+          const float* __restrict w = Wc.data() + ((j * C + i) * M + m) * nbin2;
+          const float* __restrict xs = ch[j].X.data() + ((xpos + M - m) % M) * nbin2;
+          for (std::size_t b = 0; b < nbin2; b += 2) {
+            y[b] += w[b] * xs[b] - w[b + 1] * xs[b + 1];
+            y[b + 1] += w[b] * xs[b + 1] + w[b + 1] * xs[b];
+          }
+        }
+      }
+      std::copy(y, y + nbin2, &cspec[0][0]);
+      fftwf_execute(cinv);
+      float* __restrict e = x.err.data();
+      for (std::size_t n = 0; n < F; ++n) e[n] = x.raw_cur[n] - cin[F + n] * inv_n;
+      // the residual replaces the samples held (those beyond the end at a flush are not held)
+      for (std::size_t n = 0; n < F; ++n) {
+        const std::int64_t idx = s + static_cast<std::int64_t>(n);
+        if (idx >= x.buf0 && idx < x.buf0 + static_cast<std::int64_t>(x.len)) x.buf[static_cast<std::size_t>(idx - x.buf0)] = e[n];
+      }
+    }
+    for (auto& x : ch) std::swap(x.raw_prev, x.raw_cur);
+    cancelled_to += static_cast<std::int64_t>(F);
+  }
+
+  /// Adapts the filters from every channel that talked alone in the frame just decided (it speaks,
+  /// is solo_snr_db above its floor, and no other channel speaks) into every other channel.
+  DYAD_VAD_CLONES void adapt() {
+    const std::size_t nbin2 = 2 * NBc;
+    const float inv_n = 1.0f / static_cast<float>(NC);
+    for (std::size_t j = 0; j < C; ++j) {
+      const auto& s = ch[j];
+      if (!s.speech) continue;
+      double e = 0, n = 0;
+      for (std::size_t k = 0; k < K; ++k) {
+        e += s.E[k];
+        n += s.N[k];
+      }
+      if (!(e >= solo_ratio * n)) continue;
+      // ... and its raw block is cancel_dominance_db louder than every other channel's (when one
+      // of those partners speaks too, the other microphone hears them louder than the leak)
+      bool alone = true;
+      for (std::size_t i = 0; i < C; ++i) alone = alone && (i == j || (!ch[i].speech && s.raw_power >= cancel_dominance * ch[i].raw_power));
+      if (!alone) continue;
+      // normalization per bin: the reference's power over the filter's span, plus cancel_floor_db
+      // above its noise (the noise floor's mean square times the transform length), so bins where
+      // the reference is only noise hardly adapt (their filter would wander as far as the leak)
+      float* __restrict d = cD.data();
+      const float reg = static_cast<float>(cancel_reg * static_cast<double>(NC) * n * (static_cast<double>(NBc) / static_cast<double>(nb)) + 1e-20);
+      for (std::size_t b = 0; b < NBc; ++b) d[b] = reg;
+      for (std::size_t m = 0; m < M; ++m) {
+        const float* __restrict xs = s.X.data() + m * nbin2;
+        for (std::size_t b = 0; b < NBc; ++b) d[b] += xs[2 * b] * xs[2 * b] + xs[2 * b + 1] * xs[2 * b + 1];
+      }
+      for (std::size_t b = 0; b < NBc; ++b) d[b] = cmu / d[b];
+      for (std::size_t i = 0; i < C; ++i) {
+        if (i == j) continue;
+        double r = 0;
+        for (float v : ch[i].err) r += static_cast<double>(v) * v;
+        ch[i].solo_raw += ch[i].raw_power;
+        ch[i].solo_res += r / static_cast<double>(F);
+        // the error's spectrum: F zeros, then the residual
+        std::fill(cin, cin + F, 0.f);
+        std::copy(ch[i].err.begin(), ch[i].err.end(), cin + F);
+        fftwf_execute(cfwd);
+        std::copy(&cspec[0][0], &cspec[0][0] + nbin2, cE.data());
+        const float* __restrict ev = cE.data();
+        for (std::size_t m = 0; m < M; ++m) {
+          float* __restrict w = Wc.data() + ((j * C + i) * M + m) * nbin2;
+          const float* __restrict xs = s.X.data() + ((xpos + M - m) % M) * nbin2;
+          // gradient conj(X) E, normalized; then one partition per block in turn is constrained
+          // to F taps (the rest of its transform's time span zeroed)
+          const bool constrain = m == static_cast<std::size_t>(cancelled_to / static_cast<std::int64_t>(F)) % M;
+          float* __restrict g = constrain ? &cspec[0][0] : w;
+          for (std::size_t b = 0; b < NBc; ++b) {
+            const float gr = xs[2 * b] * ev[2 * b] + xs[2 * b + 1] * ev[2 * b + 1];
+            const float gi_ = xs[2 * b] * ev[2 * b + 1] - xs[2 * b + 1] * ev[2 * b];
+            g[2 * b] = w[2 * b] + d[b] * gr;
+            g[2 * b + 1] = w[2 * b + 1] + d[b] * gi_;
+          }
+          if (!constrain) continue;
+          fftwf_execute(cinv);
+          for (std::size_t n2 = 0; n2 < F; ++n2) cin[n2] *= inv_n;
+          std::fill(cin + F, cin + NC, 0.f);
+          fftwf_execute(cfwd);
+          std::copy(&cspec[0][0], &cspec[0][0] + nbin2, w);
+        }
+      }
+    }
+  }
+
   /// Runs every frame whose window is complete; with `flush`, also those that reach past the end.
   void run_frames(bool flush) {
     for (;;) {
@@ -416,7 +588,9 @@ struct CrosstalkVad::Impl {
       }
       const double t0 = static_cast<double>(start_in) / c.sample_rate_hz;
       const double t1 = static_cast<double>(std::min(start_in + static_cast<std::int64_t>(frame_in), in_total)) / c.sample_rate_hz;
+      if (M > 0) cancel_block();
       frame(frame_index, t0, t1);
+      if (M > 0) adapt();
       ++frame_index;
     }
     // Drop decimated samples no later window needs.
@@ -462,6 +636,12 @@ CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : 
   check(std::isfinite(c.max_leak_delay_s) && c.max_leak_delay_s >= 0 && c.max_leak_delay_s <= 0.2, "max_leak_delay_s",
         c.max_leak_delay_s, "between 0 and 0.2");
   check(std::isfinite(c.leak_decay_db_per_s) && c.leak_decay_db_per_s > 0, "leak_decay_db_per_s", c.leak_decay_db_per_s, "> 0");
+  check(std::isfinite(c.cancel_length_s) && c.cancel_length_s >= 0 && c.cancel_length_s <= 0.2, "cancel_length_s", c.cancel_length_s,
+        "between 0 and 0.2");
+  check(std::isfinite(c.cancel_step) && c.cancel_step > 0 && c.cancel_step <= 1, "cancel_step", c.cancel_step, "in (0, 1]");
+  check(std::isfinite(c.cancel_dominance_db) && c.cancel_dominance_db >= 0, "cancel_dominance_db", c.cancel_dominance_db, ">= 0");
+  check(std::isfinite(c.cancel_floor_db) && c.cancel_floor_db >= 0, "cancel_floor_db", c.cancel_floor_db, ">= 0");
+  check(std::isfinite(c.cancel_idle_db) && c.cancel_idle_db >= 0, "cancel_idle_db", c.cancel_idle_db, ">= 0");
   check(std::isfinite(c.below_speech_level_db) && c.below_speech_level_db > 0, "below_speech_level_db", c.below_speech_level_db, "> 0");
   check(std::isfinite(c.speech_level_memory_s) && c.speech_level_memory_s >= c.frame_s, "speech_level_memory_s", c.speech_level_memory_s,
         ">= frame_s");
@@ -556,6 +736,30 @@ CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : 
     p.plan = fftwf_plan_dft_r2c_1d(static_cast<int>(p.nfft), p.fin, p.fout, FFTW_ESTIMATE);
   }
   if (!p.plan) throw std::runtime_error("CrosstalkVad: FFTW could not plan a transform of " + std::to_string(p.nfft));
+  if (c.cancel_length_s > 0 && channels > 1) {
+    p.M = static_cast<std::size_t>(std::ceil(c.cancel_length_s / frame_true_s - 1e-9));
+    p.NC = 2 * p.F;
+    p.NBc = p.NC / 2 + 1;
+    p.cmu = static_cast<float>(c.cancel_step);
+    p.cancel_dominance = std::pow(10.0, c.cancel_dominance_db / 10);
+    p.cancel_reg = std::pow(10.0, c.cancel_floor_db / 10);
+    p.cancel_idle = std::pow(10.0, c.cancel_idle_db / 10);
+    const std::size_t nbin2 = 2 * p.NBc;
+    for (auto& x : p.ch) {
+      for (auto* v : {&x.raw_prev, &x.raw_cur, &x.err}) v->assign(p.F, 0.f);
+      x.X.assign(p.M * nbin2, 0.f);
+    }
+    p.Wc.assign(p.C * p.C * p.M * nbin2, 0.f);
+    p.cY.assign(nbin2, 0.f);
+    p.cE.assign(nbin2, 0.f);
+    p.cD.assign(p.NBc, 0.f);
+    std::lock_guard<std::mutex> lock(detail::fftw_planner_mutex());
+    p.cin = fftwf_alloc_real(p.NC);
+    p.cspec = fftwf_alloc_complex(p.NBc);
+    p.cfwd = fftwf_plan_dft_r2c_1d(static_cast<int>(p.NC), p.cin, p.cspec, FFTW_ESTIMATE);
+    p.cinv = fftwf_plan_dft_c2r_1d(static_cast<int>(p.NC), p.cspec, p.cin, FFTW_ESTIMATE);
+    if (!p.cfwd || !p.cinv) throw std::runtime_error("CrosstalkVad: FFTW could not plan a transform of " + std::to_string(p.NC));
+  }
   p.reset();
 }
 
@@ -588,6 +792,11 @@ bool set_parameter(CrosstalkVadConfig& c, std::string_view name, double v) {
                                  {"solo_band_snr_db", &CrosstalkVadConfig::solo_band_snr_db},
                                  {"max_leak_delay_s", &CrosstalkVadConfig::max_leak_delay_s},
                                  {"leak_decay_db_per_s", &CrosstalkVadConfig::leak_decay_db_per_s},
+                                 {"cancel_length_s", &CrosstalkVadConfig::cancel_length_s},
+                                 {"cancel_step", &CrosstalkVadConfig::cancel_step},
+                                 {"cancel_dominance_db", &CrosstalkVadConfig::cancel_dominance_db},
+                                 {"cancel_floor_db", &CrosstalkVadConfig::cancel_floor_db},
+                                 {"cancel_idle_db", &CrosstalkVadConfig::cancel_idle_db},
                                  {"below_speech_level_db", &CrosstalkVadConfig::below_speech_level_db},
                                  {"speech_level_memory_s", &CrosstalkVadConfig::speech_level_memory_s},
                                  {"speech_level_window_db", &CrosstalkVadConfig::speech_level_window_db},
@@ -638,6 +847,11 @@ std::vector<NamedParameter> CrosstalkVad::parameters() const {
           {"solo_band_snr_db", c.solo_band_snr_db},
           {"max_leak_delay_s", c.max_leak_delay_s},
           {"leak_decay_db_per_s", c.leak_decay_db_per_s},
+          {"cancel_length_s", c.cancel_length_s},
+          {"cancel_step", c.cancel_step},
+          {"cancel_dominance_db", c.cancel_dominance_db},
+          {"cancel_floor_db", c.cancel_floor_db},
+          {"cancel_idle_db", c.cancel_idle_db},
           {"below_speech_level_db", c.below_speech_level_db},
           {"speech_level_memory_s", c.speech_level_memory_s},
           {"speech_level_window_db", c.speech_level_window_db},
@@ -693,6 +907,11 @@ double CrosstalkVad::leak_gain_db(std::size_t from, std::size_t to) const {
     w += bw;
   }
   return 10 * std::log10(g / w + kTiny);
+}
+
+double CrosstalkVad::cancelled_db(std::size_t c) const {
+  const auto& x = p_->ch.at(c);
+  return x.solo_raw > 0 ? 10 * std::log10((x.solo_res + kTiny) / x.solo_raw) : 0.0;
 }
 
 double CrosstalkVad::noise_floor_dbfs(std::size_t c) const {

@@ -147,7 +147,7 @@ struct CrosstalkVadConfig {
   int bands = 16;                     ///< mel-spaced bands between band_low_hz and band_high_hz
   double band_low_hz = 100;
   double band_high_hz = 8000;         ///< clipped to the analysis Nyquist frequency
-  double on_db = 0;                   ///< a channel starts speaking when its own energy is this far above its noise floor plus the predicted leak ...
+  double on_db = -2;                  ///< a channel starts speaking when its own energy is this far above its noise floor plus the predicted leak ...
   double off_db = -6;                 ///< ... and keeps speaking while it stays this far above (hysteresis)
   double min_level_dbfs = -60;        ///< frames quieter than this are never speech
   double noise_floor_min_dbfs = -100; ///< the noise floor of a band never goes below this (digital silence)
@@ -158,12 +158,17 @@ struct CrosstalkVadConfig {
   double leak_prior_db = -12;         ///< leak gain (per band) assumed before any is learned
   double leak_prior_s = 0.5;          ///< weight of that assumption, in seconds of solo speech
   double leak_memory_s = 60;          ///< the learned leak forgets older frames with this time constant (partners may move)
-  double leak_quantile = 0.5;         ///< the leak gain of a band is this quantile of the energy ratios seen in solo frames
+  double leak_quantile = 0.85;        ///< the leak gain of a band is this quantile of the energy ratios seen in solo frames
   double solo_snr_db = 15;            ///< a channel teaches the leak only in frames this far above its noise floor ...
   double solo_dominance_db = 3;       ///< ... and this far above every other channel ...
   double solo_band_snr_db = 10;       ///< ... and only in bands where it is this far above its noise floor
   double max_leak_delay_s = 0.02;     ///< the leak may arrive this late (direct path; the predicted leak holds its maximum this long)
   double leak_decay_db_per_s = 200;   ///< after a partner stops, the predicted leak decays no faster than this (room reverberation)
+  double cancel_length_s = 0.05;      ///< leak cancellation: each microphone's leak from every other one is predicted by an adaptive filter this long (from the other microphones' signals) and subtracted before the decision; 0: off
+  double cancel_step = 0.1;           ///< its normalized step size (0, 1]; it adapts only in frames where the other partner talks alone ...
+  double cancel_dominance_db = 6;     ///< ... (that partner speaks, nobody else does, and their raw microphone is this far above every other one)
+  double cancel_floor_db = 15;        ///< the filter's step is normalized by the other microphone's power per bin plus its noise floor raised by this (bins with only noise hardly adapt)
+  double cancel_idle_db = 3;          ///< nothing is cancelled while every other microphone has stayed within this of its noise floor over the filter's length (saves time in silence)
   double below_speech_level_db = 25;  ///< own energy more than this below the channel's active speech level is not speech
   double speech_level_memory_s = 10;  ///< time constant of that level (mean own power of the speech frames ...
   double speech_level_window_db = 20; ///< ... within this of it)
@@ -198,6 +203,16 @@ bool set_parameter(CrosstalkVadConfig& c, std::string_view name, double value);
 /// time constant speech_level_memory_s). Decisions then go through TalkspurtAssembler
 /// (min_pause_s, min_talkspurt_s).
 ///
+/// Before all this, the leak is cancelled in the time domain (cancel_length_s > 0, two or more
+/// channels): for every microphone i and every other one j, an adaptive FIR filter of
+/// cancel_length_s predicts j's leak into i from j's (decimated) signal and it is subtracted, as an
+/// acoustic echo canceller does: a partitioned-block frequency-domain NLMS (blocks of one frame,
+/// transforms of two), adapted only in frames where j talks alone (j speaks and is solo_snr_db
+/// above its floor, no other channel speaks, j's raw block is cancel_dominance_db above every
+/// other microphone's), with the step normalized per bin by j's power plus its noise floor raised
+/// by cancel_floor_db, frozen otherwise. The decision above then runs on the residual, and the
+/// band gains learn the leak left in it.
+///
 /// Streaming with bounded memory; results do not depend on how the input is cut into blocks.
 /// process() does not allocate except when talkspurts close. One thread per instance; several
 /// instances may be made on different threads (FFTW planning is serialised).
@@ -221,6 +236,10 @@ class CrosstalkVad : public VoiceActivityDetector {
   /// The learned leak gain from channel `from` into channel `to`: energy-weighted over the bands
   /// (dB), for diagnostics and tests.
   double leak_gain_db(std::size_t from, std::size_t to) const;
+  /// How much the leak cancellation lowered microphone c's power in the frames where another
+  /// partner talked alone (residual over raw power, dB; 0 before any such frame or without
+  /// cancellation), for diagnostics and tests.
+  double cancelled_db(std::size_t c) const;
   /// Noise floor of channel c summed over the bands (dBFS).
   double noise_floor_dbfs(std::size_t c) const;
   /// The analysis rate actually used (Hz) and the number of bands.
