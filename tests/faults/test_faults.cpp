@@ -297,7 +297,12 @@ TEST(Faults, SensorFloodsGarbageLyingClocksAndSlowSendersKeepAudioContinuousAndM
   Child sim({dyad_exe(), "simulate-sensors", "--port", std::to_string(port), "--streams", "ecg_A", "--duration",
              std::to_string(static_cast<int>(seconds))},
             d / "sim.log", false);
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  // The honest sensor connects first (its stream file appears), before the flood takes the
+  // connection slots: under ASan on a loaded machine simulate-sensors can take seconds to start,
+  // and a sensor that arrives while 100 attackers hold every slot is refused (README, limits).
+  for (int i = 0; i < 200 && !fs::exists(dir / "streams" / "ecg_A.tsv"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(fs::exists(dir / "streams" / "ecg_A.tsv")) << slurp(d / "rec.log") << slurp(d / "sim.log");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const double baseline_mb = rss_mb(rec.pid);
   std::atomic<bool> stop{false};
   std::atomic<std::int64_t> flood_lines{0};
