@@ -28,5 +28,6 @@ diff -r "$work/s" "$work/u" >/dev/null && echo "unsealed copy: identical"
 echo "wrong passphrase" >"$work/wrong"
 /usr/bin/time -f "%e %M" -o "$work/t" "$dyad" unseal "$work/s.dyadseal" --out "$work/w" --passphrase-file "$work/wrong" \
   >/dev/null 2>&1 && { echo "a wrong passphrase was accepted" >&2; exit 1; }
-read -r wall rss <"$work/t"
+# (time writes "Command exited with non-zero status 1" first when the command fails)
+read -r wall rss < <(tail -n 1 "$work/t")
 printf '%-28s wall %6.2f s  peak RSS %5d MB (refused)\n' "unseal, wrong passphrase" "$wall" $(( rss / 1024 ))
