@@ -299,8 +299,20 @@ std::vector<std::string> import_edf(const std::filesystem::path& dir, Manifest& 
     d.values.assign(1, {});
     const std::size_t spr = static_cast<std::size_t>(s.samples_per_record);
     const double dt = f.record_duration_s / static_cast<double>(spr);
+    // A "gap <label>" annotation (what dyad's export writes where a stream had no samples, over
+    // samples at the digital minimum): those samples are left out again, so the round trip keeps
+    // the gap instead of turning it into data at the signal's minimum.
+    std::vector<std::pair<double, double>> gaps;
+    for (auto& a : f.annotations)
+      if (a.text == "gap " + s.label && a.duration_s > 0) gaps.emplace_back(a.onset_s - dt / 2, a.onset_s + a.duration_s - dt / 2);
+    const double at_dmin = s.physical_min;  // the physical value of the digital minimum
     for (std::size_t k = 0; k < s.values.size(); ++k) {
       double t = f.record_onsets_s[k / spr] + static_cast<double>(k % spr) * dt;
+      if (!gaps.empty() && s.values[k] == at_dmin) {
+        bool in_gap = false;
+        for (auto& [g0, g1] : gaps) in_gap |= t >= g0 && t < g1;
+        if (in_gap) continue;
+      }
       d.device_time_s.push_back(t);
       d.time_s.push_back(t - t0);
       d.values[0].push_back(s.values[k]);
