@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "dyad/formats/text.hpp"
+
 namespace dyad::formats {
 
 const XmlNode* XmlNode::child(std::string_view n) const {
@@ -162,21 +164,7 @@ bool append_char_reference(std::string_view ref, std::string& out) {
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), cp, hex ? 16 : 10);
   if (ec != std::errc() || end != digits.data() + digits.size()) return false;
   if (cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000)) return false;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
+  append_utf8(out, cp);
   return true;
 }
 

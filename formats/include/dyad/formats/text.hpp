@@ -3,6 +3,7 @@
 /// decimal point whatever the locale, `n/a` for a missing value, UTF-8, LF line ends).
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <iosfwd>
 #include <optional>
@@ -96,5 +97,8 @@ std::vector<std::vector<double>> read_numeric_columns(std::istream& in, const st
 /// Writes a TSV line (fields joined with tabs, LF-terminated). Tabs and line breaks inside a
 /// field become spaces, so the table stays rectangular.
 std::string tsv_line(const std::vector<std::string>& fields);
+
+/// Appends the UTF-8 bytes of a code point (at most 0x10FFFF; the caller rejects surrogates).
+void append_utf8(std::string& out, std::uint32_t cp);
 
 }  // namespace dyad::formats
