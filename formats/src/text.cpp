@@ -221,4 +221,17 @@ void append_utf8(std::string& out, std::uint32_t cp) {
   }
 }
 
+bool read_optional_table(const std::filesystem::path& path, Table& t, std::vector<std::string>& warnings,
+                         const std::string& consequence) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return false;
+  try {
+    t = read_table_file(path.string());
+    return true;
+  } catch (const std::exception& e) {
+    warnings.push_back(std::string(e.what()) + " (" + consequence + ")");
+    return false;
+  }
+}
+
 }  // namespace dyad::formats

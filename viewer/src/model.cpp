@@ -158,19 +158,6 @@ std::string role_title(const std::string& role) {
   return role.empty() ? "?" : "Partner " + role;
 }
 
-/// Reads a small features table when present; a damaged one becomes a warning.
-bool read_small(const fs::path& p, formats::Table& t, std::vector<std::string>& warnings) {
-  std::error_code ec;
-  if (!fs::exists(p, ec)) return false;
-  try {
-    t = formats::read_table_file(p.string());
-    return true;
-  } catch (const std::exception& e) {
-    warnings.push_back(std::string(e.what()) + " (track not shown)");
-    return false;
-  }
-}
-
 std::string unit_of(const formats::StreamSidecar& sc, std::size_t c) {
   return c < sc.units.size() ? sc.units[c] : "";
 }
@@ -192,7 +179,7 @@ SessionModel SessionModel::load(const formats::Session& s) {
   };
 
   formats::Table t;
-  if (read_small(feat / "segments.tsv", t, m.warnings)) {
+  if (formats::read_optional_table(feat / "segments.tsv", t, m.warnings, "track not shown")) {
     try {
       auto r = t.require_column("role"), a = t.require_column("start_s"), b = t.require_column("end_s");
       for (std::size_t i = 0; i < t.rows.size(); ++i)
@@ -201,7 +188,7 @@ SessionModel SessionModel::load(const formats::Session& s) {
       m.warnings.push_back(std::string(e.what()) + " (track not shown)");
     }
   }
-  if (read_small(feat / "turns.tsv", t, m.warnings)) {
+  if (formats::read_optional_table(feat / "turns.tsv", t, m.warnings, "track not shown")) {
     try {
       auto n = t.require_column("turn"), r = t.require_column("role"), a = t.require_column("start_s"),
            b = t.require_column("end_s"), f = t.require_column("fto_s");
@@ -241,7 +228,7 @@ SessionModel SessionModel::load(const formats::Session& s) {
     return rank(x.role) < rank(y.role);
   });
 
-  if (read_small(feat / "events.tsv", t, m.warnings)) {
+  if (formats::read_optional_table(feat / "events.tsv", t, m.warnings, "track not shown")) {
     try {
       auto ty = t.require_column("type"), a = t.require_column("start_s"), b = t.require_column("end_s"),
            fr = t.require_column("from_role"), to = t.require_column("to_role");

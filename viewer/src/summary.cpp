@@ -55,19 +55,6 @@ int count(const json& j, std::initializer_list<const char*> path) {
   return std::isnan(v) ? 0 : static_cast<int>(std::lround(v));
 }
 
-/// Reads a features table when it exists; a damaged one becomes a warning.
-bool read_table(const fs::path& p, formats::Table& t, std::vector<std::string>& warnings) {
-  std::error_code ec;
-  if (!fs::exists(p, ec)) return false;
-  try {
-    t = formats::read_table_file(p.string());
-    return true;
-  } catch (const std::exception& e) {
-    warnings.push_back(std::string(e.what()) + " (not shown in the summary)");
-    return false;
-  }
-}
-
 double role_rank(const std::string& r) { return r == "A" ? 0 : r == "B" ? 1 : r == "therapist" ? 2 : 3; }
 
 }  // namespace
@@ -189,7 +176,7 @@ SessionSummary SessionSummary::load(const SessionModel& m) {
 
   // Windows: speaking share and F0 relative to baseline.
   formats::Table t;
-  if (read_table(feat / "windows.tsv", t, s.warnings)) {
+  if (formats::read_optional_table(feat / "windows.tsv", t, s.warnings, "not shown in the summary")) {
     try {
       auto a = t.require_column("start_s"), b = t.require_column("end_s");
       if (!t.rows.empty()) s.window_s = t.required_number(0, b) - t.required_number(0, a);
@@ -226,7 +213,7 @@ SessionSummary SessionSummary::load(const SessionModel& m) {
       s.f0_rel_st.clear();
     }
   }
-  if (read_table(feat / "physio_windows.tsv", t, s.warnings)) {
+  if (formats::read_optional_table(feat / "physio_windows.tsv", t, s.warnings, "not shown in the summary")) {
     try {
       auto a = t.require_column("start_s"), b = t.require_column("end_s"), r = t.require_column("role"),
            h = t.require_column("hr_bpm");
@@ -245,7 +232,7 @@ SessionSummary SessionSummary::load(const SessionModel& m) {
       s.hr_bpm.clear();
     }
   }
-  if (read_table(feat / "synchrony.tsv", t, s.warnings)) {
+  if (formats::read_optional_table(feat / "synchrony.tsv", t, s.warnings, "not shown in the summary")) {
     try {
       auto sig = t.require_column("signal"), a = t.require_column("start_s"), b = t.require_column("end_s"),
            pr = t.require_column("peak_r"), lag = t.require_column("lag_s"), p95 = t.require_column("surrogate_p95");
@@ -289,7 +276,7 @@ SessionSummary SessionSummary::load(const SessionModel& m) {
 
   // Blood pressure: the analysis' table (stream readings and bp entries), an entry that repeats a
   // stream reading (same numbers within 5 s, as the simulator and some cuffs write both) once.
-  if (read_table(feat / "bp_events.tsv", t, s.warnings)) {
+  if (formats::read_optional_table(feat / "bp_events.tsv", t, s.warnings, "not shown in the summary")) {
     try {
       auto ti = t.require_column("time_s"), r = t.require_column("role"), so = t.require_column("source"),
            sy = t.require_column("systolic_mmHg"), di = t.require_column("diastolic_mmHg");

@@ -84,6 +84,11 @@ class TableReader {
 /// ignored; a CR before the LF is dropped. `sep` = 0 detects tab or comma from the header.
 Table read_table(std::istream& in, const std::string& file_label, char sep = '\t');
 Table read_table_file(const std::string& path, char sep = '\t');
+/// A table that may be absent: false when `path` does not exist; when it cannot be read, false
+/// and "<error> (<consequence>)" appended to `warnings` (a damaged optional file is reported, not
+/// fatal).
+bool read_optional_table(const std::filesystem::path& path, Table& t, std::vector<std::string>& warnings,
+                         const std::string& consequence);
 
 /// Numeric columns of a TSV read in one pass: `columns` named in the header, one vector each;
 /// "n/a" gives NaN. Throws FormatError "<file>:<line>: <column> is not a number: '<text>'" or
