@@ -1,4 +1,4 @@
-// dyad import-annotations SESSION FILE.TextGrid|FILE.eaf [--tier NAME|ROLE=NAME ...] [--force] [--allow-length-mismatch]
+// dyad import-annotations SESSION FILE.TextGrid|FILE.eaf|FILE.rttm [--tier NAME|ROLE=NAME ...] [--force] [--allow-length-mismatch]
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -25,10 +25,10 @@ void add_import_annotations(CLI::App& app) {
   auto o = std::make_shared<ImportAnnCli>();
   auto* cmd = app.add_subcommand(
       "import-annotations",
-      "Take talkspurt tiers corrected in Praat (TextGrid) or ELAN (eaf) as the session's segments of record "
+      "Take talkspurt tiers corrected in Praat (TextGrid) or ELAN (eaf), or a diarization's RTTM, as the session's segments of record "
       "(stored in annotations/segments.tsv); the next 'dyad analyze' uses them instead of voice activity detection.");
   cmd->add_option("SESSION", o->session, "Session folder")->required();
-  cmd->add_option("FILE", o->file, "A .TextGrid or .eaf file")->required();
+  cmd->add_option("FILE", o->file, "A .TextGrid, .eaf or .rttm file (RTTM: a tier per speaker name)")->required();
   cmd->add_option("--tier", o->tiers,
                   "A talkspurt tier: NAME (a tier named A, B or therapist) or ROLE=NAME; default: every tier named after a role");
   cmd->add_flag("--force", o->force,

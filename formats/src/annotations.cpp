@@ -314,13 +314,60 @@ std::vector<AnnotationTier> parse_eaf(const std::string& s, const std::string& l
   return tiers;
 }
 
+std::vector<AnnotationTier> parse_rttm(const std::string& text, const std::string& label) {
+  std::vector<AnnotationTier> tiers;
+  std::map<std::string, std::size_t> index;
+  const std::string s = to_utf8(text);
+  std::size_t line = 0;
+  for (std::size_t pos = 0; pos < s.size();) {
+    std::size_t eol = s.find('\n', pos);
+    if (eol == std::string::npos) eol = s.size();
+    std::string_view row(s.data() + pos, eol - pos);
+    pos = eol + 1;
+    ++line;
+    std::vector<std::string_view> f;
+    for (std::size_t i = 0; i < row.size();) {
+      while (i < row.size() && std::isspace(static_cast<unsigned char>(row[i]))) ++i;
+      std::size_t j = i;
+      while (j < row.size() && !std::isspace(static_cast<unsigned char>(row[j]))) ++j;
+      if (j > i) f.push_back(row.substr(i, j - i));
+      i = j;
+    }
+    if (f.empty() || f[0].substr(0, 2) == ";;") continue;  // blank line or comment
+    if (f[0] != "SPEAKER") continue;  // SPKR-INFO, LEXEME, NOSCORE...: not talkspurts
+    if (f.size() < 9)
+      bad(label, line, "a SPEAKER line has " + std::to_string(f.size()) +
+                           " fields, expected 10 (SPEAKER file channel onset duration <NA> <NA> speaker <NA> <NA>)");
+    auto onset = parse_number(f[3]), dur = parse_number(f[4]);
+    if (!onset || !std::isfinite(*onset) || *onset < 0)
+      bad(label, line, "the onset '" + std::string(f[3]) + "' is not a time in seconds >= 0");
+    if (!dur || !std::isfinite(*dur) || *dur < 0)
+      bad(label, line, "the duration '" + std::string(f[4]) + "' is not a duration in seconds >= 0");
+    const std::string name(f[7]);
+    auto [it, fresh] = index.try_emplace(name, tiers.size());
+    if (fresh) tiers.push_back({name, true, {}});
+    tiers[it->second].items.push_back({*onset, *onset + *dur, name});
+  }
+  if (tiers.empty()) throw FormatError(ErrorKind::malformed, label + ": no SPEAKER lines (is it an RTTM file?)");
+  for (auto& t : tiers) {  // in time order; a speaker's overlapping turns (some systems write them) become one
+    std::stable_sort(t.items.begin(), t.items.end(), [](auto& a, auto& b) { return a.start_s < b.start_s; });
+    std::vector<AnnotationInterval> merged;
+    for (auto& iv : t.items)
+      if (!merged.empty() && iv.start_s < merged.back().end_s) merged.back().end_s = std::max(merged.back().end_s, iv.end_s);
+      else merged.push_back(iv);
+    t.items = std::move(merged);
+  }
+  return tiers;
+}
+
 std::vector<AnnotationTier> read_annotation_file(const std::filesystem::path& path) {
   auto ext = path.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (ext == ".textgrid") return parse_textgrid(read_file(path), path.string());
   if (ext == ".eaf") return parse_eaf(read_file(path), path.string());
+  if (ext == ".rttm") return parse_rttm(read_file(path), path.string());
   throw FormatError(ErrorKind::unsupported, path.string() + ": unknown annotation file type '" + ext +
-                                                "' (expected a Praat .TextGrid or an ELAN .eaf)");
+                                                "' (expected a Praat .TextGrid, an ELAN .eaf or an .rttm)");
 }
 
 std::vector<dsp::Segment> segments_from_tiers(const std::vector<AnnotationTier>& tiers, const std::vector<std::string>& args,

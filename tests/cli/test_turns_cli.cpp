@@ -129,6 +129,15 @@ TEST(CliTurns, ExportsAndRoundTripThroughImportAnnotations) {
   EXPECT_EQ(rttm.substr(0, rttm.find('\n')).substr(0, 8), "SPEAKER ");
   EXPECT_NE(rttm.find(" 1 4.500 3.500 <NA> <NA> B <NA> <NA>\n"), std::string::npos) << rttm;
   EXPECT_EQ(std::count(rttm.begin(), rttm.end(), '\n'), 5);
+  // ... and round-trips through import-annotations (into a copy of the session)
+  fs::copy(s, d / "r", fs::copy_options::recursive);
+  r = run_dyad("import-annotations " + q(d / "r") + " " + q(d / "x.rttm"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("stored 5 talkspurts"), std::string::npos) << r.out;
+  EXPECT_EQ(slurp(d / "r" / "annotations" / "segments.tsv"), segments);
+  ASSERT_EQ(run_dyad("analyze " + q(d / "r")).status, 0);
+  EXPECT_EQ(slurp(d / "r" / "features" / "events.tsv"), events);
+  EXPECT_EQ(slurp(d / "r" / "features" / "turns.tsv"), turns);
   // never replaced without --force
   r = run_dyad("export " + q(s) + " --format rttm --out " + q(d / "x.rttm"));
   EXPECT_EQ(r.status, 1);
@@ -200,8 +209,10 @@ TEST(CliTurns, ExportsAndRoundTripThroughImportAnnotations) {
   r = run_dyad("import-annotations " + q(s) + " " + q(d / "y.eaf") + " --tier A=speaker1");
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "dyad: error: " + (d / "y.eaf").string() + ": no tier named 'speaker1' (tiers: A, B, events)\n");
-  r = run_dyad("import-annotations " + q(s) + " " + q(d / "x.rttm"));
-  EXPECT_EQ(r.out, "dyad: error: " + (d / "x.rttm").string() + ": unknown annotation file type '.rttm' (expected a Praat .TextGrid or an ELAN .eaf)\n");
+  fs::copy_file(d / "x.rttm", d / "x.lab");
+  r = run_dyad("import-annotations " + q(s) + " " + q(d / "x.lab") + " --force");
+  EXPECT_EQ(r.out, "dyad: error: " + (d / "x.lab").string() +
+                       ": unknown annotation file type '.lab' (expected a Praat .TextGrid, an ELAN .eaf or an .rttm)\n");
 
   // a file from another session: talkspurts past the end, or a TextGrid of another length
   auto grid = [&](double xmax, double a0, double a1) {

@@ -1,4 +1,4 @@
-// Exports (RTTM, TextGrid, EAF) and annotation imports (TextGrid long/short/UTF-16, EAF):
+// Exports (RTTM, TextGrid, EAF) and annotation imports (TextGrid long/short/UTF-16, EAF, RTTM):
 // exact text, round trips and the exact messages for malformed files.
 #include <gtest/gtest.h>
 
@@ -40,6 +40,60 @@ TEST(Export, RttmLines) {
             "SPEAKER S1 1 0.500 1.500 <NA> <NA> A <NA> <NA>\n"
             "SPEAKER S1 1 1.500 0.250 <NA> <NA> B <NA> <NA>\n"
             "SPEAKER S1 1 2.500 0.500 <NA> <NA> B <NA> <NA>\n");
+}
+
+TEST(Export, RttmRoundTripsThroughTheImporter) {
+  auto tiers = parse_rttm(write_rttm(small()), "x.rttm");
+  ASSERT_EQ(tiers.size(), 2u);
+  EXPECT_EQ(tiers[0].name, "A");
+  EXPECT_EQ(tiers[1].name, "B");
+  auto segs = segments_from_tiers(tiers, {}, {"A", "B"}, "x.rttm");
+  ASSERT_EQ(segs.size(), 3u);
+  EXPECT_EQ(segs[0].start_s, 0.5);
+  EXPECT_EQ(segs[0].end_s, 2.0);
+  EXPECT_EQ(segs[2].role, "B");
+  EXPECT_EQ(segs[2].end_s, 3.0);
+}
+
+TEST(Export, RttmFromOtherSystems) {
+  // comments, other line types, tabs, 9-field lines, CRLF, out-of-order and overlapping turns of
+  // one speaker (merged), speaker names that are not roles (picked with --tier ROLE=NAME)
+  const std::string text =
+      ";; diarization of S1\r\n"
+      "SPKR-INFO S1 1 <NA> <NA> <NA> unknown spk0 <NA>\n"
+      "SPEAKER S1 1 3.25 1.0 <NA> <NA> spk0 <NA>\r\n"
+      "SPEAKER\tS1\t1\t0.5\t1.5\t<NA>\t<NA>\tspk0\t0.9\t<NA>\n"
+      "\n"
+      "SPEAKER S1 1 1.0 2.0 <NA> <NA> spk0 <NA> <NA>\n"
+      "SPEAKER S1 1 2.0 0.5 <NA> <NA> spk1 <NA> <NA>\n";
+  auto tiers = parse_rttm(text, "d.rttm");
+  ASSERT_EQ(tiers.size(), 2u);
+  EXPECT_EQ(tiers[0].name, "spk0");
+  ASSERT_EQ(tiers[0].items.size(), 2u);
+  EXPECT_EQ(tiers[0].items[0].start_s, 0.5);
+  EXPECT_EQ(tiers[0].items[0].end_s, 3.0);
+  EXPECT_EQ(tiers[0].items[1].start_s, 3.25);
+  auto segs = segments_from_tiers(tiers, {"A=spk1", "B=spk0"}, {"A", "B"}, "d.rttm");
+  ASSERT_EQ(segs.size(), 3u);
+  EXPECT_EQ(segs[0].role, "B");
+  EXPECT_EQ(segs[1].role, "A");
+  EXPECT_EQ(message_of([&] { segments_from_tiers(tiers, {}, {"A", "B"}, "d.rttm"); }),
+            "d.rttm: no interval tier named A, B or therapist (name the tiers with --tier ROLE=TIER)");
+}
+
+TEST(Export, MalformedRttmGivesTheLineAndWhatWasExpected) {
+  EXPECT_EQ(message_of([] { parse_rttm("", "e.rttm"); }), "e.rttm: no SPEAKER lines (is it an RTTM file?)");
+  EXPECT_EQ(message_of([] { parse_rttm("File type = \"ooTextFile\"\n", "e.rttm"); }), "e.rttm: no SPEAKER lines (is it an RTTM file?)");
+  EXPECT_EQ(message_of([] { parse_rttm("SPEAKER S1 1 0.5 1.5 <NA> <NA> A <NA> <NA>\nSPEAKER S1 1 0.5\n", "e.rttm"); }),
+            "e.rttm:2: a SPEAKER line has 4 fields, expected 10 (SPEAKER file channel onset duration <NA> <NA> speaker <NA> <NA>)");
+  EXPECT_EQ(message_of([] { parse_rttm("SPEAKER S1 1 x 1.5 <NA> <NA> A <NA> <NA>\n", "e.rttm"); }),
+            "e.rttm:1: the onset 'x' is not a time in seconds >= 0");
+  EXPECT_EQ(message_of([] { parse_rttm("SPEAKER S1 1 -1 1.5 <NA> <NA> A <NA> <NA>\n", "e.rttm"); }),
+            "e.rttm:1: the onset '-1' is not a time in seconds >= 0");
+  EXPECT_EQ(message_of([] { parse_rttm("SPEAKER S1 1 1 nan <NA> <NA> A <NA> <NA>\n", "e.rttm"); }),
+            "e.rttm:1: the duration 'nan' is not a duration in seconds >= 0");
+  EXPECT_EQ(message_of([] { parse_rttm("SPEAKER S1 1 1 inf <NA> <NA> A <NA> <NA>\n", "e.rttm"); }),
+            "e.rttm:1: the duration 'inf' is not a duration in seconds >= 0");
 }
 
 TEST(Export, TextGridLongFormatRoundTrips) {

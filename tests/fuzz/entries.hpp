@@ -22,7 +22,7 @@ struct Target {
 };
 
 /// Targets of formats/ (manifest, sidecar, stream, markers, features, physio, xdf, edf, textgrid,
-/// eaf, xml, overview, seal_entries, column_cache, numeric_columns, marker_command, seal_header)
+/// eaf, rttm, xml, overview, seal_entries, column_cache, numeric_columns, marker_command, seal_header)
 /// and of capture/ (sensor_line, wav_header, sidecar_clock).
 const std::vector<Target>& formats_targets();
 const std::vector<Target>& capture_targets();

@@ -178,6 +178,20 @@ int eaf(const std::uint8_t* d, std::size_t n) {
   return 0;
 }
 
+int rttm(const std::uint8_t* d, std::size_t n) {
+  try {
+    auto tiers = f::parse_rttm(text_of(d, n), "f.rttm");
+    for (auto& t : tiers)
+      for (std::size_t i = 0; i < t.items.size(); ++i) {
+        check(t.items[i].end_s >= t.items[i].start_s, "an RTTM turn ends after it starts");
+        check(i == 0 || t.items[i].start_s >= t.items[i - 1].end_s, "a speaker's RTTM turns are merged and in order");
+      }
+    tiers_to_segments(tiers, "f.rttm");
+  } catch (const f::FormatError&) {
+  }
+  return 0;
+}
+
 /// The small XML reader of XDF headers: its documented error is std::runtime_error.
 int xml(const std::uint8_t* d, std::size_t n) {
   try {
@@ -412,7 +426,7 @@ const std::vector<Target>& formats_targets() {
   static const std::vector<Target> t = {
       {"manifest", manifest}, {"sidecar", sidecar}, {"stream", stream},     {"markers", markers},
       {"features", features}, {"physio", physio},   {"xdf", xdf},           {"edf", edf},
-      {"textgrid", textgrid}, {"eaf", eaf},         {"xml", xml},           {"overview", overview},
+      {"textgrid", textgrid}, {"eaf", eaf}, {"rttm", rttm},        {"xml", xml},           {"overview", overview},
       {"seal_entries", seal_entries}, {"column_cache", column_cache}, {"numeric_columns", numeric_columns},
       {"marker_command", marker_command}, {"seal_header", seal_header},
   };

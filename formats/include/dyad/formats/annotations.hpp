@@ -1,6 +1,7 @@
 #pragma once
 /// \file Corrections made by a person in Praat or ELAN: reading interval tiers from a TextGrid
-/// (long or short text format, UTF-8 or UTF-16 with a byte-order mark) or an ELAN EAF file, and
+/// (long or short text format, UTF-8 or UTF-16 with a byte-order mark), an ELAN EAF file or an
+/// RTTM file (a diarization system's output), and
 /// storing one talkspurt tier per partner as the segments of record in
 /// <session>/annotations/segments.tsv (`dyad import-annotations`), which `dyad analyze` then uses
 /// instead of voice activity detection.
@@ -28,7 +29,11 @@ struct AnnotationTier {
 std::vector<AnnotationTier> parse_textgrid(const std::string& text, const std::string& label);
 /// Parses an ELAN EAF file (alignable annotations; times in ms).
 std::vector<AnnotationTier> parse_eaf(const std::string& text, const std::string& label);
-/// Reads a .TextGrid or .eaf file (by extension, case-insensitive).
+/// Parses an RTTM file (NIST Rich Transcription: `SPEAKER file channel onset duration <NA> <NA>
+/// speaker <NA> <NA>`): a tier per speaker name, its intervals the SPEAKER turns in time order.
+/// Other line types (SPKR-INFO, LEXEME...) and `;;` comments are skipped.
+std::vector<AnnotationTier> parse_rttm(const std::string& text, const std::string& label);
+/// Reads a .TextGrid, .eaf or .rttm file (by extension, case-insensitive).
 std::vector<AnnotationTier> read_annotation_file(const std::filesystem::path& path);
 
 /// Talkspurts from tiers: each non-empty interval of a chosen tier is a talkspurt of its role.
