@@ -43,8 +43,8 @@ bool lower_support_line(const double* x, const double* y, std::size_t n, double&
 }
 
 SensorClock::SensorClock(SensorClockConfig c) : c_(c) {
-  if (!(c_.bucket_s > 0) || !(c_.segment_s > 0) || !(c_.live_window_s > 0) || c_.max_buckets < 4)
-    throw std::invalid_argument("SensorClock: bucket_s, segment_s and live_window_s must be positive, max_buckets at least 4");
+  if (!(c_.bucket_s > 0) || !(c_.segment_s > 0) || !(c_.live_window_s > 0) || c_.max_buckets < 4 || c_.max_pieces < 1)
+    throw std::invalid_argument("SensorClock: bucket_s, segment_s and live_window_s must be positive, max_buckets at least 4, max_pieces at least 1");
 }
 
 void SensorClock::add(double device_s, double host_s) {
@@ -143,7 +143,8 @@ SensorClockModel SensorClock::fit() const {
   // that leaps (a first sample at 0, the next at 1.7e9 s) must not make the fit allocate and scan
   // millions of empty pieces (found by fuzzing: tests/data/fuzz_regressions/sensor_line).
   const double want = std::floor(span / c_.segment_s);
-  const std::size_t nseg = !(want >= 1) ? 1 : want >= static_cast<double>(pts_.size()) ? pts_.size() : static_cast<std::size_t>(want);
+  const double most = static_cast<double>(std::min(pts_.size(), c_.max_pieces));
+  const std::size_t nseg = !(want >= 1) ? 1 : want >= most ? static_cast<std::size_t>(most) : static_cast<std::size_t>(want);
   const double seg = span > 0 ? span / static_cast<double>(nseg) : 0;
   struct L {
     double a, b;

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstring>
 #include <deque>
+#include <fstream>
 #include <limits>
 #include <map>
 #include <stdexcept>
@@ -599,36 +600,52 @@ bool is_loopback_address(const std::string& address) {
 }
 
 std::size_t retime_stream_file(const fs::path& tsv, const std::function<double(double)>& map) {
-  const std::string text = formats::read_file(tsv);
-  std::string out;
-  out.reserve(text.size() + text.size() / 8);
-  std::size_t pos = 0, rows = 0;
+  // Streamed in blocks (a three-hour 500 Hz stream is a few hundred MB of text): memory stays
+  // at a block whatever the stream's length.
+  std::ifstream in(tsv, std::ios::binary);
+  if (!in) throw formats::FormatError(formats::ErrorKind::io, tsv.string() + ": cannot open: " + std::strerror(errno));
+  formats::AtomicFile outf(tsv);
+  constexpr std::size_t kBlock = 1 << 20;
+  std::string text, out;
+  std::vector<char> block(kBlock);
+  std::size_t rows = 0;
   bool header = true;
   double prev = -std::numeric_limits<double>::infinity();
-  while (pos < text.size()) {
-    auto nl = text.find('\n', pos);
-    if (nl == std::string::npos) break;  // a partial last line is not a row
-    std::string_view l(text.data() + pos, nl - pos);
-    pos = nl + 1;
-    if (header) {
-      out.append(l);
+  for (;;) {
+    in.read(block.data(), static_cast<std::streamsize>(block.size()));
+    const auto got = static_cast<std::size_t>(in.gcount());
+    if (got == 0) break;
+    text.append(block.data(), got);
+    std::size_t pos = 0;
+    out.clear();
+    for (;;) {
+      auto nl = text.find('\n', pos);
+      if (nl == std::string::npos) break;  // a partial line waits for the next block (and a partial last line is not a row)
+      std::string_view l(text.data() + pos, nl - pos);
+      pos = nl + 1;
+      if (header) {
+        out.append(l);
+        out += '\n';
+        header = false;
+        continue;
+      }
+      auto t1 = l.find('\t');
+      if (t1 == std::string_view::npos) continue;
+      auto t2 = l.find('\t', t1 + 1);
+      auto dev = formats::parse_number(l.substr(t1 + 1, t2 == std::string_view::npos ? std::string_view::npos : t2 - t1 - 1));
+      if (!dev) continue;
+      const double t = std::max(prev, map(*dev));
+      prev = t;
+      out += formats::format_number(t);
+      out.append(l.substr(t1));
       out += '\n';
-      header = false;
-      continue;
+      ++rows;
     }
-    auto t1 = l.find('\t');
-    if (t1 == std::string_view::npos) continue;
-    auto t2 = l.find('\t', t1 + 1);
-    auto dev = formats::parse_number(l.substr(t1 + 1, t2 == std::string_view::npos ? std::string_view::npos : t2 - t1 - 1));
-    if (!dev) continue;
-    const double t = std::max(prev, map(*dev));
-    prev = t;
-    out += formats::format_number(t);
-    out.append(l.substr(t1));
-    out += '\n';
-    ++rows;
+    text.erase(0, pos);
+    outf.append(out);
   }
-  formats::write_file_atomic(tsv, out);
+  if (in.bad()) throw formats::FormatError(formats::ErrorKind::io, tsv.string() + ": read failed: " + std::strerror(errno));
+  outf.commit();
   return rows;
 }
 
@@ -640,11 +657,18 @@ double session_time_of(const formats::ClockFit& f, double d) {
     auto it = o.find(k);
     return it != o.end() && it->is_number() ? it->get<double>() : 0.0;
   };
+  // the first piece ending at or after d (pieces are in device time order), else the last
+  std::size_t lo = 0, hi = segs.size();
+  while (lo < hi) {
+    const std::size_t mid = (lo + hi) / 2;
+    if (!segs[mid].is_object() || num(segs[mid], "device_end_s") < d) lo = mid + 1;
+    else hi = mid;
+  }
   const nlohmann::json* use = nullptr;
-  for (auto& sg : segs)
-    if (sg.is_object()) {
-      use = &sg;
-      if (d <= num(sg, "device_end_s")) break;
+  for (std::size_t i = std::min(lo, segs.size() - 1) + 1; i-- > 0;)
+    if (segs[i].is_object()) {
+      use = &segs[i];
+      break;
     }
   if (!use) return f.map(d);
   return num(*use, "offset_s") + (1 + num(*use, "drift_ppm") * 1e-6) * d;

@@ -50,27 +50,54 @@ void make_private_dir(const fs::path& dir) {
   ::chmod(dir.c_str(), 0700);
 }
 
-void write_file_atomic(const fs::path& path, std::string_view content) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw_errno("cannot create", tmp);
+AtomicFile::AtomicFile(const fs::path& path) : path_(path), tmp_(path) {
+  tmp_ += ".tmp";
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd_ < 0) throw_errno("cannot create", tmp_);
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) {  // not committed: the old file stays, the partial new one goes
+    ::close(fd_);
+    ::unlink(tmp_.c_str());
+  }
+}
+
+void AtomicFile::append(std::string_view text) {
   try {
-    write_all(fd, content, tmp);
-    if (::fsync(fd) != 0) throw_errno("fsync failed", tmp);
+    write_all(fd_, text, tmp_);
   } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
+    ::close(fd_);
+    ::unlink(tmp_.c_str());
+    fd_ = -1;
     throw;
   }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
+}
+
+void AtomicFile::commit() {
+  if (::fsync(fd_) != 0) {
+    const int e = errno;
+    ::close(fd_);
+    ::unlink(tmp_.c_str());
+    fd_ = -1;
     errno = e;
-    throw_errno("cannot replace", path);
+    throw_errno("fsync failed", tmp_);
   }
-  sync_dir(path.parent_path());
+  ::close(fd_);
+  fd_ = -1;
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp_.c_str());
+    errno = e;
+    throw_errno("cannot replace", path_);
+  }
+  sync_dir(path_.parent_path());
+}
+
+void write_file_atomic(const fs::path& path, std::string_view content) {
+  AtomicFile f(path);
+  f.append(content);
+  f.commit();
 }
 
 void refuse_existing(const fs::path& path, bool force) {

@@ -154,3 +154,22 @@ TEST(SensorClock, ComposedWithTheAudioClockInTheSidecar) {
   ASSERT_EQ(s.clock.segments.size(), 3u);  // 1000 s in 300 s pieces
   EXPECT_NEAR(s.clock.residual_ms, 0, 1e-6);
 }
+
+// A sender making up device times (1000 s a line) gets a fit of at most max_pieces pieces: the
+// sidecar written every 10 s while recording and the retiming at the end stay small (a 30 s
+// flood grew the recorder by tens of MB a sidecar before the cap).
+TEST(SensorClock, TheFitHasAtMostMaxPiecesPieces) {
+  SensorClock lying;
+  for (int i = 0; i < 200000; ++i) lying.add(i * 1000.0, 100 + i * 1e-4);
+  auto m = lying.fit();
+  EXPECT_EQ(m.pieces.size(), 1024u);
+  for (std::size_t k = 1; k < m.pieces.size(); ++k) EXPECT_DOUBLE_EQ(m.pieces[k].device_start_s, m.pieces[k - 1].device_end_s);
+  EXPECT_GT(m.pieces.back().device_end_s - m.pieces.front().device_start_s, 1.9e8);
+  // an honest three hours keeps its 300 s pieces
+  SensorClock honest;
+  for (int i = 0; i < 43200; ++i) honest.add(i * 0.25, 5 + i * 0.25 * 1e-4);
+  EXPECT_EQ(honest.fit().pieces.size(), 35u);
+  SensorClockConfig bad;
+  bad.max_pieces = 0;
+  EXPECT_THROW(SensorClock{bad}, std::invalid_argument);
+}

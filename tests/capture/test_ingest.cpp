@@ -17,6 +17,7 @@
 #include "dyad/capture/recorder.hpp"
 #include "dyad/capture/recover.hpp"
 #include "dyad/formats/session.hpp"
+#include "dyad/formats/error.hpp"
 #include "dyad/formats/files.hpp"
 #include "dyad/formats/stream.hpp"
 #include "dyad/formats/text.hpp"
@@ -542,4 +543,40 @@ TEST(Ingest, ListensOnLoopbackOnlyByDefault) {
   EXPECT_FALSE(is_loopback_address("0.0.0.0"));
   EXPECT_FALSE(is_loopback_address("192.168.1.5"));
   EXPECT_FALSE(is_loopback_address("not-an-address"));
+}
+
+// The retiming at the end of a recording streams the file in blocks: rows across block
+// boundaries, a partial last line (dropped, as before), columns after time_s kept, the file
+// replaced atomically; a missing file is a clear error and leaves nothing behind.
+TEST(Ingest, RetimingStreamsALargeFileInBlocks) {
+  TempDir d;
+  const auto tsv = d / "x.tsv";
+  std::string text = "time_s\tdevice_time_s\tv\n";
+  const int n = 150000;  // about 3.5 MB: several 1 MiB blocks
+  for (int i = 0; i < n; ++i) text += "0\t" + std::to_string(i) + ".5\t" + std::to_string(i % 7) + "\n";
+  text += "0\t99999999";  // a partial last line
+  formats::write_file_atomic(tsv, text);
+  EXPECT_EQ(retime_stream_file(tsv, [](double dev) { return dev * 2; }), static_cast<std::size_t>(n));
+  const auto out = formats::read_file(tsv);
+  EXPECT_EQ(out.substr(0, out.find('\n')), "time_s\tdevice_time_s\tv");
+  std::size_t pos = out.find('\n') + 1, rows = 0;
+  bool all = true;
+  while (pos < out.size()) {
+    auto nl = out.find('\n', pos);
+    ASSERT_NE(nl, std::string::npos);
+    const std::string want = formats::format_number(rows * 2.0 + 1) + "\t" + std::to_string(rows) + ".5\t" + std::to_string(rows % 7);
+    if (out.compare(pos, nl - pos, want) != 0) all = false;
+    pos = nl + 1;
+    ++rows;
+  }
+  EXPECT_TRUE(all);
+  EXPECT_EQ(rows, static_cast<std::size_t>(n));
+  EXPECT_FALSE(std::filesystem::exists(d / "x.tsv.tmp"));
+  try {
+    retime_stream_file(d / "none.tsv", [](double dev) { return dev; });
+    ADD_FAILURE() << "no error";
+  } catch (const formats::FormatError& e) {
+    EXPECT_EQ(std::string(e.what()), (d / "none.tsv").string() + ": cannot open: No such file or directory");
+  }
+  EXPECT_FALSE(std::filesystem::exists(d / "none.tsv.tmp"));
 }

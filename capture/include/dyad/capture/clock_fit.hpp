@@ -25,6 +25,10 @@ struct SensorClockConfig {
   /// At most this many envelope buckets (about 4.5 h at 0.25 s); past it the buckets are widened
   /// (their minima merged), so a sender making up device times cannot grow memory without bound.
   std::size_t max_buckets = 65536;
+  /// At most this many pieces in the whole-session fit (85 h at 300 s); a longer span gets longer
+  /// pieces, so a sender making up device times cannot make the fit, the sidecar written every
+  /// 10 s and the retiming of its file grow with them.
+  std::size_t max_pieces = 1024;
 };
 
 /// host_s = a + b * (device_s - x0) + device_s over [device_start_s, device_end_s].

@@ -19,6 +19,24 @@ void make_private_dir(const fs::path& dir);
 /// fsyncs the folder. A crash leaves either the old or the new file, never a mix.
 void write_file_atomic(const fs::path& path, std::string_view content);
 
+/// write_file_atomic in pieces, for what is too large to hold in memory: appends go to
+/// `path.tmp` (0600); commit() fsyncs it, renames it over `path` and fsyncs the folder. Destroyed
+/// without commit() (an error, an exception), the temporary file is removed and `path` is as it was.
+class AtomicFile {
+ public:
+  explicit AtomicFile(const fs::path& path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  /// Throws FormatError(io) on a write error (e.g. disk full); the temporary file is then removed.
+  void append(std::string_view text);
+  void commit();
+
+ private:
+  fs::path path_, tmp_;
+  int fd_ = -1;
+};
+
 /// Writes a new file (0600) that must not exist yet unless `overwrite`; fsyncs it.
 /// Throws FormatError(exists) when it exists and !overwrite.
 void write_file_new(const fs::path& path, std::string_view content, bool overwrite);
