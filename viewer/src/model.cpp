@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <thread>
 
 #include "dyad/formats/error.hpp"
 #include "dyad/formats/files.hpp"
@@ -397,7 +399,23 @@ SessionModel SessionModel::load(const formats::Session& s) {
       }
     }
   }
-  for (auto& se : m.series) se.finish();
+  // The summaries of each series are independent (the raw ECG streams dominate): two threads.
+  {
+    std::atomic<std::size_t> next{0};
+    std::exception_ptr failed[2];
+    auto work = [&](int k) {
+      try {
+        for (std::size_t i; (i = next++) < m.series.size();) m.series[i].finish();
+      } catch (...) {
+        failed[k] = std::current_exception();
+      }
+    };
+    std::thread helper(work, 1);
+    work(0);
+    helper.join();
+    for (auto& e : failed)
+      if (e) std::rethrow_exception(e);
+  }
 
   // Markers: phases (with a duration), clinical entries (with a value), plain markers.
   for (auto& mk : s.markers) m.add_marker(mk);
