@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
     }
   }
   fs::path session = dir / ("session_" + std::to_string(static_cast<int>(hours * 60)) + "min_" + std::to_string(static_cast<int>(rate)));
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each figure as soon as it is known
   if (!given.empty()) {
     session = given;
     keep = true;
@@ -197,6 +198,7 @@ int main(int argc, char** argv) {
     std::printf("dashboard    first show %.0f ms (summary + %zu charts), first paint %.0f ms\n", t_build,
                 w->dashboard()->chart_ids().size(), ms_since(t));
     w->tabs()->setCurrentIndex(0);
+    fs::create_directories(dir);  // with --session nothing else made it
     for (const char* ext : {"pdf", "png"}) {
       fs::path out = dir / (std::string("bench-report.") + ext);
       t = Clock::now();

@@ -423,16 +423,50 @@ bool open_column_cache(std::ifstream& in, const std::filesystem::path& p, std::u
   return !ec && bytes >= sizeof h && (bytes - sizeof h) % per_row == 0 && (bytes - sizeof h) / per_row == h.rows;
 }
 
-bool read_column_cache(const std::filesystem::path& p, std::uint64_t size, std::int64_t mtime, std::size_t columns,
-                       StreamColumns& out) {
-  std::ifstream in;
-  ColumnCacheHeader h;
-  if (!open_column_cache(in, p, size, mtime, columns, h)) return false;
-  out.time_s.resize(h.rows);
-  out.values.assign(columns, std::vector<float>(h.rows));
-  in.read(reinterpret_cast<char*>(out.time_s.data()), static_cast<std::streamsize>(h.rows * 8));
-  for (auto& v : out.values) in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(h.rows * 4));
-  return static_cast<bool>(in);
+/// A whole file mapped read-only and shared (page-cache backed: mapping costs no copy).
+struct Mapping {
+  void* bytes = nullptr;
+  std::size_t size = 0;
+  Mapping() = default;
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  ~Mapping() {
+    if (bytes) ::munmap(bytes, size);
+  }
+};
+
+// `p` mapped when it is a cache of a source of this size, mtime and column count with exactly its
+// rows; null when absent, stale or damaged (the caller reads the source instead).
+std::shared_ptr<const Mapping> map_column_cache(const std::filesystem::path& p, std::uint64_t size, std::int64_t mtime,
+                                                std::size_t columns, bool own_only, ColumnCacheHeader& h) {
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  // a regular file; in the temporary folder (anyone's) only one of this user's: a planted file is refused
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (own_only && st.st_uid != ::geteuid()) ||
+      st.st_size < static_cast<off_t>(sizeof h))
+    return nullptr;
+  if (::pread(fd, &h, sizeof h, 0) != static_cast<ssize_t>(sizeof h)) return nullptr;
+  const ColumnCacheHeader want;
+  if (std::memcmp(h.magic, want.magic, 8) != 0 || h.version != want.version || h.columns != columns ||
+      h.source_size != size || h.source_mtime_ns != mtime)
+    return nullptr;
+  // rows from the file's size, never rows times the row size (a damaged count must not wrap around)
+  const auto bytes = static_cast<std::uint64_t>(st.st_size);
+  const std::uint64_t per_row = 8 + 4 * static_cast<std::uint64_t>(columns);
+  if ((bytes - sizeof h) % per_row != 0 || (bytes - sizeof h) / per_row != h.rows) return nullptr;
+  auto m = std::make_shared<Mapping>();
+  // MAP_POPULATE: the viewer summarises every sample at open; faulting the pages in one go is
+  // cheaper than one fault per page
+  void* at = ::mmap(nullptr, static_cast<std::size_t>(bytes), PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+  if (at == MAP_FAILED) return nullptr;
+  m->bytes = at;
+  m->size = static_cast<std::size_t>(bytes);
+  return m;
 }
 
 void write_column_cache(const std::filesystem::path& p, std::uint64_t size, std::int64_t mtime, const StreamColumns& c) {
@@ -458,28 +492,49 @@ std::vector<std::filesystem::path> cache_places(const std::filesystem::path& ses
   return {session_dir / "features" / "overview" / rel, std::filesystem::temp_directory_path() / ("dyad-" + std::to_string(key) + "-" + flat)};
 }
 
-// Through the cache: `load` parses the source when no cache matches it.
+// Through the cache: `load` parses the source when no cache matches it (and writes a new cache).
 template <class Load>
-StreamColumns via_cache(const std::vector<std::filesystem::path>& places, const std::filesystem::path& source, std::size_t columns,
-                        Load&& load) {
+ColumnsView via_cache(const std::vector<std::filesystem::path>& places, const std::filesystem::path& source, std::size_t columns,
+                      Load&& load) {
   auto [size, mtime] = file_size_and_mtime(source);
-  StreamColumns c;
-  for (const auto& p : places)
-    if (read_column_cache(p, size, mtime, columns, c)) return c;
-  c = load();
+  ColumnsView v;
+  for (std::size_t i = 0; i < places.size(); ++i) {
+    ColumnCacheHeader h;
+    auto m = map_column_cache(places[i], size, mtime, columns, /*own_only=*/i > 0, h);
+    if (!m) continue;
+    const auto* base = static_cast<const unsigned char*>(m->bytes) + sizeof h;
+    const auto rows = static_cast<std::size_t>(h.rows);
+    v.time_s = {reinterpret_cast<const double*>(base), rows};
+    const auto* f = reinterpret_cast<const float*>(base + rows * 8);
+    for (std::size_t c = 0; c < columns; ++c) v.values.emplace_back(f + c * rows, rows);
+    v.storage = std::move(m);
+    v.mapped = true;
+    return v;
+  }
+  auto c = std::make_shared<StreamColumns>(load());
   for (const auto& p : places) {
     try {
-      write_column_cache(p, size, mtime, c);
+      write_column_cache(p, size, mtime, *c);
       break;
     } catch (const FormatError&) {
       // not writable here: try the next place, or go without a cache
     }
   }
+  v.time_s = c->time_s;
+  for (auto& col : c->values) v.values.emplace_back(col);
+  v.storage = std::move(c);
+  return v;
+}
+
+StreamColumns copy_of(const ColumnsView& v) {
+  StreamColumns c;
+  c.time_s.assign(v.time_s.begin(), v.time_s.end());
+  for (auto& col : v.values) c.values.emplace_back(col.begin(), col.end());
   return c;
 }
 }  // namespace
 
-StreamColumns read_stream_columns(const std::filesystem::path& session_dir, const StreamSidecar& s) {
+ColumnsView map_stream_columns(const std::filesystem::path& session_dir, const StreamSidecar& s) {
   return via_cache(cache_places(session_dir, std::filesystem::path("streams") / (s.name + ".bin")),
                    stream_tsv_path(session_dir, s.name), s.columns.size(), [&] {
                      auto d = read_stream_data(session_dir, s);
@@ -514,9 +569,9 @@ std::optional<StreamExtent> cached_stream_extent(const std::filesystem::path& se
   return std::nullopt;
 }
 
-StreamColumns read_table_columns(const std::filesystem::path& session_dir, const std::filesystem::path& tsv,
-                                 const std::vector<std::string>& columns) {
-  if (columns.empty()) throw std::invalid_argument("read_table_columns: name at least one column");
+ColumnsView map_table_columns(const std::filesystem::path& session_dir, const std::filesystem::path& tsv,
+                              const std::vector<std::string>& columns) {
+  if (columns.empty()) throw std::invalid_argument("map_table_columns: name at least one column");
   std::string name = tsv.filename().string();
   for (auto& c : columns) name += "-" + c;
   const auto rel = std::filesystem::path("tables") / (name + ".bin");
@@ -527,6 +582,15 @@ StreamColumns read_table_columns(const std::filesystem::path& session_dir, const
     for (std::size_t i = 1; i < cols.size(); ++i) c.values.emplace_back(cols[i].begin(), cols[i].end());
     return c;
   });
+}
+
+StreamColumns read_stream_columns(const std::filesystem::path& session_dir, const StreamSidecar& s) {
+  return copy_of(map_stream_columns(session_dir, s));
+}
+
+StreamColumns read_table_columns(const std::filesystem::path& session_dir, const std::filesystem::path& tsv,
+                                 const std::vector<std::string>& columns) {
+  return copy_of(map_table_columns(session_dir, tsv, columns));
 }
 
 }  // namespace dyad::formats

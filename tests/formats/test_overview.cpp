@@ -1,8 +1,10 @@
 // The audio overview pyramid: min and max exact against raw samples at every level.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <limits>
 
 #include "dyad/formats/audio.hpp"
@@ -199,4 +201,80 @@ TEST(StreamCache, ADamagedCacheIsIgnoredAndRebuilt) {
     ASSERT_EQ(c.time_s.size(), 200u) << size;
     EXPECT_EQ(c.values[0][199], 199.0f);
   }
+}
+
+TEST(StreamCache, AFreshCacheIsMappedAndAViewOutlivesItsReplacement) {
+  dyad::test::TempDir d;
+  create_session_dir(d / "s");
+  auto sc = ecg_sidecar();
+  write_stream(d / "s", sc, ramp(500, 0.5));
+  auto first = map_stream_columns(d / "s", sc);  // from the TSV (owned), and a new cache
+  EXPECT_FALSE(first.mapped);
+  auto view = map_stream_columns(d / "s", sc);
+  ASSERT_TRUE(view.mapped);
+  ASSERT_EQ(view.time_s.size(), 500u);
+  ASSERT_EQ(view.values.size(), 1u);
+  EXPECT_TRUE(std::isnan(view.values[0][3]));
+  EXPECT_EQ(view.values[0][499], 249.5f);
+  EXPECT_EQ(view.time_s[499], first.time_s[499]);
+  // the stream is rewritten: the next open rebuilds the cache (a new file renamed over the old
+  // one), and the view in use still reads the old, whole file
+  fs::remove(stream_tsv_path(d / "s", "ecg_A"));
+  fs::remove(stream_json_path(d / "s", "ecg_A"));
+  write_stream(d / "s", sc, ramp(300, 2.0));
+  auto fresh = map_stream_columns(d / "s", sc);
+  EXPECT_FALSE(fresh.mapped);
+  EXPECT_EQ(fresh.values[0][10], 20.0f);
+  EXPECT_TRUE(map_stream_columns(d / "s", sc).mapped);
+  EXPECT_EQ(view.time_s.size(), 500u);
+  EXPECT_EQ(view.values[0][499], 249.5f);
+  // the spans stay valid when only a copy of the storage is left
+  auto keep = view.storage;
+  auto values = view.values[0];
+  view = {};
+  EXPECT_EQ(values[10], 5.0f);
+}
+
+TEST(StreamCache, TableColumnsAreMappedWhenFresh) {
+  dyad::test::TempDir d;
+  create_session_dir(d / "s");
+  fs::create_directories(d / "s" / "features");
+  const auto tsv = d / "s" / "features" / "pitch_A.tsv";
+  std::ofstream(tsv) << "time_s\tf0_hz\tvoiced\n0.00\t100\t1\n0.01\tn/a\t0\n0.02\t120.5\t1\n";
+  auto a = map_table_columns(d / "s", tsv, {"time_s", "f0_hz", "voiced"});
+  auto b = map_table_columns(d / "s", tsv, {"time_s", "f0_hz", "voiced"});
+  EXPECT_FALSE(a.mapped);
+  ASSERT_TRUE(b.mapped);
+  ASSERT_EQ(b.time_s.size(), 3u);
+  ASSERT_EQ(b.values.size(), 2u);
+  EXPECT_EQ(b.time_s[2], 0.02);
+  EXPECT_EQ(b.values[0][2], 120.5f);
+  EXPECT_TRUE(std::isnan(b.values[0][1]));
+  EXPECT_EQ(b.values[1][1], 0.0f);
+  // another column set is another cache
+  EXPECT_FALSE(map_table_columns(d / "s", tsv, {"time_s", "voiced"}).mapped);
+}
+
+TEST(StreamCache, AReadOnlySessionUsesOnlyItsOwnCacheInTheTemporaryFolder) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to plant a file of another user's";
+  dyad::test::TempDir d;
+  create_session_dir(d / "s");
+  auto sc = ecg_sidecar();
+  write_stream(d / "s", sc, ramp(200, 1.0));
+  // no features/overview/ can be made: the cache goes to the temporary folder
+  std::ofstream(d / "s" / "features") << "a file where the folder would be";
+  EXPECT_FALSE(map_stream_columns(d / "s", sc).mapped);
+  auto again = map_stream_columns(d / "s", sc);
+  ASSERT_TRUE(again.mapped);  // this user's own file in the temporary folder
+  // the same file, owned by someone else (anyone can create files there): refused, the TSV is read
+  const auto key = std::hash<std::string>{}(fs::absolute(d / "s").lexically_normal().string());
+  const fs::path planted = fs::temp_directory_path() / ("dyad-" + std::to_string(key) + "-streams-ecg_A.bin");
+  ASSERT_TRUE(fs::exists(planted));
+  again = {};
+  ASSERT_EQ(::chown(planted.c_str(), 65534, 65534), 0);
+  auto c = map_stream_columns(d / "s", sc);
+  EXPECT_FALSE(c.mapped);
+  ASSERT_EQ(c.time_s.size(), 200u);
+  EXPECT_EQ(c.values[0][199], 199.0f);
+  fs::remove(planted);
 }

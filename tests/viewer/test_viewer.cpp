@@ -9,6 +9,7 @@
 #include <set>
 
 #include "dyad/formats/error.hpp"
+#include "dyad/formats/overview.hpp"
 #include "dyad/viewer/model.hpp"
 #include "dyad/viewer/session_window.hpp"
 #include "dyad/viewer/timeline.hpp"
@@ -66,6 +67,80 @@ TEST(RangeMinMax, EveryRangeMatchesAScan) {
     ASSERT_EQ(got.max, want.max) << a << " " << b;
   }
   EXPECT_TRUE(mm.query(10, 10).empty());
+}
+
+TEST(RangeMinMax, ExactWithNaNRunsAndEveryLength) {
+  // lengths around the block size, whole blocks of NaN, NaN at block edges, an all-NaN series
+  for (std::size_t n : {0u, 1u, 15u, 16u, 17u, 31u, 256u, 257u, 4099u}) {
+    auto x = dyad::test::noise(n, 1.0, static_cast<unsigned>(n) + 1);
+    for (std::size_t i = 0; i < n; ++i)
+      if ((i >= 32 && i < 80) || i % 16 == 0 || i % 97 == 15) x[i] = NAN;
+    for (bool all_nan : {false, true}) {
+      if (all_nan) std::fill(x.begin(), x.end(), NAN);
+      RangeMinMax mm(x);
+      std::mt19937 g(static_cast<unsigned>(n));
+      for (int k = 0; k < 600; ++k) {
+        std::size_t a = n ? g() % n : 0, b = g() % (n + 1);
+        if (a > b) std::swap(a, b);
+        if (k == 0) a = 0, b = n;  // the whole series too
+        Range want;
+        for (std::size_t i = a; i < b; ++i) want.add(x[i]);
+        Range got = mm.query(a, b);
+        ASSERT_EQ(got.empty(), want.empty()) << n << ": " << a << " " << b;
+        if (!want.empty()) {
+          ASSERT_EQ(got.min, want.min) << n << ": " << a << " " << b;
+          ASSERT_EQ(got.max, want.max) << n << ": " << a << " " << b;
+        }
+      }
+    }
+  }
+}
+
+TEST(Model, ACachedOpenMapsTheCachesAndShowsTheSameValues) {
+  dyad::test::TempDir d;
+  dyad::test::FakeSessionOptions o;
+  o.duration_s = 60;
+  dyad::test::write_fake_session(d / "s", o);
+  auto session = dyad::formats::Session::open(d / "s");
+  const auto cold = SessionModel::load(session);  // parses the TSVs and writes the caches
+  ASSERT_TRUE(cold.warnings.empty()) << cold.warnings.front();
+  for (auto& st : session.streams)
+    EXPECT_TRUE(dyad::formats::map_stream_columns(session.dir, st.sidecar).mapped) << st.sidecar.name;
+  // the same values from the mapped caches, and damaged caches are read past (the TSVs again)
+  auto same = [&](const SessionModel& m, const std::string& what) {
+    ASSERT_EQ(m.series.size(), cold.series.size()) << what;
+    for (std::size_t k = 0; k < m.series.size(); ++k) {
+      const Series &a = cold.series[k], &b = m.series[k];
+      ASSERT_EQ(a.id, b.id) << what;
+      ASSERT_EQ(a.t.size(), b.t.size()) << what << " " << a.id;
+      ASSERT_EQ(a.v.size(), b.v.size()) << what << " " << a.id;
+      for (std::size_t i = 0; i < a.t.size(); ++i) {
+        ASSERT_EQ(a.t[i], b.t[i]) << what << " " << a.id << " row " << i;
+        ASSERT_TRUE(a.v[i] == b.v[i] || (std::isnan(a.v[i]) && std::isnan(b.v[i]))) << what << " " << a.id << " row " << i;
+      }
+      EXPECT_EQ(a.lo, b.lo) << what << " " << a.id;
+      EXPECT_EQ(a.hi, b.hi) << what << " " << a.id;
+      Range ra = a.mm.query(0, a.v.size()), rb = b.mm.query(0, b.v.size());
+      EXPECT_TRUE((ra.empty() && rb.empty()) || (ra.min == rb.min && ra.max == rb.max)) << what << " " << a.id;
+    }
+  };
+  same(SessionModel::load(session), "cached");
+  const fs::path caches = d / "s" / "features" / "overview";
+  std::vector<fs::path> files;
+  for (auto& e : fs::recursive_directory_iterator(caches))
+    if (e.path().extension() == ".bin") files.push_back(e.path());
+  ASSERT_GE(files.size(), 4u);  // streams and tables
+  for (auto& f : files) fs::resize_file(f, fs::file_size(f) - 3);  // truncated
+  same(SessionModel::load(session), "truncated caches");
+  for (auto& f : files) EXPECT_EQ(fs::file_size(f) % 4, 0u) << f << " was not rebuilt";
+  for (auto& f : files) std::ofstream(f, std::ios::binary | std::ios::trunc) << std::string(100, '\xff');  // garbage
+  same(SessionModel::load(session), "garbage caches");
+  for (auto& f : files) {  // the right header over rows that are not there
+    std::string bytes(40, '\0');
+    std::ifstream(f, std::ios::binary).read(bytes.data(), 40);
+    std::ofstream(f, std::ios::binary | std::ios::trunc).write(bytes.data(), 40);
+  }
+  same(SessionModel::load(session), "headers without rows");
 }
 
 TEST(Model, TracksFollowTheFilesThatExist) {

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <thread>
 
 #include "dyad/formats/error.hpp"
 #include "dyad/formats/files.hpp"
@@ -19,11 +21,22 @@ using formats::ErrorKind;
 using formats::FormatError;
 
 // ---------------------------------------------------------------------------------------------
-RangeMinMax::RangeMinMax(const std::vector<float>& values) : raw_(values.data()), n_(values.size()) {
-  std::size_t n = values.size();
+RangeMinMax::RangeMinMax(std::span<const float> values) : raw_(values.data()), n_(values.size()) {
+  const std::size_t n = values.size();
   if (n < 16) return;
+  // Level 0 block by block: `x < mn ? x : mn` keeps mn when x is NaN (as Range::add) and
+  // compiles to the vector min/max instructions.
   std::vector<Range> l0((n + 15) / 16);
-  for (std::size_t i = 0; i < n; ++i) l0[i / 16].add(values[i]);
+  for (std::size_t b = 0; b < l0.size(); ++b) {
+    const std::size_t i0 = b * 16, i1 = std::min(n, i0 + 16);
+    float mn = std::numeric_limits<float>::infinity(), mx = -mn;
+    for (std::size_t i = i0; i < i1; ++i) {
+      const float x = raw_[i];
+      mn = x < mn ? x : mn;
+      mx = x > mx ? x : mx;
+    }
+    l0[b] = {mn, mx};
+  }
   levels_.push_back(std::move(l0));
   while (levels_.back().size() >= 16) {
     const auto& prev = levels_.back();
@@ -96,6 +109,13 @@ void Series::finish() {
   hi = p99 + pad;
 }
 
+void Series::set_data(std::vector<double> times, std::vector<float> values) {
+  auto keep = std::make_shared<std::pair<std::vector<double>, std::vector<float>>>(std::move(times), std::move(values));
+  t = keep->first;
+  v = keep->second;
+  storage = std::move(keep);
+}
+
 std::size_t Series::index_at(double time_s) const noexcept {
   return static_cast<std::size_t>(std::lower_bound(t.begin(), t.end(), time_s) - t.begin());
 }
@@ -160,6 +180,14 @@ std::string role_title(const std::string& role) {
 
 std::string unit_of(const formats::StreamSidecar& sc, std::size_t c) {
   return c < sc.units.size() ? sc.units[c] : "";
+}
+
+/// Values computed here over times from `cols` (mapped or not): the series keeps both alive.
+void with_values(Series& se, const formats::ColumnsView& cols, std::vector<float> values) {
+  auto keep = std::make_shared<std::pair<std::shared_ptr<const void>, std::vector<float>>>(cols.storage, std::move(values));
+  se.t = cols.time_s;
+  se.v = keep->second;
+  se.storage = std::move(keep);
 }
 
 }  // namespace
@@ -265,11 +293,15 @@ SessionModel SessionModel::load(const formats::Session& s) {
     std::error_code ec;
     if (role.empty() || !fs::exists(p, ec)) continue;
     try {
-      auto cols = formats::read_table_columns(s.dir, p, {"time_s", "f0_hz", "voiced", "intensity_db"});  // cached
-      Series f0{"f0:" + role, role_title(role) + " · F0", "Hz", role, cols.time_s, {}, {}, 0, 0, 1, false};
-      f0.v.resize(cols.values[0].size());
-      for (std::size_t i = 0; i < f0.v.size(); ++i)
-        f0.v[i] = cols.values[1][i] > 0.5f ? cols.values[0][i] : std::numeric_limits<float>::quiet_NaN();
+      auto cols = formats::map_table_columns(s.dir, p, {"time_s", "f0_hz", "voiced", "intensity_db"});  // cached
+      Series f0;
+      f0.id = "f0:" + role;
+      f0.title = role_title(role) + " · F0";
+      f0.unit = "Hz";
+      f0.role = role;
+      std::vector<float> fv(cols.values[0].size());
+      for (std::size_t i = 0; i < fv.size(); ++i)
+        fv[i] = cols.values[1][i] > 0.5f ? cols.values[0][i] : std::numeric_limits<float>::quiet_NaN();
       // Only inside the partner's own talkspurts, as every F0 statistic is computed: outside them
       // the microphone's voiced frames are mostly the other partner's voice leaking in.
       for (auto& sp : m.speech) {
@@ -277,17 +309,30 @@ SessionModel SessionModel::load(const formats::Session& s) {
         auto spurts = sp.talkspurts;
         std::sort(spurts.begin(), spurts.end(), [](const Interval& x, const Interval& y) { return x.start_s < y.start_s; });
         std::size_t k = 0;
-        for (std::size_t i = 0; i < f0.v.size(); ++i) {
-          const double t = f0.t[i];
-          while (k < spurts.size() && spurts[k].end_s < t) ++k;
-          if (k == spurts.size() || t < spurts[k].start_s) f0.v[i] = std::numeric_limits<float>::quiet_NaN();
+        for (std::size_t i = 0; i < fv.size(); ++i) {
+          const double ti = cols.time_s[i];
+          while (k < spurts.size() && spurts[k].end_s < ti) ++k;
+          if (k == spurts.size() || ti < spurts[k].start_s) fv[i] = std::numeric_limits<float>::quiet_NaN();
         }
       }
-      Series in{"intensity:" + role, role_title(role) + " · intensity", "dB", role, std::move(cols.time_s), {}, {}, 0, 0, 1, false};
-      in.v = std::move(cols.values[2]);
+      with_values(f0, cols, std::move(fv));
+      Series in;
+      in.id = "intensity:" + role;
+      in.title = role_title(role) + " · intensity";
+      in.unit = "dB";
+      in.role = role;
       // digital silence (e.g. padding) is about -300 dB in Praat's scale: no level, not a point
-      for (auto& x : in.v)
-        if (x < 0) x = std::numeric_limits<float>::quiet_NaN();
+      const auto& level = cols.values[2];
+      if (std::any_of(level.begin(), level.end(), [](float x) { return x < 0; })) {
+        std::vector<float> iv(level.begin(), level.end());
+        for (auto& x : iv)
+          if (x < 0) x = std::numeric_limits<float>::quiet_NaN();
+        with_values(in, cols, std::move(iv));
+      } else {
+        in.t = cols.time_s;
+        in.v = level;
+        in.storage = cols.storage;
+      }
       m.series.push_back(std::move(f0));
       intensity.push_back(std::move(in));
     } catch (const std::exception& e) {
@@ -300,12 +345,12 @@ SessionModel SessionModel::load(const formats::Session& s) {
   for (auto& st : s.streams) {
     const auto& sc = st.sidecar;
     try {
-      auto cols = formats::read_stream_columns(s.dir, sc);  // through the binary cache
+      auto cols = formats::map_stream_columns(s.dir, sc);  // through the binary cache, mapped
       if (sc.kind == "bp" && sc.columns.size() >= 2) {
-        BpTrack b{"bp:" + sc.name, "BP · " + sc.name, sc.role, cols.time_s, {}, {}, {}};
-        b.sys = cols.values[0];
-        b.dia = cols.values[1];
-        if (cols.values.size() > 2) b.mean = cols.values[2];
+        BpTrack b{"bp:" + sc.name, "BP · " + sc.name, sc.role, {cols.time_s.begin(), cols.time_s.end()}, {}, {}, {}};
+        b.sys.assign(cols.values[0].begin(), cols.values[0].end());
+        b.dia.assign(cols.values[1].begin(), cols.values[1].end());
+        if (cols.values.size() > 2) b.mean.assign(cols.values[2].begin(), cols.values[2].end());
         m.bp.push_back(std::move(b));
         continue;
       }
@@ -316,7 +361,8 @@ SessionModel SessionModel::load(const formats::Session& s) {
         se.unit = unit_of(sc, c);
         se.role = sc.role;
         se.t = cols.time_s;
-        se.v = std::move(cols.values[c]);
+        se.v = cols.values[c];
+        se.storage = cols.storage;
         se.dots = sc.nominal_rate_hz <= 0;
         m.series.push_back(std::move(se));
       }
@@ -336,15 +382,16 @@ SessionModel SessionModel::load(const formats::Session& s) {
     for (auto& p : beats) {
       std::string stream = p.stem().string().substr(6);
       try {
-        auto cols = formats::read_table_columns(s.dir, p, {"time_s", "hr_bpm"});
+        auto cols = formats::map_table_columns(s.dir, p, {"time_s", "hr_bpm"});
         Series se;
         se.id = "beats:" + stream;
         se.title = "HR from " + stream;
         se.unit = "bpm";
         for (auto& st : s.streams)
           if (st.sidecar.name == stream) se.role = st.sidecar.role;
-        se.t = std::move(cols.time_s);
-        se.v = std::move(cols.values[0]);
+        se.t = cols.time_s;
+        se.v = cols.values[0];
+        se.storage = cols.storage;
         se.dots = true;
         m.series.push_back(std::move(se));
       } catch (const std::exception& e) {
@@ -352,7 +399,23 @@ SessionModel SessionModel::load(const formats::Session& s) {
       }
     }
   }
-  for (auto& se : m.series) se.finish();
+  // The summaries of each series are independent (the raw ECG streams dominate): two threads.
+  {
+    std::atomic<std::size_t> next{0};
+    std::exception_ptr failed[2];
+    auto work = [&](int k) {
+      try {
+        for (std::size_t i; (i = next++) < m.series.size();) m.series[i].finish();
+      } catch (...) {
+        failed[k] = std::current_exception();
+      }
+    };
+    std::thread helper(work, 1);
+    work(0);
+    helper.join();
+    for (auto& e : failed)
+      if (e) std::rethrow_exception(e);
+  }
 
   // Markers: phases (with a duration), clinical entries (with a value), plain markers.
   for (auto& mk : s.markers) m.add_marker(mk);

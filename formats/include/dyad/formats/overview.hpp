@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -126,6 +127,24 @@ std::optional<StreamExtent> cached_stream_extent(const std::filesystem::path& se
 /// read_numeric_columns does.
 StreamColumns read_table_columns(const std::filesystem::path& session_dir, const std::filesystem::path& tsv,
                                  const std::vector<std::string>& columns);
+
+/// Numeric columns as views: into a cache file mapped read-only (a cached open copies nothing
+/// and reads only the pages that are touched), or into columns parsed from the TSV that the
+/// object owns. `storage` keeps the memory alive: the spans stay valid as long as a copy of it
+/// does, whatever happens to the view object. A mapped cache is replaced only by renaming a new
+/// file over it (never rewritten in place), so a mapping in use keeps the old, whole file.
+struct ColumnsView {
+  std::span<const double> time_s;
+  std::vector<std::span<const float>> values;  ///< values[column][row]; NaN for n/a
+  std::shared_ptr<const void> storage;
+  bool mapped = false;  ///< true when the spans point into a mapped cache file
+};
+
+/// read_stream_columns without copying a fresh cache: the view maps it.
+ColumnsView map_stream_columns(const std::filesystem::path& session_dir, const StreamSidecar& s);
+/// read_table_columns without copying a fresh cache: the view maps it.
+ColumnsView map_table_columns(const std::filesystem::path& session_dir, const std::filesystem::path& tsv,
+                              const std::vector<std::string>& columns);
 
 /// streams/<name>.tsv through its binary cache, so hours of samples open without parsing text:
 /// the cached copy when it matches the TSV's size and modification time, else the TSV (checked as

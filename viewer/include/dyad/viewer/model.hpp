@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,8 +36,8 @@ struct Range {
 class RangeMinMax {
  public:
   RangeMinMax() = default;
-  /// Keeps a pointer to values' buffer (it survives moving the vector, not copying it).
-  explicit RangeMinMax(const std::vector<float>& values);
+  /// Keeps a pointer to the values (a vector's buffer survives moving the vector, not copying it).
+  explicit RangeMinMax(std::span<const float> values);
   RangeMinMax(RangeMinMax&&) noexcept = default;
   RangeMinMax& operator=(RangeMinMax&&) noexcept = default;
   RangeMinMax(const RangeMinMax&) = delete;
@@ -56,13 +58,18 @@ struct Series {
   std::string title;   ///< e.g. "A · F0"
   std::string unit;    ///< e.g. "Hz"
   std::string role;    ///< "" when none
-  std::vector<double> t;
-  std::vector<float> v;
+  std::span<const double> t;  ///< sample times, s (into `storage`)
+  std::span<const float> v;   ///< values, NaN where missing (into `storage`)
+  /// What t and v point into: a mapped cache file (formats::ColumnsView), or vectors the series
+  /// owns (set_data). Shared, so series of one stream share one mapping.
+  std::shared_ptr<const void> storage;
   RangeMinMax mm;
   double gap_s = 0;          ///< a jump in time longer than this breaks the line
   float lo = 0, hi = 1;      ///< display range (robust: 1st..99th percentile, widened a little)
   bool dots = false;         ///< irregular readings (beats, hr): also draw points when zoomed in
   void finish();             ///< computes mm, gap_s, lo, hi
+  /// Times and values held by the series itself.
+  void set_data(std::vector<double> times, std::vector<float> values);
   /// Index of the first sample at or after `time_s`.
   std::size_t index_at(double time_s) const noexcept;
 };
