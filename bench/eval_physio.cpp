@@ -1,5 +1,5 @@
 // Accuracy and speed of the physiology algorithms (issue 10). Prints figures for bench/RESULTS.md.
-//   eval_physio [--data DIR] [--fixtures OUTDIR] [--skip-speed]
+//   eval_physio [--data DIR] [--fixtures OUTDIR] [--skip-speed | --speed-only]
 //   eval_physio --sim [--sim-seeds N] [--sim-duration S] [--sim-noise F,F,...] [--sim-coupling C] [--sim-lag S]
 // DIR defaults to ../shared/data/physio beside the repository. --sim evaluates against
 // `dyad simulate` sessions instead: their exact beats, SCRs and coupling, over noise levels.
@@ -463,7 +463,7 @@ void eval_sim(const SimOptions& o) {
 int main(int argc, char** argv) {
   fs::path data = fs::path(DYAD_SOURCE_DIR) / ".." / "shared" / "data" / "physio";
   fs::path fixtures;
-  bool speed = true, sim = false;
+  bool speed = true, sim = false, speed_only = false;
   SimOptions so;
   for (int i = 1; i < argc; ++i) {
     auto num = [&](double lo, double hi) {
@@ -487,9 +487,10 @@ int main(int argc, char** argv) {
     } else if (!std::strcmp(argv[i], "--data") && i + 1 < argc) data = argv[++i];
     else if (!std::strcmp(argv[i], "--fixtures") && i + 1 < argc) fixtures = argv[++i];
     else if (!std::strcmp(argv[i], "--skip-speed")) speed = false;
+    else if (!std::strcmp(argv[i], "--speed-only")) speed_only = true;
     else {
       std::fprintf(stderr,
-                   "usage: eval_physio [--data DIR] [--fixtures OUTDIR] [--skip-speed]\n"
+                   "usage: eval_physio [--data DIR] [--fixtures OUTDIR] [--skip-speed | --speed-only]\n"
                    "       eval_physio --sim [--sim-seeds N] [--sim-duration S] [--sim-noise F,F,...] [--sim-coupling C] [--sim-lag S]\n");
       return 2;
     }
@@ -497,6 +498,10 @@ int main(int argc, char** argv) {
   try {
     if (sim) {
       eval_sim(so);
+      return 0;
+    }
+    if (speed_only) {
+      eval_speed();
       return 0;
     }
     eval_mitdb(data, fixtures);
