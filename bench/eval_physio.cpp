@@ -1,5 +1,8 @@
 // Accuracy and speed of the physiology algorithms (issue 10). Prints figures for bench/RESULTS.md.
-//   eval_physio [--data DIR] [--fixtures OUTDIR] [--skip-speed]
+//   eval_physio [--data DIR] [--fixtures OUTDIR] [--skip-speed | --speed-only]
+//   eval_physio --write-session DIR [--hours H]; eval_physio --analyze-session DIR
+//     a physiology-only session of H hours (default 3), then run_physiology on it in a new
+//     process: wall, CPU and peak RSS of the whole physiology analysis, reading included.
 //   eval_physio --sim [--sim-seeds N] [--sim-duration S] [--sim-noise F,F,...] [--sim-coupling C] [--sim-lag S]
 // DIR defaults to ../shared/data/physio beside the repository. --sim evaluates against
 // `dyad simulate` sessions instead: their exact beats, SCRs and coupling, over noise levels.
@@ -17,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
+
 #include "dyad/analysis/physiology.hpp"
 #include "dyad/analysis/simulate.hpp"
 #include "dyad/dsp/ecg.hpp"
@@ -26,6 +31,7 @@
 #include "dyad/dsp/ppg.hpp"
 #include "dyad/dsp/respiration.hpp"
 #include "dyad/dsp/synchrony.hpp"
+#include "dyad/formats/session.hpp"
 #include "physio_synth.hpp"
 #include "physio_truth.hpp"
 #include "test_util.hpp"
@@ -324,23 +330,80 @@ void eval_synchrony() {
   std::printf("  independent partners, 10 seeds x 1 h: windows above surrogate p95: mean %.1f %%, worst %.1f %%\n", 10 * sum, 100 * worst);
 }
 
-void eval_speed() {
-  const double dur = 3 * 3600.0, fs_ecg = 1000, fs_slow = 100;
-  std::printf("Speed: three-hour session, two partners, ECG %.0f Hz, EDA and respiration %.0f Hz (synthetic)\n", fs_ecg, fs_slow);
-  struct Partner {
-    std::vector<double> ecg, eda, resp;
-  };
+struct Partner {
+  std::vector<double> ecg, eda, resp;
+};
+constexpr double kSpeedEcgHz = 1000, kSpeedSlowHz = 100;
+
+/// Two partners' synthetic ECG (kSpeedEcgHz), EDA and respiration (kSpeedSlowHz) for `dur` s.
+std::vector<Partner> synth_partners(double dur) {
   std::vector<Partner> p(2);
   for (int k = 0; k < 2; ++k) {
     test::EcgSynthOptions o;
     o.seed = 10u + static_cast<unsigned>(k);
     o.amp_mod = 0.3;
+    o.rate_hz = kSpeedEcgHz;
     p[k].ecg = test::synth_ecg(test::beat_times(dur, 0.8 + 0.05 * k, 0.03, 20u + static_cast<unsigned>(k)), dur, o);
     std::vector<test::SynthScr> s;
     for (double t = 20; t < dur - 60; t += 37 + 11 * k) s.push_back({t, 0.1});
-    p[k].eda = test::synth_eda(s, dur, fs_slow);
-    p[k].resp = test::synth_resp(dur, fs_slow, 14 + k);
+    p[k].eda = test::synth_eda(s, dur, kSpeedSlowHz);
+    p[k].resp = test::synth_resp(dur, kSpeedSlowHz, 14 + k);
   }
+  return p;
+}
+
+/// A physiology-only session folder of `hours` (no audio): per partner ecg_<role> (1000 Hz),
+/// eda_<role> and resp_<role> (100 Hz), as the recorder writes them.
+void write_long_session(const fs::path& dir, double hours) {
+  const double dur = hours * 3600;
+  const auto p = synth_partners(dur);
+  formats::create_session_dir(dir);
+  auto m = formats::new_manifest("bench", 1, "dosing");
+  m.participants = {{"A", "pA"}, {"B", "pB"}};
+  for (int k = 0; k < 2; ++k) {
+    const std::string role = k == 0 ? "A" : "B";
+    auto put = [&](const std::string& kind, const std::vector<double>& x, double fs, const std::string& unit, double step) {
+      formats::StreamSidecar sc;
+      sc.name = kind + "_" + role;
+      sc.kind = kind;
+      sc.role = role;
+      sc.nominal_rate_hz = sc.measured_rate_hz = fs;
+      sc.columns = {kind};
+      sc.units = {unit};
+      formats::StreamData d;
+      d.time_s.resize(x.size());
+      for (std::size_t i = 0; i < x.size(); ++i) d.time_s[i] = static_cast<double>(i) / fs;
+      d.device_time_s = d.time_s;
+      d.values.push_back(x);
+      for (auto& v : d.values[0]) v = std::round(v / step) * step;  // a sensor's resolution
+      formats::write_stream(dir, sc, d);
+      m.streams.push_back({sc.name, kind, role});
+    };
+    put("ecg", p[static_cast<std::size_t>(k)].ecg, kSpeedEcgHz, "mV", 0.001);
+    put("eda", p[static_cast<std::size_t>(k)].eda, kSpeedSlowHz, "uS", 0.0001);
+    put("resp", p[static_cast<std::size_t>(k)].resp, kSpeedSlowHz, "a.u.", 0.0001);
+  }
+  formats::write_manifest(dir, m);
+  std::printf("wrote %s: %.1f h, 2 partners, ECG %.0f Hz, EDA and respiration %.0f Hz\n", dir.string().c_str(), hours, kSpeedEcgHz, kSpeedSlowHz);
+}
+
+/// run_physiology on a session (e.g. from --write-session) in this process: wall, CPU, peak RSS.
+void analyze_long_session(const fs::path& dir) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::clock_t c0 = std::clock();
+  const auto out = analysis::run_physiology(dir);
+  const double cpu = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  std::printf("run_physiology %s: wall %.2f s, CPU %.2f s (reading the stream TSVs included), peak RSS %.0f MB, %zu tables\n",
+              dir.string().c_str(), wall, cpu, static_cast<double>(ru.ru_maxrss) / 1024, out.tables.size());
+}
+
+void eval_speed() {
+  const double dur = 3 * 3600.0, fs_ecg = kSpeedEcgHz, fs_slow = kSpeedSlowHz;
+  std::printf("Speed: three-hour session, two partners, ECG %.0f Hz, EDA and respiration %.0f Hz (synthetic)\n", fs_ecg, fs_slow);
+  const auto p = synth_partners(dur);
   const auto t0 = std::chrono::steady_clock::now();
   const std::clock_t c0 = std::clock();
   std::vector<std::vector<double>> hr(2), eda4(2);
@@ -463,7 +526,9 @@ void eval_sim(const SimOptions& o) {
 int main(int argc, char** argv) {
   fs::path data = fs::path(DYAD_SOURCE_DIR) / ".." / "shared" / "data" / "physio";
   fs::path fixtures;
-  bool speed = true, sim = false;
+  bool speed = true, sim = false, speed_only = false;
+  fs::path write_dir, analyze_dir;
+  double hours = 3;
   SimOptions so;
   for (int i = 1; i < argc; ++i) {
     auto num = [&](double lo, double hi) {
@@ -487,9 +552,15 @@ int main(int argc, char** argv) {
     } else if (!std::strcmp(argv[i], "--data") && i + 1 < argc) data = argv[++i];
     else if (!std::strcmp(argv[i], "--fixtures") && i + 1 < argc) fixtures = argv[++i];
     else if (!std::strcmp(argv[i], "--skip-speed")) speed = false;
+    else if (!std::strcmp(argv[i], "--speed-only")) speed_only = true;
+    else if (!std::strcmp(argv[i], "--write-session") && i + 1 < argc) write_dir = argv[++i];
+    else if (!std::strcmp(argv[i], "--hours") && i + 1 < argc) hours = num(0.05, 24);
+    else if (!std::strcmp(argv[i], "--analyze-session") && i + 1 < argc) analyze_dir = argv[++i];
     else {
       std::fprintf(stderr,
-                   "usage: eval_physio [--data DIR] [--fixtures OUTDIR] [--skip-speed]\n"
+                   "usage: eval_physio [--data DIR] [--fixtures OUTDIR] [--skip-speed | --speed-only]\n"
+                   "       eval_physio --write-session DIR [--hours H]   (then, in a new process:)\n"
+                   "       eval_physio --analyze-session DIR\n"
                    "       eval_physio --sim [--sim-seeds N] [--sim-duration S] [--sim-noise F,F,...] [--sim-coupling C] [--sim-lag S]\n");
       return 2;
     }
@@ -497,6 +568,18 @@ int main(int argc, char** argv) {
   try {
     if (sim) {
       eval_sim(so);
+      return 0;
+    }
+    if (speed_only) {
+      eval_speed();
+      return 0;
+    }
+    if (!write_dir.empty()) {
+      write_long_session(write_dir, hours);
+      return 0;
+    }
+    if (!analyze_dir.empty()) {
+      analyze_long_session(analyze_dir);
       return 0;
     }
     eval_mitdb(data, fixtures);

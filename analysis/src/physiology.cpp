@@ -73,6 +73,21 @@ std::vector<double> to_grid(const std::vector<double>& t, const std::vector<doub
   return g;
 }
 
+/// Zero-phase low-pass of each stretch of finite values (NaN gaps stay gaps).
+void lowpass_finite_stretches(std::vector<double>& g, double cutoff_hz, double fs) {
+  const dsp::Biquad lp[] = {dsp::butter_lowpass(cutoff_hz, fs)};
+  for (std::size_t i = 0; i < g.size();) {
+    if (!std::isfinite(g[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t e = i;
+    while (e < g.size() && std::isfinite(g[e])) ++e;
+    dsp::filtfilt(lp, std::span<double>(g.data() + i, e - i));
+    i = e;
+  }
+}
+
 /// Mean of the finite grid values with times in [a, b).
 double grid_mean(const std::vector<double>& g, double fs, double a, double b) {
   if (g.empty() || !(b > a)) return kNan;
@@ -124,8 +139,10 @@ std::vector<PhysioColumn> beats_columns() {
 std::vector<PhysioColumn> scr_columns() {
   return {{"onset_s", "onset of the skin-conductance response", "s",
            "going back from the steepest point of the rise, where the slope of the low-passed EDA falls to onset_slope_fraction of its maximum"},
-          {"peak_s", "peak of the response", "s", "local maximum of the low-passed EDA (hysteresis min_amplitude / 2)"},
-          {"amplitude_uS", "peak minus onset level", "uS", ">= min_amplitude_us (default 0.01)"},
+          {"peak_s", "peak of the response", "s", "local maximum of the low-passed EDA (hysteresis: half the run's minimum amplitude)"},
+          {"amplitude_uS", "peak minus onset level", "uS",
+           ">= the run's minimum amplitude: max(min_amplitude_us (default 0.01), noise_amplitude_factor (default 6) x the robust noise SD "
+           "left in the low-passed EDA); per run in summary.json streams[].scr_min_amplitude_uS"},
           {"rise_time_s", "peak_s - onset_s", "s", ""}};
 }
 
@@ -142,6 +159,9 @@ void validate(const PhysioConfig& c) {
   req(c.reactivity_before_s > 0 && c.reactivity_after_s > 0, "PhysioConfig: reactivity_before_s and reactivity_after_s must be above 0 (got " +
                                                                  format_number(c.reactivity_before_s) + " and " +
                                                                  format_number(c.reactivity_after_s) + ").");
+  req(c.sync_hr_lowpass_hz >= 0 && c.sync_hr_lowpass_hz < c.synchrony.sample_rate_hz / 2,
+      "PhysioConfig: sync_hr_lowpass_hz must be 0 (off) or below half synchrony.sample_rate_hz (got " + format_number(c.sync_hr_lowpass_hz) +
+          " Hz at " + format_number(c.synchrony.sample_rate_hz) + " Hz).");
   dsp::HrvAnalyzer h(c.hrv);
   dsp::BeatCorrector b(c.correction);
   dsp::BpFlagger f(c.bp);
@@ -173,7 +193,23 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
     const auto& sc = st.sidecar;
     const std::string kind = sc.kind;
     if (kind != "ecg" && kind != "ppg" && kind != "hr" && kind != "eda" && kind != "resp" && kind != "bp") return;
-    const auto data = formats::read_stream_data(s.dir, sc);
+    // Only time_s and the columns used are kept, in vectors reserved from the file's size: a
+    // three-hour ECG at 1000 Hz is 10.8 M rows, and three columns grown row by row would
+    // double that memory for a moment at every reallocation.
+    formats::StreamData data;
+    {
+      const std::size_t keep = std::min<std::size_t>(sc.columns.size(), kind == "bp" ? 3 : 1);
+      data.values.assign(keep, {});
+      std::error_code ec;
+      const auto bytes = std::filesystem::file_size(formats::stream_tsv_path(s.dir, sc.name), ec);
+      const std::size_t rows_guess = ec ? 0 : static_cast<std::size_t>(bytes / 12);  // rows are rarely shorter than 12 bytes
+      data.time_s.reserve(rows_guess);
+      for (auto& col : data.values) col.reserve(rows_guess);
+      formats::for_each_stream_sample(s.dir, sc, [&](double ts, double, std::span<const double> row) {
+        data.time_s.push_back(ts);
+        for (std::size_t c = 0; c < keep; ++c) data.values[c].push_back(row[c]);
+      });
+    }
     if (data.size() == 0 || data.values.empty()) return;
     const double rate = sc.nominal_rate_hz > 0 ? sc.nominal_rate_hz : sc.measured_rate_hz;
     const std::string role = sc.role.empty() ? "n/a" : sc.role;
@@ -253,11 +289,14 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
     } else if (kind == "eda") {
       std::vector<dsp::Scr> scrs;
       std::vector<double> tt, tv, et, ev;
+      nlohmann::json noise = nlohmann::json::array(), min_amp = nlohmann::json::array();
       for (const auto& [b, e] : runs) {
         auto ecfg = c.eda;
         ecfg.sample_rate_hz = rate;
         ecfg.internal_rate_hz = std::min(ecfg.internal_rate_hz, rate);
         const auto r = dsp::EdaAnalyzer(ecfg).compute(std::span<const double>(v.data() + b, e - b));
+        noise.push_back(jnum(r.smoothed_noise_sd_us));
+        min_amp.push_back(jnum(r.min_amplitude_us));
         const double t0 = data.time_s[b];
         for (auto x : r.scrs) {
           x.onset_s += t0;
@@ -272,6 +311,8 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
       }
       et = tt;
       info["scrs"] = scrs.size();
+      info["eda_noise_sd_uS"] = noise;  // per run: the noise SD left in the low-passed EDA
+      info["scr_min_amplitude_uS"] = min_amp;  // per run: the minimum SCR amplitude used
       PhysioTable t{"scr_" + sc.name, "Skin-conductance responses of stream " + sc.name + " (role " + role + ")", scr_columns(), {}};
       for (const auto& x : scrs) t.rows.push_back({fmt(x.onset_s), fmt(x.peak_s), fmt(x.amplitude_us), fmt(x.rise_time_s)});
       out.tables.push_back(std::move(t));
@@ -353,7 +394,9 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
     std::vector<double> t, v;
     for (const auto& b : rd.beats)
       if (std::isfinite(b.rr_s) && b.rr_s >= c.hrv.min_rr_s && b.rr_s <= c.hrv.max_rr_s) {
-        t.push_back(b.time_s);
+        const double tm = c.hr_at_interval_midpoint ? b.time_s - b.rr_s / 2 : b.time_s;
+        if (!t.empty() && tm <= t.back()) continue;  // keep the series increasing
+        t.push_back(tm);
         v.push_back(60 / b.rr_s);
       }
     rd.hr_grid = rd.beats.empty() ? std::vector<double>{} : to_grid(t, v, gfs, ng, c.max_beat_gap_s);
@@ -438,21 +481,29 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
   nlohmann::json sync_summary = nlohmann::json::object();
   {
     PhysioTable t{"synchrony", "Windowed lagged cross-correlation of partners A and B (Boker et al. 2002); positive lag: B follows A",
-                  {{"signal", "hr (heart rate) or eda (low-passed skin conductance)", "", "both resampled to synchrony.sample_rate_hz"},
+                  {{"signal", "hr (heart rate) or eda (low-passed skin conductance)", "",
+                    "both resampled to synchrony.sample_rate_hz; hr with 60 / RR at the middle of each interval (hr_at_interval_midpoint), "
+                    "low-passed at sync_hr_lowpass_hz (default 0.15 Hz: without each partner's own respiratory sinus arrhythmia)"},
                    {"start_s", "window start (A's window)", "s", ""},
                    {"end_s", "window end", "s", ""},
-                   {"peak_r", "the Pearson r with the largest |r| over lags -max_lag_s..+max_lag_s", "", ""},
-                   {"lag_s", "lag of peak_r; positive: B follows A", "s", "r(A(t), B(t + lag))"},
+                   {"peak_r", "the Pearson r with the largest |r| over lags -max_lag_s..+max_lag_s", "",
+                    "each window of A and B linearly detrended first (synchrony.detrend)"},
+                   {"lag_s", "lag of peak_r; positive: B follows A", "s",
+                    "r(A(t), B(t + lag)); a multiple of 1 / synchrony.sample_rate_hz unless synchrony.refine_lag (parabola through |r| at the best lag and its neighbours)"},
                    {"surrogate_p95", "chance level: 95th percentile of max-over-lags |r| between mismatched windows of A and B", "",
-                    "windows at least window_s + 2 max_lag_s apart; surrogate_pairs pairs, seeded"},
+                    "windows at least window_s + 2 max_lag_s apart, detrended and searched over lags as peak_r; surrogate_pairs pairs, seeded"},
                    {"above_surrogate", "1 if |peak_r| > surrogate_p95", "", ""}},
                   {}};
     const bool both = roles.count("A") && roles.count("B");
     for (const char* sig : {"hr", "eda"}) {
       if (!both) break;
-      const auto& ga = std::string(sig) == "hr" ? roles["A"].hr_grid : roles["A"].eda_grid;
-      const auto& gb = std::string(sig) == "hr" ? roles["B"].hr_grid : roles["B"].eda_grid;
+      auto ga = std::string(sig) == "hr" ? roles["A"].hr_grid : roles["A"].eda_grid;
+      auto gb = std::string(sig) == "hr" ? roles["B"].hr_grid : roles["B"].eda_grid;
       if (ga.empty() || gb.empty()) continue;
+      if (std::string(sig) == "hr" && c.sync_hr_lowpass_hz > 0) {
+        lowpass_finite_stretches(ga, c.sync_hr_lowpass_hz, gfs);
+        lowpass_finite_stretches(gb, c.sync_hr_lowpass_hz, gfs);
+      }
       const auto r = dsp::WindowedCrossCorrelation(c.synchrony).compute(ga, gb, 0);
       for (const auto& w : r.windows)
         t.rows.push_back({sig, fmt(w.start_s), fmt(w.end_s), fmt(w.peak_r), fmt(w.lag_s), fmt(r.surrogate_p95),
@@ -627,7 +678,7 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
         {"hrv", {{"vlf_low_hz", c.hrv.vlf_low_hz}, {"lf_low_hz", c.hrv.lf_low_hz}, {"hf_low_hz", c.hrv.hf_low_hz}, {"hf_high_hz", c.hrv.hf_high_hz},
                  {"frequency_step_hz", c.hrv.frequency_step_hz}, {"min_rr_s", c.hrv.min_rr_s}, {"max_rr_s", c.hrv.max_rr_s}}},
         {"eda", {{"lowpass_hz", c.eda.lowpass_hz}, {"tonic_cutoff_hz", c.eda.tonic_cutoff_hz}, {"min_amplitude_us", c.eda.min_amplitude_us},
-                 {"min_rise_s", c.eda.min_rise_s}, {"max_rise_s", c.eda.max_rise_s}, {"onset_slope_fraction", c.eda.onset_slope_fraction},
+                 {"noise_amplitude_factor", c.eda.noise_amplitude_factor}, {"min_rise_s", c.eda.min_rise_s}, {"max_rise_s", c.eda.max_rise_s}, {"onset_slope_fraction", c.eda.onset_slope_fraction},
                  {"internal_rate_hz", c.eda.internal_rate_hz}}},
         {"resp", {{"band_low_hz", c.resp.band_low_hz}, {"band_high_hz", c.resp.band_high_hz},
                   {"min_amplitude_fraction", c.resp.min_amplitude_fraction}, {"internal_rate_hz", c.resp.internal_rate_hz}}},
@@ -635,8 +686,10 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
         {"synchrony", {{"sample_rate_hz", c.synchrony.sample_rate_hz}, {"window_s", c.synchrony.window_s}, {"step_s", c.synchrony.step_s},
                        {"max_lag_s", c.synchrony.max_lag_s}, {"surrogate_pairs", c.synchrony.surrogate_pairs},
                        {"surrogate_percentile", c.synchrony.surrogate_percentile}, {"min_valid_fraction", c.synchrony.min_valid_fraction},
+                       {"detrend", c.synchrony.detrend}, {"refine_lag", c.synchrony.refine_lag},
                        {"seed", c.synchrony.seed}}},
         {"window_s", c.window_s}, {"step_s", c.step_s}, {"gap_factor", c.gap_factor}, {"max_beat_gap_s", c.max_beat_gap_s},
+        {"hr_at_interval_midpoint", c.hr_at_interval_midpoint}, {"sync_hr_lowpass_hz", c.sync_hr_lowpass_hz},
         {"reactivity_before_s", c.reactivity_before_s}, {"reactivity_after_s", c.reactivity_after_s}}}};
   return out;
 }

@@ -95,46 +95,65 @@ std::vector<std::size_t> EcgPeakDetector::detect_at(std::span<const double> ecg,
   std::vector<double> x(ecg.begin(), ecg.end());
   const Biquad band[] = {butter_highpass(c_.band_low_hz, fs), butter_lowpass(c_.band_high_hz, fs)};
   filtfilt(band, x);
-  std::vector<double> d(n, 0.0);
-  for (std::size_t i = 2; i + 2 < n; ++i) d[i] = (2 * x[i + 2] + x[i + 1] - x[i - 1] - 2 * x[i - 2]) * fs / 8;
-  std::vector<double> mwi(n);
+  // The derivative, its square's moving integral and the candidates are computed in one pass,
+  // without arrays of their own: on a three-hour ECG each would be another 20 MB to fault in.
+  auto d = [&](std::size_t i) { return i >= 2 && i + 2 < n ? (2 * x[i + 2] + x[i + 1] - x[i - 1] - 2 * x[i - 2]) * fs / 8 : 0.0; };
+  const auto refr = static_cast<std::size_t>(c_.refractory_s * fs);
+  const auto twave = static_cast<std::size_t>(c_.t_wave_window_s * fs);
+  const auto half_w = static_cast<std::size_t>(c_.integration_window_s * fs / 2);
+  const std::size_t learn = std::min(n, static_cast<std::size_t>(2 * fs));
+  double learn_max = -INFINITY, learn_sum = 0;
+
+  // Candidate peaks: local maxima of the integrated signal, the larger of any two within refr.
+  std::vector<Candidate> cand;
   {
     const auto w = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(c_.integration_window_s * fs)));
     const std::size_t before = (w - 1) / 2, after = w - 1 - before;
     double s = 0;
     std::size_t lo = 0, hi = 0;  // sum over [lo, hi)
-    for (std::size_t i = 0; i < n; ++i) {
+    auto mwi_next = [&](std::size_t i) {
       const std::size_t want_hi = std::min(n, i + after + 1), want_lo = i >= before ? i - before : 0;
-      while (hi < want_hi) { s += d[hi] * d[hi]; ++hi; }
-      while (lo < want_lo) { s -= d[lo] * d[lo]; ++lo; }
-      mwi[i] = std::max(0.0, s) / static_cast<double>(w);
+      while (hi < want_hi) {
+        const double v = d(hi);
+        s += v * v;
+        ++hi;
+      }
+      while (lo < want_lo) {
+        const double v = d(lo);
+        s -= v * v;
+        ++lo;
+      }
+      const double m = std::max(0.0, s) / static_cast<double>(w);
+      if (i < learn) {
+        learn_max = std::max(learn_max, m);
+        learn_sum += m;
+      }
+      return m;
+    };
+    double prev = mwi_next(0), cur = n > 1 ? mwi_next(1) : 0;
+    for (std::size_t i = 1; i + 1 < n; ++i) {
+      const double next = mwi_next(i + 1);
+      if (cur > prev && cur >= next) {
+        if (!cand.empty() && i - cand.back().i < refr) {
+          if (cur > cand.back().height) cand.back() = {i, cur, 0, false};
+        } else {
+          cand.push_back({i, cur, 0, false});
+        }
+      }
+      prev = cur;
+      cur = next;
     }
-  }
-  const auto refr = static_cast<std::size_t>(c_.refractory_s * fs);
-  const auto twave = static_cast<std::size_t>(c_.t_wave_window_s * fs);
-  const auto half_w = static_cast<std::size_t>(c_.integration_window_s * fs / 2);
-
-  // Candidate peaks: local maxima of the integrated signal, the larger of any two within refr.
-  std::vector<Candidate> cand;
-  for (std::size_t i = 1; i + 1 < n; ++i) {
-    if (!(mwi[i] > mwi[i - 1] && mwi[i] >= mwi[i + 1])) continue;
-    if (!cand.empty() && i - cand.back().i < refr) {
-      if (mwi[i] > cand.back().height) cand.back() = {i, mwi[i], 0, false};
-      continue;
-    }
-    cand.push_back({i, mwi[i], 0, false});
   }
   for (auto& c : cand) {
     const std::size_t lo = c.i > half_w ? c.i - half_w : 0, hi = std::min(n - 1, c.i + half_w);
     double m = 0;
-    for (std::size_t k = lo; k <= hi; ++k) m = std::max(m, std::abs(d[k]));
+    for (std::size_t k = lo; k <= hi; ++k) m = std::max(m, std::abs(d(k)));
     c.slope = m;
   }
 
   // Adaptive thresholds (Pan & Tompkins 1985), learnt on the first two seconds.
-  const std::size_t learn = std::min(n, static_cast<std::size_t>(2 * fs));
-  double spk = *std::max_element(mwi.begin(), mwi.begin() + static_cast<std::ptrdiff_t>(learn)) / 3;
-  double npk = std::accumulate(mwi.begin(), mwi.begin() + static_cast<std::ptrdiff_t>(learn), 0.0) / static_cast<double>(learn) / 2;
+  double spk = learn_max / 3;
+  double npk = learn_sum / static_cast<double>(learn) / 2;
   double thr1 = npk + 0.25 * (spk - npk), thr2 = 0.5 * thr1;
   std::vector<std::size_t> qrs;
   std::vector<double> rr;  // last intervals, samples
@@ -214,35 +233,49 @@ std::vector<std::size_t> EcgPeakDetector::detect_at(std::span<const double> ecg,
 
 namespace {
 
+/// The centred window [i - half, i + half] (clipped at the ends) of v, kept sorted as i moves on:
+/// each step inserts at most one value and removes at most one, O(window) instead of a selection
+/// per index. The order statistics are those nth_element would give on the same window.
+class SortedWindow {
+ public:
+  SortedWindow(const std::vector<double>& v, std::size_t window) : v_(v), half_(window / 2) { buf_.reserve(window + 1); }
+  /// Moves the window to centre i (i must not decrease) and returns it sorted.
+  const std::vector<double>& at(std::size_t i) {
+    const std::size_t lo = i > half_ ? i - half_ : 0, hi = std::min(v_.size(), i + half_ + 1);
+    for (; hi_ < hi; ++hi_) buf_.insert(std::upper_bound(buf_.begin(), buf_.end(), v_[hi_]), v_[hi_]);
+    for (; lo_ < lo; ++lo_) {
+      const auto it = std::lower_bound(buf_.begin(), buf_.end(), v_[lo_]);
+      if (it != buf_.end()) buf_.erase(it);
+    }
+    return buf_;
+  }
+
+ private:
+  const std::vector<double>& v_;
+  std::size_t half_, lo_ = 0, hi_ = 0;
+  std::vector<double> buf_;
+};
+
 /// Quartile deviation (Q3 - Q1) / 2 of v over a centred window, at every index. Of the signed
 /// values: with |v| (as NeuroKit2 does) 5.2 x QD is only 2.2 SD of Gaussian beat-to-beat
-/// variability, and about 3 % of normal beats would be "corrected".
+/// variability, and about 3 % of normal beats would be "corrected". Nearest-rank quartiles.
 std::vector<double> rolling_qd(const std::vector<double>& v, std::size_t window) {
-  const std::size_t n = v.size(), half = window / 2;
-  std::vector<double> out(n), buf;
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t lo = i > half ? i - half : 0, hi = std::min(n, i + half + 1);
-    buf.assign(v.begin() + static_cast<std::ptrdiff_t>(lo), v.begin() + static_cast<std::ptrdiff_t>(hi));
-    // Nearest-rank quartiles (nth_element: linear time per window).
-    const std::size_t m = buf.size() - 1;
-    auto q1 = buf.begin() + static_cast<std::ptrdiff_t>(m / 4), q3 = buf.begin() + static_cast<std::ptrdiff_t>((3 * m) / 4);
-    std::nth_element(buf.begin(), q3, buf.end());
-    const double v3 = *q3;
-    std::nth_element(buf.begin(), q1, q3);
-    out[i] = (v3 - *q1) / 2;
+  std::vector<double> out(v.size());
+  SortedWindow w(v, window);
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const auto& b = w.at(i);
+    const std::size_t m = b.size() - 1;
+    out[i] = (b[(3 * m) / 4] - b[m / 4]) / 2;
   }
   return out;
 }
 
 std::vector<double> rolling_median(const std::vector<double>& v, std::size_t window) {
-  const std::size_t n = v.size(), half = window / 2;
-  std::vector<double> out(n), buf;
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t lo = i > half ? i - half : 0, hi = std::min(n, i + half + 1);
-    buf.assign(v.begin() + static_cast<std::ptrdiff_t>(lo), v.begin() + static_cast<std::ptrdiff_t>(hi));
-    auto mid = buf.begin() + static_cast<std::ptrdiff_t>(buf.size() / 2);
-    std::nth_element(buf.begin(), mid, buf.end());
-    out[i] = *mid;
+  std::vector<double> out(v.size());
+  SortedWindow w(v, window);
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const auto& b = w.at(i);
+    out[i] = b[b.size() / 2];
   }
   return out;
 }

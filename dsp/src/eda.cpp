@@ -11,6 +11,27 @@ namespace dyad::dsp {
 using detail::num;
 using detail::require;
 
+namespace {
+/// sqrt(sum of h^2) of the zero-phase filter's impulse response: the SD of white noise of unit
+/// SD after filtfilt(sections). The impulse sits mid-buffer, far from both ends.
+double noise_gain(std::span<const Biquad> sections, double cutoff_hz, double fs) {
+  const auto half = static_cast<std::size_t>(std::ceil(std::max(10.0, 20 / cutoff_hz) * fs));  // >> the filter's time constant
+  std::vector<double> h(2 * half + 1, 0.0);
+  h[half] = 1;
+  filtfilt(sections, h);
+  double s = 0;
+  for (double v : h) s += v * v;
+  return std::sqrt(s);
+}
+/// Median (mean of the middle two for an even count) by selection, in linear time; reorders v.
+double median_in_place(std::vector<double>& v) {
+  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  if (v.size() % 2) return *mid;
+  return (*mid + *std::max_element(v.begin(), mid)) / 2;
+}
+}  // namespace
+
 EdaAnalyzer::EdaAnalyzer(const EdaConfig& c) : c_(c) {
   require(c.sample_rate_hz >= 2, "EdaAnalyzer: sample_rate_hz must be at least 2 Hz (got " + num(c.sample_rate_hz) + ").");
   require(c.internal_rate_hz >= 2, "EdaAnalyzer: internal_rate_hz must be at least 2 Hz (got " + num(c.internal_rate_hz) + ").");
@@ -20,6 +41,8 @@ EdaAnalyzer::EdaAnalyzer(const EdaConfig& c) : c_(c) {
   require(c.tonic_cutoff_hz > 0 && c.tonic_cutoff_hz < c.lowpass_hz,
           "EdaAnalyzer: tonic_cutoff_hz must be above 0 and below lowpass_hz (got " + num(c.tonic_cutoff_hz) + " Hz).");
   require(c.min_amplitude_us > 0, "EdaAnalyzer: min_amplitude_us must be above 0 (got " + num(c.min_amplitude_us) + ").");
+  require(c.noise_amplitude_factor >= 0,
+          "EdaAnalyzer: noise_amplitude_factor must not be negative (got " + num(c.noise_amplitude_factor) + ").");
   require(c.onset_slope_fraction > 0 && c.onset_slope_fraction < 1,
           "EdaAnalyzer: onset_slope_fraction must be in (0, 1) (got " + num(c.onset_slope_fraction) + ").");
   require(c.min_rise_s >= 0 && c.max_rise_s > c.min_rise_s,
@@ -39,6 +62,16 @@ EdaResult EdaAnalyzer::compute(std::span<const double> eda) const {
   r.time_s.resize(n);
   for (std::size_t i = 0; i < n; ++i) r.time_s[i] = static_cast<double>(i) / fs + t_offset;
   const Biquad lp[] = {butter_lowpass(c_.lowpass_hz, fs)};
+  // Robust white-noise SD of the decimated input, before smoothing (see the header).
+  if (n >= 8) {
+    std::vector<double> dx(n - 1);
+    for (std::size_t i = 1; i < n; ++i) dx[i - 1] = x[i] - x[i - 1];
+    const double med = median_in_place(dx);
+    for (auto& v : dx) v = std::abs(v - med);
+    r.noise_sd_us = 1.4826 * median_in_place(dx) / std::sqrt(2.0);
+  }
+  r.smoothed_noise_sd_us = r.noise_sd_us * noise_gain(lp, c_.lowpass_hz, fs);
+  r.min_amplitude_us = std::max(c_.min_amplitude_us, c_.noise_amplitude_factor * r.smoothed_noise_sd_us);
   filtfilt(lp, x);
   r.smoothed_us = x;
   r.tonic_us = x;
@@ -51,7 +84,7 @@ EdaResult EdaAnalyzer::compute(std::span<const double> eda) const {
   for (std::size_t i = 1; i + 1 < n; ++i) d[i] = (x[i + 1] - x[i - 1]) / 2 * fs;
   d[0] = d[1];
   d[n - 1] = d[n - 2];
-  const double delta = c_.min_amplitude_us / 2;
+  const double min_amp = r.min_amplitude_us, delta = min_amp / 2;
   auto add = [&](std::size_t tr, std::size_t pk) {
     if (pk <= tr) return;
     // Onset: going back from the steepest point of the rise, where the slope falls to
@@ -65,7 +98,7 @@ EdaResult EdaAnalyzer::compute(std::span<const double> eda) const {
     if (on == 0) return;  // a rise already under way when the run starts is incomplete
     const double amp = x[pk] - x[on];
     const double rise = r.time_s[pk] - r.time_s[on];
-    if (amp >= c_.min_amplitude_us && rise >= c_.min_rise_s && rise <= c_.max_rise_s)
+    if (amp >= min_amp && rise >= c_.min_rise_s && rise <= c_.max_rise_s)
       r.scrs.push_back({r.time_s[on], r.time_s[pk], amp, rise});
   };
   std::size_t tr = 0, pk = 0;

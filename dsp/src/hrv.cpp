@@ -1,7 +1,6 @@
 #include "dyad/dsp/hrv.hpp"
 
 #include <cmath>
-#include <complex>
 #include <vector>
 
 #include "common.hpp"
@@ -88,10 +87,14 @@ HrvResult HrvAnalyzer::compute(std::span<const double> t) const {
   const double df = c_.frequency_step_hz;
   const double f0 = c_.vlf_low_hz;
   const auto nf = static_cast<std::size_t>(std::floor((c_.hf_high_hz - f0) / df)) + 1;
-  std::vector<std::complex<double>> z(n), step(n);
+  // e^{i 2 pi f t} per beat, advanced one frequency step at a time by a rotation; in plain
+  // arrays (std::complex's operator*= checks for infinities and does not vectorise).
+  std::vector<double> zr(n), zi(n), sr(n), si(n);
   for (std::size_t i = 0; i < n; ++i) {
-    z[i] = std::polar(1.0, 2 * M_PI * f0 * x[i]);
-    step[i] = std::polar(1.0, 2 * M_PI * df * x[i]);
+    zr[i] = std::cos(2 * M_PI * f0 * x[i]);
+    zi[i] = std::sin(2 * M_PI * f0 * x[i]);
+    sr[i] = std::cos(2 * M_PI * df * x[i]);
+    si[i] = std::sin(2 * M_PI * df * x[i]);
   }
   const double scale = 2.0 * span / static_cast<double>(n) / static_cast<double>(n);  // one-sided PSD, ms^2/Hz
   double lf = 0, hf = 0;
@@ -99,12 +102,13 @@ HrvResult HrvAnalyzer::compute(std::span<const double> t) const {
     const double f = f0 + static_cast<double>(k) * df;
     double c = 0, s = 0, c2 = 0, s2 = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      const double re = z[i].real(), im = z[i].imag();
+      const double re = zr[i], im = zi[i];
       c += y[i] * re;
       s += y[i] * im;
       c2 += re * re - im * im;
       s2 += 2 * re * im;
-      z[i] *= step[i];
+      zr[i] = re * sr[i] - im * si[i];
+      zi[i] = re * si[i] + im * sr[i];
     }
     // tau: tan(2 w tau) = s2 / c2
     const double two_wt = std::atan2(s2, c2);

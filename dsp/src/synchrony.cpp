@@ -41,6 +41,43 @@ double pearson(const double* x, const double* y, std::size_t n, std::size_t min_
   return std::clamp((sxy - sx * sy / kk) / std::sqrt(vx * vy), -1.0, 1.0);
 }
 
+double pearson_detrended(const double* x, const double* y, std::size_t n, std::size_t min_pairs) {
+  double x0 = 0, y0 = 0;
+  bool have = false;
+  for (std::size_t i = 0; i < n && !have; ++i)
+    if (std::isfinite(x[i]) && std::isfinite(y[i])) {
+      x0 = x[i];
+      y0 = y[i];
+      have = true;
+    }
+  const double c = (static_cast<double>(n) - 1) / 2;  // centred time keeps the sums small
+  double st = 0, stt = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, sxt = 0, syt = 0;
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(x[i]) || !std::isfinite(y[i])) continue;
+    const double a = x[i] - x0, b = y[i] - y0, t = static_cast<double>(i) - c;
+    st += t;
+    stt += t * t;
+    sx += a;
+    sy += b;
+    sxx += a * a;
+    syy += b * b;
+    sxy += a * b;
+    sxt += a * t;
+    syt += b * t;
+    ++k;
+  }
+  if (k < std::max<std::size_t>(min_pairs, 4)) return std::nan("");
+  const double kk = static_cast<double>(k);
+  const double vt = stt - st * st / kk;
+  if (!(vt > 0)) return std::nan("");
+  const double cxt = sxt - sx * st / kk, cyt = syt - sy * st / kk;
+  const double vx = sxx - sx * sx / kk - cxt * cxt / vt, vy = syy - sy * sy / kk - cyt * cyt / vt;
+  const double cxy = sxy - sx * sy / kk - cxt * cyt / vt;
+  if (!(vx > 1e-12 * (sxx + 1e-300)) || !(vy > 1e-12 * (syy + 1e-300))) return std::nan("");
+  return std::clamp(cxy / std::sqrt(vx * vy), -1.0, 1.0);
+}
+
 WindowedCrossCorrelation::WindowedCrossCorrelation(const SynchronyConfig& c) : c_(c) {
   require(c.sample_rate_hz > 0, "WindowedCrossCorrelation: sample_rate_hz must be above 0 (got " + num(c.sample_rate_hz) + ").");
   require(c.window_s * c.sample_rate_hz >= 4,
@@ -83,47 +120,78 @@ SynchronyResult WindowedCrossCorrelation::compute(std::span<const double> a, std
     return c;
   };
   const auto ca = centre(a), cb = centre(b);
+  // Prefix sums of x, x^2 and i x (i the sample index): a window without missing samples needs
+  // only its cross sum; the line through a window follows from the i x sums.
   struct Prefix {
-    std::vector<double> s1, s2;
+    std::vector<double> s1, s2, si;
     std::vector<std::size_t> bad;
   };
   auto prefix = [n](const std::vector<double>& x) {
-    Prefix p{std::vector<double>(n + 1, 0.0), std::vector<double>(n + 1, 0.0), std::vector<std::size_t>(n + 1, 0)};
+    Prefix p{std::vector<double>(n + 1, 0.0), std::vector<double>(n + 1, 0.0), std::vector<double>(n + 1, 0.0),
+             std::vector<std::size_t>(n + 1, 0)};
     for (std::size_t i = 0; i < n; ++i) {
       const bool ok = std::isfinite(x[i]);
       p.s1[i + 1] = p.s1[i] + (ok ? x[i] : 0);
       p.s2[i + 1] = p.s2[i] + (ok ? x[i] * x[i] : 0);
+      p.si[i + 1] = p.si[i] + (ok ? x[i] * static_cast<double>(i) : 0);
       p.bad[i + 1] = p.bad[i] + (ok ? 0 : 1);
     }
     return p;
   };
   const auto pa = prefix(ca), pb = prefix(cb);
   const double wn = static_cast<double>(W);
+  const double stt = wn * (wn * wn - 1) / 12;  // sum of (i - centre)^2 over a window
+  const bool detrend = c_.detrend;
+  auto slow = [&](std::size_t sa, std::size_t sb) {
+    return detrend ? pearson_detrended(ca.data() + sa, cb.data() + sb, W, min_pairs) : pearson(ca.data() + sa, cb.data() + sb, W, min_pairs);
+  };
   auto corr = [&](std::size_t sa, std::size_t sb) {
-    if (pa.bad[sa + W] != pa.bad[sa] || pb.bad[sb + W] != pb.bad[sb]) return pearson(ca.data() + sa, cb.data() + sb, W, min_pairs);
+    if (pa.bad[sa + W] != pa.bad[sa] || pb.bad[sb + W] != pb.bad[sb]) return slow(sa, sb);
     const double sx = pa.s1[sa + W] - pa.s1[sa], sy = pb.s1[sb + W] - pb.s1[sb];
-    const double vx = pa.s2[sa + W] - pa.s2[sa] - sx * sx / wn, vy = pb.s2[sb + W] - pb.s2[sb] - sy * sy / wn;
-    if (!(vx > 1e-12 * wn * 1e-12) || !(vy > 1e-12 * wn * 1e-12)) return pearson(ca.data() + sa, cb.data() + sb, W, min_pairs);
+    double vx = pa.s2[sa + W] - pa.s2[sa] - sx * sx / wn, vy = pb.s2[sb + W] - pb.s2[sb] - sy * sy / wn;
     double sxy = 0;
     const double* x = ca.data() + sa;
     const double* y = cb.data() + sb;
     for (std::size_t i = 0; i < W; ++i) sxy += x[i] * y[i];
-    return std::clamp((sxy - sx * sy / wn) / std::sqrt(vx * vy), -1.0, 1.0);
+    double cxy = sxy - sx * sy / wn;
+    if (detrend) {
+      // sum of (i - centre) x over the window, from the global index sums
+      const double cxt = pa.si[sa + W] - pa.si[sa] - (static_cast<double>(sa) + (wn - 1) / 2) * sx;
+      const double cyt = pb.si[sb + W] - pb.si[sb] - (static_cast<double>(sb) + (wn - 1) / 2) * sy;
+      vx -= cxt * cxt / stt;
+      vy -= cyt * cyt / stt;
+      cxy -= cxt * cyt / stt;
+    }
+    const double sxx = pa.s2[sa + W] - pa.s2[sa], syy = pb.s2[sb + W] - pb.s2[sb];
+    if (!(vx > 1e-9 * (sxx + 1e-300)) || !(vy > 1e-9 * (syy + 1e-300))) return slow(sa, sb);
+    return std::clamp(cxy / std::sqrt(vx * vy), -1.0, 1.0);
   };
-  // max over lags of |r| between A at sa and B at sb + lag; returns the signed r and its lag.
-  auto best = [&](std::size_t sa, std::size_t sb, double& r_out, long& lag_out) {
+  // max over lags of |r| between A at sa and B at sb + lag; returns the signed r, its lag and,
+  // in `frac`, the parabolic refinement of the lag (-0.5..0.5 steps) when both neighbours exist.
+  std::vector<double> rl(static_cast<std::size_t>(2 * L + 1));
+  auto best = [&](std::size_t sa, std::size_t sb, double& r_out, long& lag_out, double* frac = nullptr) {
     r_out = nan;
     lag_out = 0;
     for (long l = -L; l <= L; ++l) {
       const long bs = static_cast<long>(sb) + l;
+      double& r = rl[static_cast<std::size_t>(l + L)];
+      r = nan;
       if (bs < 0 || static_cast<std::size_t>(bs) + W > n) continue;
-      const double r = corr(sa, static_cast<std::size_t>(bs));
+      r = corr(sa, static_cast<std::size_t>(bs));
       if (!std::isfinite(r)) continue;
       if (!std::isfinite(r_out) || std::abs(r) > std::abs(r_out) + 1e-12 ||
           (std::abs(r) > std::abs(r_out) - 1e-12 && std::abs(l) < std::abs(lag_out))) {
         r_out = r;
         lag_out = l;
       }
+    }
+    if (frac) {
+      *frac = 0;
+      if (!std::isfinite(r_out) || lag_out <= -L || lag_out >= L) return;
+      const double y0 = std::abs(rl[static_cast<std::size_t>(lag_out + L - 1)]), y1 = std::abs(r_out),
+                   y2 = std::abs(rl[static_cast<std::size_t>(lag_out + L + 1)]);
+      const double den = y0 - 2 * y1 + y2;
+      if (std::isfinite(y0) && std::isfinite(y2) && den < 0) *frac = std::clamp(0.5 * (y0 - y2) / den, -0.5, 0.5);
     }
   };
   std::vector<double> lags, absr;
@@ -132,8 +200,9 @@ SynchronyResult WindowedCrossCorrelation::compute(std::span<const double> a, std
     w.start_s = t0 + static_cast<double>(s) / fs;
     w.end_s = t0 + static_cast<double>(s + W) / fs;
     long lag = 0;
-    best(s, s, w.peak_r, lag);
-    w.lag_s = std::isfinite(w.peak_r) ? static_cast<double>(lag) / fs : nan;
+    double frac = 0;
+    best(s, s, w.peak_r, lag, c_.refine_lag ? &frac : nullptr);
+    w.lag_s = std::isfinite(w.peak_r) ? (static_cast<double>(lag) + frac) / fs : nan;
     if (std::isfinite(w.peak_r)) {
       lags.push_back(w.lag_s);
       absr.push_back(std::abs(w.peak_r));

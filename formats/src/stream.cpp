@@ -186,6 +186,17 @@ StreamData parse_stream_data(const std::string& text, const StreamSidecar& s, co
   return stream_data(in, label, s);
 }
 
+void for_each_stream_sample(const std::filesystem::path& dir, const StreamSidecar& s,
+                            const std::function<void(double, double, std::span<const double>)>& fn) {
+  std::vector<double> row(s.columns.size());
+  with_stream_file(dir, s, [&](std::istream& in, const std::string& label) {
+    for_each_stream_row(in, label, s, [&](double ts, double dev, const TableReader& t) {
+      for (std::size_t c = 0; c < row.size(); ++c) row[c] = t.number(c + 2);
+      fn(ts, dev, row);
+    });
+  });
+}
+
 StreamExtent scan_stream(const std::filesystem::path& dir, const StreamSidecar& s) {
   StreamExtent e;
   with_stream_file(dir, s, [&](std::istream& in, const std::string& label) {

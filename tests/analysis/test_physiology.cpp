@@ -198,6 +198,14 @@ TEST(PhysioConfig, InvalidParametersAreSentences) {
   } catch (const std::invalid_argument& e) {
     EXPECT_STREQ(e.what(), "PhysioConfig: window_s and step_s must be above 0 (got 0 and 60).");
   }
+  c = analysis::PhysioConfig{};
+  c.sync_hr_lowpass_hz = 2;
+  try {
+    analysis::validate(c);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "PhysioConfig: sync_hr_lowpass_hz must be 0 (off) or below half synchrony.sample_rate_hz (got 2 Hz at 4 Hz).");
+  }
 }
 
 #include "dyad/analysis/analyze.hpp"
@@ -308,10 +316,10 @@ TEST(PhysiologyExtension, MatchesTheSimulatorsBeatsScrsAndCouplingOverNoiseLevel
   struct Case {
     double noise, min_beat_f1, max_hr_err_bpm, min_scr_se, min_scr_ppv;
   };
-  // At 10 times the default noise (EDA 0.02 uS white at 32 Hz) the fixed 0.01 uS criterion
-  // counts noise ripples as SCRs (about 4 detections per true one): a known limitation, bounded
-  // here so it cannot get worse unnoticed.
-  for (const Case k : {Case{1, 99.9, 0.05, 95, 95}, Case{10, 99.5, 0.3, 90, 15}}) {
+  // At 10 and 30 times the default noise (EDA 0.02 and 0.06 uS white at 32 Hz) a fixed 0.01 uS
+  // criterion counted noise ripples as SCRs (PPV 27 and 9 %); the noise-adaptive minimum
+  // amplitude keeps them out.
+  for (const Case k : {Case{1, 99.9, 0.05, 95, 95}, Case{10, 99.5, 0.3, 90, 85}, Case{30, 99, 0.3, 80, 85}}) {
     SCOPED_TRACE("physio_noise " + std::to_string(k.noise));
     dt::TempDir d;
     analysis::SimulationConfig cfg;
@@ -335,9 +343,29 @@ TEST(PhysiologyExtension, MatchesTheSimulatorsBeatsScrsAndCouplingOverNoiseLevel
     // most windows above chance.
     EXPECT_GE(s.hr.windows, 50);
     EXPECT_NEAR(s.hr.median_lag_s, 2.0, 0.25 + 1e-9);
-    EXPECT_GE(s.hr.above_fraction(), 0.3);
+    EXPECT_GE(s.hr.above_fraction(), 0.45);
     EXPECT_NEAR(s.eda.median_lag_s, 2.0, 0.25 + 1e-9);
   }
+}
+
+// Uncoupled partners (coupling 0) still share the conversation and the session's phases. Their
+// windows should beat the surrogate p95 about as often as chance (5 %); the issue asks <= 10 % of
+// >= 100 windows, CI asserts <= 20 % on one 600 s session (115 windows per signal; before the
+// windows were detrended, EDA was at 24 % on this one).
+TEST(PhysiologyExtension, UncoupledPartnersAreNearTheSurrogateChanceLevel) {
+  dt::TempDir d;
+  analysis::SimulationConfig cfg;
+  cfg.duration_s = 600;
+  cfg.seed = 1;
+  cfg.rate_hz = 8000;
+  cfg.coupling = 0;
+  analysis::simulate_session(d / "s", cfg);
+  analysis::run_physiology(d / "s");
+  const auto s = dt::score_sim_physio(d / "s", 2.0);
+  EXPECT_GE(s.hr.windows, 100);
+  EXPECT_GE(s.eda.windows, 100);
+  EXPECT_LE(s.hr.above_fraction(), 0.20);
+  EXPECT_LE(s.eda.above_fraction(), 0.20);
 }
 
 // Beat-to-beat `hr` streams (chest straps) are taken as given (issue 10): RR in ms, RR in

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 
@@ -334,6 +335,54 @@ TEST(Eda, InvalidParametersAreSentences) {
   EdaConfig c;
   c.min_amplitude_us = 0;
   EXPECT_EQ(message_of([&] { EdaAnalyzer a(c); }), "EdaAnalyzer: min_amplitude_us must be above 0 (got 0).");
+  c = EdaConfig{};
+  c.noise_amplitude_factor = -1;
+  EXPECT_EQ(message_of([&] { EdaAnalyzer a(c); }), "EdaAnalyzer: noise_amplitude_factor must not be negative (got -1).");
+}
+
+namespace {
+// One-to-one matches of detected SCR onsets to true ones within 1 s.
+int matched_onsets(const std::vector<dt::SynthScr>& truth, const std::vector<Scr>& det) {
+  std::vector<char> used(det.size(), 0);
+  int tp = 0;
+  for (const auto& t : truth)
+    for (std::size_t k = 0; k < det.size(); ++k)
+      if (!used[k] && std::abs(det[k].onset_s - t.onset_s) <= 1.0) {
+        used[k] = 1;
+        ++tp;
+        break;
+      }
+  return tp;
+}
+}  // namespace
+
+TEST(Eda, NoiseAdaptiveMinimumKeepsPrecisionAtHighNoise) {
+  // 10 minutes at 32 Hz, an SCR of 0.08-0.4 uS every 15 s; white noise 0 to 0.06 uS (the
+  // simulator's 0.002 uS x 30).
+  std::vector<dt::SynthScr> truth;
+  for (int k = 0; k < 38; ++k) truth.push_back({10.0 + 15 * k, 0.08 + 0.04 * (k % 9)});
+  for (double sd : {0.0, 0.002, 0.02, 0.06}) {
+    const auto x = dt::synth_eda(truth, 600, 32, 5, sd, 7);
+    EdaConfig c;
+    c.sample_rate_hz = 32;
+    const auto r = EdaAnalyzer(c).compute(x);
+    const int tp = matched_onsets(truth, r.scrs);
+    const double se = 100.0 * tp / static_cast<double>(truth.size());
+    const double ppv = r.scrs.empty() ? 0 : 100.0 * tp / static_cast<double>(r.scrs.size());
+    EXPECT_GE(se, sd > 0.05 ? 85 : 95) << sd;
+    EXPECT_GE(ppv, 90) << sd;
+    // The noise estimate: within 25 % of the truth once noise dominates the 20 Hz differences.
+    if (sd >= 0.02) EXPECT_NEAR(r.noise_sd_us, sd, 0.25 * sd);
+    EXPECT_GE(r.min_amplitude_us, c.min_amplitude_us);
+    if (sd == 0) EXPECT_DOUBLE_EQ(r.min_amplitude_us, c.min_amplitude_us);
+    for (const auto& s : r.scrs) EXPECT_GE(s.amplitude_us, r.min_amplitude_us);
+    if (sd >= 0.02) {  // the fixed 0.01 uS alone counts ripples of noise as responses
+      c.noise_amplitude_factor = 0;
+      const auto f = EdaAnalyzer(c).compute(x);
+      EXPECT_DOUBLE_EQ(f.min_amplitude_us, 0.01);
+      EXPECT_GT(f.scrs.size(), 2 * truth.size()) << sd;
+    }
+  }
 }
 
 // --- respiration -----------------------------------------------------------------------------
@@ -438,6 +487,66 @@ TEST(Synchrony, MissingSamplesAreSkipped) {
     }
   }
   EXPECT_GT(missing, 0);
+}
+
+TEST(Synchrony, DetrendedPearsonIgnoresASharedLine) {
+  const std::size_t n = 120;
+  const auto e1 = dt::noise(n, 1.0, 31), e2 = dt::noise(n, 1.0, 32);
+  std::vector<double> x(n), y(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    x[i] = 0.2 * static_cast<double>(i) + e1[i];
+    y[i] = -3 + 0.1 * static_cast<double>(i) + e2[i];
+  }
+  EXPECT_GT(pearson(x.data(), y.data(), n, 3), 0.8);
+  EXPECT_LT(std::abs(pearson_detrended(x.data(), y.data(), n, 3)), 0.25);
+  // y a line plus a multiple of x: detrended, a perfect correlation; missing values are skipped.
+  for (std::size_t i = 0; i < n; ++i) y[i] = 5 - 0.3 * static_cast<double>(i) + 2 * e1[i];
+  x[7] = std::nan("");
+  EXPECT_NEAR(pearson_detrended(x.data(), y.data(), n, 3), 1.0, 1e-9);
+  EXPECT_TRUE(std::isnan(pearson_detrended(x.data(), y.data(), 3, 3)));
+}
+
+TEST(Synchrony, SharedSlowDriftIsNotSynchrony) {
+  // Independent partners sharing a 10-minute wave (a session-wide drift): detrending each window
+  // keeps the share of windows above the surrogate near the nominal 5 %.
+  const std::size_t n = 4 * 3600;
+  for (std::uint32_t seed = 1; seed <= 3; ++seed) {
+    auto a = smooth_noise(n, 40 + seed), b = smooth_noise(n, 50 + seed);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double w = 3 * std::sin(2 * M_PI * static_cast<double>(i) / 4 / 600);
+      a[i] += w;
+      b[i] += w;
+    }
+    const auto r = WindowedCrossCorrelation({}).compute(a, b, 0);
+    EXPECT_LE(r.fraction_above_surrogate, 0.10) << seed;
+  }
+}
+
+TEST(Synchrony, RefinesTheLagBetweenSteps) {
+  // B = A 1.1 s later (between the 0.25 s steps): a sum of sines shifts exactly.
+  const std::size_t n = 4 * 1200;
+  std::mt19937 g(9);
+  std::uniform_real_distribution<double> ph(0, 2 * M_PI), fr(0.01, 0.12);
+  std::vector<std::pair<double, double>> parts;
+  for (int k = 0; k < 30; ++k) parts.emplace_back(fr(g), ph(g));
+  auto sig = [&](double t) {
+    double v = 0;
+    for (auto [f, p] : parts) v += std::sin(2 * M_PI * f * t + p);
+    return v;
+  };
+  const auto e = dt::noise(n, 0.3, 33);
+  std::vector<double> a(n), b(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double t = static_cast<double>(i) / 4;
+    a[i] = sig(t);
+    b[i] = sig(t - 1.1) + e[i];
+  }
+  SynchronyConfig c;
+  const auto q = WindowedCrossCorrelation(c).compute(a, b, 0);
+  EXPECT_DOUBLE_EQ(q.median_lag_s, 1.0);  // by default, the nearest lag step
+  c.refine_lag = true;
+  const auto r = WindowedCrossCorrelation(c).compute(a, b, 0);
+  EXPECT_NEAR(r.median_lag_s, 1.1, 0.06);
 }
 
 TEST(Synchrony, InvalidParametersAreSentences) {

@@ -168,6 +168,26 @@ TEST(Stream, RoundTripWithNaAndSidecar) {
   EXPECT_EQ(back.values[2][0], 93.3);
   EXPECT_EQ(dyad::test::mode_of(stream_tsv_path(d / "s", "bp_A")), 0600u);
   EXPECT_EQ(dyad::test::mode_of(stream_json_path(d / "s", "bp_A")), 0600u);
+  // Row by row, the same values; and the same checks (a row whose time goes backwards).
+  std::vector<double> t, dev, mean;
+  for_each_stream_sample(d / "s", sc2, [&](double ts, double dt, std::span<const double> v) {
+    ASSERT_EQ(v.size(), 3u);
+    t.push_back(ts);
+    dev.push_back(dt);
+    mean.push_back(v[2]);
+  });
+  EXPECT_EQ(t, data.time_s);
+  EXPECT_EQ(dev, data.device_time_s);
+  EXPECT_EQ(mean, data.values[2]);
+  { std::ofstream(stream_tsv_path(d / "s", "bp_A"), std::ios::app) << "100\t1\t1\t1\t1\n"; }
+  const std::string want = stream_tsv_path(d / "s", "bp_A").string() + ":5: time_s goes backwards (100 after 121.5)";
+  try {
+    for_each_stream_sample(d / "s", sc2, [](double, double, std::span<const double>) {});
+    FAIL() << "no error";
+  } catch (const FormatError& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::malformed);
+    EXPECT_EQ(std::string(e.what()), want);
+  }
 }
 
 TEST(Markers, RoundTripKeepsValuesAndSources) {

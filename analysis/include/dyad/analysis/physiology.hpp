@@ -42,6 +42,15 @@ struct PhysioConfig {
   double step_s = 60;              ///< physio_windows.tsv step
   double gap_factor = 1.5;         ///< a jump in time_s over gap_factor / rate splits a stream into runs
   double max_beat_gap_s = 3;       ///< the HR series is missing where beats are further apart
+  /// The HR series (synchrony, states, turns) puts each 60 / RR at the middle of its interval,
+  /// the mean rate over it, not at the beat that ends it: at the end, a partner with longer
+  /// intervals would seem later by half the difference of the partners' RR.
+  bool hr_at_interval_midpoint = true;
+  /// Low-pass (Hz, zero phase, per stretch without gaps) of the HR series given to synchrony
+  /// only; 0 = none. E.g. 0.15 keeps the partners' own respiratory sinus arrhythmia (0.15-0.4 Hz,
+  /// each at its own breathing rate, independent between partners) from perturbing the lag of the
+  /// slower linkage (on simulated partners it moved the lag found by 0.25 s).
+  double sync_hr_lowpass_hz = 0.15;
   double reactivity_before_s = 5;  ///< per turn: reference period before the turn's end (s)
   double reactivity_after_s = 5;   ///< per turn: response period after the turn's end (s)
 };

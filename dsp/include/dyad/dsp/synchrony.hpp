@@ -1,6 +1,12 @@
 #pragma once
 /// \file Dyadic synchrony: windowed lagged cross-correlation (Boker, Xu, Rotondo & King 2002)
 /// with a surrogate baseline from mismatched windows.
+///
+/// Each window pair is linearly detrended (both partners, over the finite pairs) before its
+/// Pearson r by default: a slow drift shared by chance (a tonic EDA level falling through a
+/// session, a dosing phase) makes two 30 s windows correlate at every lag, which says nothing
+/// about moment-to-moment linkage. The surrogate windows go through the same detrending, lags and
+/// maximum, so the chance level is of the same statistic.
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -15,13 +21,17 @@ struct SynchronyConfig {
   int surrogate_pairs = 500;   ///< mismatched window pairs in the surrogate distribution
   double surrogate_percentile = 95;
   double min_valid_fraction = 0.8;  ///< a correlation needs this fraction of finite pairs
+  bool detrend = true;         ///< remove each window's least-squares line (A and B) before r
+  /// Refine the lag of the largest |r| by a parabola through it and its two neighbouring lags
+  /// (sub-step lag_s); peak_r stays the largest sampled r. Off by default: lag_s on the step grid.
+  bool refine_lag = false;
   std::uint32_t seed = 1;      ///< surrogate sampling seed (results are reproducible)
 };
 
 struct SynchronyWindow {
   double start_s = 0, end_s = 0;  ///< A's window
   double peak_r = 0;              ///< the correlation with the largest |r| over lags (signed); NaN if none
-  double lag_s = 0;               ///< its lag; positive: B follows A
+  double lag_s = 0;               ///< its lag (refined between steps when refine_lag); positive: B follows A
 };
 
 struct SynchronyResult {
@@ -49,5 +59,8 @@ class WindowedCrossCorrelation {
 /// Pearson r of x and y[offset...] over n pairs where both are finite; NaN when fewer than
 /// min_pairs or a constant series.
 double pearson(const double* x, const double* y, std::size_t n, std::size_t min_pairs);
+/// The same after removing each series' least-squares line in i (over the finite pairs): the
+/// partial correlation of x and y given time. NaN as pearson, or with fewer than 4 pairs.
+double pearson_detrended(const double* x, const double* y, std::size_t n, std::size_t min_pairs);
 
 }  // namespace dyad::dsp

@@ -3,6 +3,8 @@
 /// per sample) and its sidecar streams/<name>.json (DESIGN.md "Streams").
 #include <chrono>
 #include <filesystem>
+#include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -55,6 +57,13 @@ void write_sidecar(const std::filesystem::path& session_dir, const StreamSidecar
 StreamData read_stream_data(const std::filesystem::path& session_dir, const StreamSidecar& s);
 /// The same checks on a stream's TSV held in memory; `label` names it in messages.
 StreamData parse_stream_data(const std::string& text, const StreamSidecar& s, const std::string& label);
+
+/// Every row of streams/<name>.tsv, with every check of read_stream_data, in constant memory:
+/// fn(time_s, device_time_s, values) per row (values: the sidecar's columns, valid during the
+/// call only). A reader that keeps part of a long stream (the physiology keeps time_s and the
+/// columns it uses) needs neither the whole table nor vectors grown row by row.
+void for_each_stream_sample(const std::filesystem::path& session_dir, const StreamSidecar& s,
+                            const std::function<void(double time_s, double device_time_s, std::span<const double> values)>& fn);
 
 /// What streams/<name>.tsv holds, with every check of read_stream_data, in constant memory.
 struct StreamExtent {
