@@ -108,6 +108,7 @@ struct CrosstalkVad::Impl {
   double cancel_dominance = 4;  // the reference's raw block must be this much louder to adapt
   double cancel_reg = 30;       // normalization floor: this times the reference's noise
   double cancel_idle = 2;       // a block within this factor of the noise floor is quiet
+  double adapt_above = 2;       // filters into a channel adapt only while its residual is this factor above its noise floor
   std::int64_t cancelled_to = 0;
   std::int64_t cur_block = 0;   // the block cancelled last
   bool cancel_started = false;
@@ -140,6 +141,7 @@ struct CrosstalkVad::Impl {
     std::vector<std::int64_t> x_block;    // block whose spectrum each slot of X holds (slot u % M; -1: none)
     std::size_t since_speech = 0;         // frames since this channel's last speech decision (at most M + 2)
     double raw_power = 0;     // mean square of the raw block
+    double err_power = 0;     // mean square of the residual block
     std::size_t quiet = 0;    // blocks in a row within cancel_idle_db of the noise floor (at most M + 1)
     double solo_raw = 0, solo_res = 0;  // raw and residual power summed over blocks where another channel talked alone
     TalkspurtAssembler asm_;
@@ -456,6 +458,23 @@ struct CrosstalkVad::Impl {
     return idx >= x.buf0 && idx < x.buf0 + static_cast<std::int64_t>(x.len) ? x.buf[static_cast<std::size_t>(idx - x.buf0)] : 0.f;
   }
 
+  /// The transform's interleaved spectrum (cspec) to split form (NBc real parts, then NBc
+  /// imaginary parts, so the filter's complex products are plain vector loops), and back.
+  void spec_to_split(float* __restrict out) const {
+    const float* __restrict z = &cspec[0][0];
+    for (std::size_t b = 0; b < NBc; ++b) {
+      out[b] = z[2 * b];
+      out[NBc + b] = z[2 * b + 1];
+    }
+  }
+  void split_to_spec(const float* __restrict in) {
+    float* __restrict z = &cspec[0][0];
+    for (std::size_t b = 0; b < NBc; ++b) {
+      z[2 * b] = in[b];
+      z[2 * b + 1] = in[NBc + b];
+    }
+  }
+
   /// Raw decimated samples [idx, idx + F) of channel x into out (0 outside what is held).
   void held_block(const Chan& x, std::int64_t idx, float* out) const {
     if (idx >= x.buf0 && idx + static_cast<std::int64_t>(F) <= x.buf0 + static_cast<std::int64_t>(x.len)) {
@@ -478,7 +497,7 @@ struct CrosstalkVad::Impl {
       std::memcpy(cin, x.raw_ring.data() + static_cast<std::size_t>((b - 1 + R) % R) * F, F * sizeof(float));
       std::memcpy(cin + F, x.raw_ring.data() + static_cast<std::size_t>(b % R) * F, F * sizeof(float));
       fftwf_execute(cfwd);
-      std::memcpy(x.X.data() + slot * nbin2, &cspec[0][0], nbin2 * sizeof(float));
+      spec_to_split(x.X.data() + slot * nbin2);
       x.x_block[slot] = b;
     }
   }
@@ -515,27 +534,42 @@ struct CrosstalkVad::Impl {
       for (std::size_t j = 0; j < C; ++j) any = any || open[j * C + i];
       if (!any) {
         std::copy(cur, cur + F, x.err.begin());
+        x.err_power = x.raw_power;
         continue;
       }
-      float* __restrict y = cY.data();
-      std::fill(y, y + nbin2, 0.f);
+      float* __restrict yr = cY.data();
+      float* __restrict yi = cY.data() + NBc;
+      std::fill(yr, yr + nbin2, 0.f);
       for (std::size_t j = 0; j < C; ++j) {
         if (!open[j * C + i]) continue;
         ensure_spectra(ch[j], u);
         for (std::size_t m = 0; m < M && static_cast<std::int64_t>(m) <= u; ++m) {
           const float* __restrict w = Wc.data() + ((j * C + i) * M + m) * nbin2;
           const float* __restrict xs = ch[j].X.data() + static_cast<std::size_t>((u - static_cast<std::int64_t>(m)) % static_cast<std::int64_t>(M)) * nbin2;
-          for (std::size_t b = 0; b < nbin2; b += 2) {
-            y[b] += w[b] * xs[b] - w[b + 1] * xs[b + 1];
-            y[b + 1] += w[b] * xs[b + 1] + w[b + 1] * xs[b];
+          const float* __restrict wr = w;
+          const float* __restrict wi = w + NBc;
+          const float* __restrict xr = xs;
+          const float* __restrict xi = xs + NBc;
+          for (std::size_t b = 0; b < NBc; ++b) {
+            yr[b] += wr[b] * xr[b] - wi[b] * xi[b];
+            yi[b] += wr[b] * xi[b] + wi[b] * xr[b];
           }
         }
       }
-      std::copy(y, y + nbin2, &cspec[0][0]);
+      split_to_spec(yr);
       fftwf_execute(cinv);
       float* __restrict e = x.err.data();
-      for (std::size_t n = 0; n < F; ++n) e[n] = cur[n] - cin[F + n] * inv_n;
+      float ep = 0;
+      for (std::size_t n = 0; n < F; ++n) {
+        e[n] = cur[n] - cin[F + n] * inv_n;
+        ep += e[n] * e[n];
+      }
+      x.err_power = static_cast<double>(ep) / static_cast<double>(F);
       // the residual replaces the samples held (those beyond the end at a flush are not held)
+      if (s >= x.buf0 && s + static_cast<std::int64_t>(F) <= x.buf0 + static_cast<std::int64_t>(x.len)) {
+        std::memcpy(x.buf.data() + (s - x.buf0), e, F * sizeof(float));
+        continue;
+      }
       for (std::size_t n = 0; n < F; ++n) {
         const std::int64_t idx = s + static_cast<std::int64_t>(n);
         if (idx >= x.buf0 && idx < x.buf0 + static_cast<std::int64_t>(x.len)) x.buf[static_cast<std::size_t>(idx - x.buf0)] = e[n];
@@ -572,21 +606,25 @@ struct CrosstalkVad::Impl {
       for (std::size_t b = 0; b < NBc; ++b) d[b] = reg;
       for (std::size_t m = 0; m < M; ++m) {
         const float* __restrict xs = s.X.data() + m * nbin2;
-        for (std::size_t b = 0; b < NBc; ++b) d[b] += xs[2 * b] * xs[2 * b] + xs[2 * b + 1] * xs[2 * b + 1];
+        for (std::size_t b = 0; b < NBc; ++b) d[b] += xs[b] * xs[b] + xs[NBc + b] * xs[NBc + b];
       }
       for (std::size_t b = 0; b < NBc; ++b) d[b] = cmu / d[b];
       for (std::size_t i = 0; i < C; ++i) {
         if (i == j || !open[j * C + i]) continue;
-        double r = 0;
-        for (float v : ch[i].err) r += static_cast<double>(v) * v;
         ch[i].solo_raw += ch[i].raw_power;
-        ch[i].solo_res += r / static_cast<double>(F);
+        ch[i].solo_res += ch[i].err_power;
+        // what is left of the leak is lost in i's noise: adapting would only add that noise to the
+        // filter (and cost time)
+        double noise_i = 0;
+        for (std::size_t k = 0; k < K; ++k) noise_i += ch[i].N[k];
+        if (ch[i].err_power < adapt_above * noise_i) continue;
         // the error's spectrum: F zeros, then the residual
         std::fill(cin, cin + F, 0.f);
         std::copy(ch[i].err.begin(), ch[i].err.end(), cin + F);
         fftwf_execute(cfwd);
-        std::copy(&cspec[0][0], &cspec[0][0] + nbin2, cE.data());
-        const float* __restrict ev = cE.data();
+        spec_to_split(cE.data());
+        const float* __restrict er = cE.data();
+        const float* __restrict ei = cE.data() + NBc;
         for (std::size_t m = 0; m < M; ++m) {
           float* __restrict w = Wc.data() + ((j * C + i) * M + m) * nbin2;
           if (static_cast<std::int64_t>(m) > cur_block) break;  // blocks before the first: no reference yet
@@ -594,19 +632,22 @@ struct CrosstalkVad::Impl {
           // gradient conj(X) E, normalized; then one partition per block in turn is constrained
           // to F taps (the rest of its transform's time span zeroed)
           const bool constrain = m == static_cast<std::size_t>(cancelled_to / static_cast<std::int64_t>(F)) % M;
-          float* __restrict g = constrain ? &cspec[0][0] : w;
+          float* __restrict g = constrain ? cY.data() : w;
+          const float* __restrict xr = xs;
+          const float* __restrict xi = xs + NBc;
           for (std::size_t b = 0; b < NBc; ++b) {
-            const float gr = xs[2 * b] * ev[2 * b] + xs[2 * b + 1] * ev[2 * b + 1];
-            const float gi_ = xs[2 * b] * ev[2 * b + 1] - xs[2 * b + 1] * ev[2 * b];
-            g[2 * b] = w[2 * b] + d[b] * gr;
-            g[2 * b + 1] = w[2 * b + 1] + d[b] * gi_;
+            const float gr = xr[b] * er[b] + xi[b] * ei[b];
+            const float gi_ = xr[b] * ei[b] - xi[b] * er[b];
+            g[b] = w[b] + d[b] * gr;
+            g[NBc + b] = w[NBc + b] + d[b] * gi_;
           }
           if (!constrain) continue;
+          split_to_spec(g);
           fftwf_execute(cinv);
           for (std::size_t n2 = 0; n2 < F; ++n2) cin[n2] *= inv_n;
           std::fill(cin + F, cin + NC, 0.f);
           fftwf_execute(cfwd);
-          std::copy(&cspec[0][0], &cspec[0][0] + nbin2, w);
+          spec_to_split(w);
         }
       }
     }
@@ -678,6 +719,7 @@ CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : 
   check(std::isfinite(c.cancel_dominance_db) && c.cancel_dominance_db >= 0, "cancel_dominance_db", c.cancel_dominance_db, ">= 0");
   check(std::isfinite(c.cancel_floor_db) && c.cancel_floor_db >= 0, "cancel_floor_db", c.cancel_floor_db, ">= 0");
   check(std::isfinite(c.cancel_idle_db) && c.cancel_idle_db >= 0, "cancel_idle_db", c.cancel_idle_db, ">= 0");
+  check(std::isfinite(c.cancel_adapt_above_noise_db), "cancel_adapt_above_noise_db", c.cancel_adapt_above_noise_db, "finite");
   check(std::isfinite(c.below_speech_level_db) && c.below_speech_level_db > 0, "below_speech_level_db", c.below_speech_level_db, "> 0");
   check(std::isfinite(c.speech_level_memory_s) && c.speech_level_memory_s >= c.frame_s, "speech_level_memory_s", c.speech_level_memory_s,
         ">= frame_s");
@@ -780,6 +822,7 @@ CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : 
     p.cancel_dominance = std::pow(10.0, c.cancel_dominance_db / 10);
     p.cancel_reg = std::pow(10.0, c.cancel_floor_db / 10);
     p.cancel_idle = std::pow(10.0, c.cancel_idle_db / 10);
+    p.adapt_above = std::pow(10.0, c.cancel_adapt_above_noise_db / 10);
     const std::size_t nbin2 = 2 * p.NBc;
     for (auto& x : p.ch) {
       x.err.assign(p.F, 0.f);
@@ -836,6 +879,7 @@ bool set_parameter(CrosstalkVadConfig& c, std::string_view name, double v) {
                                  {"cancel_dominance_db", &CrosstalkVadConfig::cancel_dominance_db},
                                  {"cancel_floor_db", &CrosstalkVadConfig::cancel_floor_db},
                                  {"cancel_idle_db", &CrosstalkVadConfig::cancel_idle_db},
+                                 {"cancel_adapt_above_noise_db", &CrosstalkVadConfig::cancel_adapt_above_noise_db},
                                  {"below_speech_level_db", &CrosstalkVadConfig::below_speech_level_db},
                                  {"speech_level_memory_s", &CrosstalkVadConfig::speech_level_memory_s},
                                  {"speech_level_window_db", &CrosstalkVadConfig::speech_level_window_db},
@@ -891,6 +935,7 @@ std::vector<NamedParameter> CrosstalkVad::parameters() const {
           {"cancel_dominance_db", c.cancel_dominance_db},
           {"cancel_floor_db", c.cancel_floor_db},
           {"cancel_idle_db", c.cancel_idle_db},
+          {"cancel_adapt_above_noise_db", c.cancel_adapt_above_noise_db},
           {"below_speech_level_db", c.below_speech_level_db},
           {"speech_level_memory_s", c.speech_level_memory_s},
           {"speech_level_window_db", c.speech_level_window_db},

@@ -169,6 +169,7 @@ struct CrosstalkVadConfig {
   double cancel_dominance_db = 6;     ///< ... (that partner speaks, nobody else does, and their raw microphone is this far above every other one)
   double cancel_floor_db = 15;        ///< the filter's step is normalized by the other microphone's power per bin plus its noise floor raised by this (bins with only noise hardly adapt)
   double cancel_idle_db = 3;          ///< nothing is cancelled while every other microphone has stayed within this of its noise floor over the filter's length (saves time in silence)
+  double cancel_adapt_above_noise_db = 3; ///< a filter into a microphone adapts only while the residual there is this far above its noise floor (the leak left below that is lost in the noise; adapting on it only adds noise to the filter)
   double below_speech_level_db = 25;  ///< own energy more than this below the channel's active speech level is not speech
   double speech_level_memory_s = 10;  ///< time constant of that level (mean own power of the speech frames ...
   double speech_level_window_db = 20; ///< ... within this of it)
