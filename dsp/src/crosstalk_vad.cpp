@@ -516,6 +516,7 @@ struct CrosstalkVad::Impl {
       float* cur = x.raw_ring.data() + static_cast<std::size_t>(u % R) * F;
       held_block(x, s, cur);
       float pw = 0;
+#pragma omp simd reduction(+ : pw)
       for (std::size_t n = 0; n < F; ++n) pw += cur[n] * cur[n];
       x.raw_power = static_cast<double>(pw) / static_cast<double>(F);
       double noise = 0;
@@ -543,7 +544,8 @@ struct CrosstalkVad::Impl {
       for (std::size_t j = 0; j < C; ++j) {
         if (!open[j * C + i]) continue;
         ensure_spectra(ch[j], u);
-        for (std::size_t m = 0; m < M && static_cast<std::int64_t>(m) <= u; ++m) {
+        const std::size_t parts = static_cast<std::size_t>(std::min<std::int64_t>(static_cast<std::int64_t>(M), u + 1));
+        for (std::size_t m = 0; m < parts; ++m) {
           const float* __restrict w = Wc.data() + ((j * C + i) * M + m) * nbin2;
           const float* __restrict xs = ch[j].X.data() + static_cast<std::size_t>((u - static_cast<std::int64_t>(m)) % static_cast<std::int64_t>(M)) * nbin2;
           const float* __restrict wr = w;
@@ -560,6 +562,7 @@ struct CrosstalkVad::Impl {
       fftwf_execute(cinv);
       float* __restrict e = x.err.data();
       float ep = 0;
+#pragma omp simd reduction(+ : ep)
       for (std::size_t n = 0; n < F; ++n) {
         e[n] = cur[n] - cin[F + n] * inv_n;
         ep += e[n] * e[n];
