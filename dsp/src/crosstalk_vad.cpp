@@ -841,8 +841,8 @@ CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : 
     std::lock_guard<std::mutex> lock(detail::fftw_planner_mutex());
     p.cin = fftwf_alloc_real(p.NC);
     p.cspec = fftwf_alloc_complex(p.NBc);
-    p.cfwd = fftwf_plan_dft_r2c_1d(static_cast<int>(p.NC), p.cin, p.cspec, FFTW_MEASURE);
-    p.cinv = fftwf_plan_dft_c2r_1d(static_cast<int>(p.NC), p.cspec, p.cin, FFTW_MEASURE);
+    p.cfwd = fftwf_plan_dft_r2c_1d(static_cast<int>(p.NC), p.cin, p.cspec, FFTW_ESTIMATE);
+    p.cinv = fftwf_plan_dft_c2r_1d(static_cast<int>(p.NC), p.cspec, p.cin, FFTW_ESTIMATE);
     if (!p.cfwd || !p.cinv) throw std::runtime_error("CrosstalkVad: FFTW could not plan a transform of " + std::to_string(p.NC));
   }
   p.reset();

@@ -211,8 +211,11 @@ bool set_parameter(CrosstalkVadConfig& c, std::string_view name, double value);
 /// transforms of two), adapted only in frames where j talks alone (j speaks and is solo_snr_db
 /// above its floor, no other channel speaks, j's raw block is cancel_dominance_db above every
 /// other microphone's), with the step normalized per bin by j's power plus its noise floor raised
-/// by cancel_floor_db, frozen otherwise. The decision above then runs on the residual, and the
-/// band gains learn the leak left in it.
+/// by cancel_floor_db, frozen otherwise, and only while i's residual is cancel_adapt_above_noise_db
+/// above i's noise floor. The filter j -> i runs only while j may be heard in i (j spoke within the
+/// filter's span, or j's raw block is at least as loud as i's, and j is not within cancel_idle_db
+/// of its floor); j's block spectra are taken only when a filter needs them. The decision above
+/// then runs on the residual, and the band gains learn the leak left in it.
 ///
 /// Streaming with bounded memory; results do not depend on how the input is cut into blocks.
 /// process() does not allocate except when talkspurts close. One thread per instance; several
