@@ -503,9 +503,10 @@ struct CrosstalkVad::Impl {
   }
 
   /// Cancels the leak in the next block (u): the filter from j into i runs only while j may be
-  /// heard in i, that is while j has spoken within the filter's span or its raw block is at least
-  /// as loud as i's (and j is not near its noise floor); otherwise j's microphone carries only
-  /// noise or i's own voice, and the filter, learned while j talked alone, has nothing to remove.
+  /// heard in i, that is while j has spoken within the filter's span, or its raw block is at least
+  /// as loud as i's while i has been silent for longer than the leak's delay (and j is not near its
+  /// noise floor); otherwise j's microphone carries only noise or i's own voice, and the filter,
+  /// learned while j talked alone, has nothing to remove.
   DYAD_VAD_CLONES void cancel_block(std::int64_t u) {
     const std::int64_t s = cancelled_to;
     const std::size_t nbin2 = 2 * NBc;
@@ -524,9 +525,14 @@ struct CrosstalkVad::Impl {
       x.quiet = x.floor_set && x.raw_power < cancel_idle * noise ? std::min(x.quiet + 1, M + 1) : 0;
     }
     cancel_started = true;
+    // j's raw block being louder (j may be starting to speak) counts only when i has not spoken
+    // within the leak's delay: right after i stops, j's microphone still carries i's own delayed
+    // voice, and the filter would map it back onto i and lengthen i's talkspurt by the delay.
     for (std::size_t i = 0; i < C; ++i)
       for (std::size_t j = 0; j < C; ++j)
-        open[j * C + i] = j != i && ch[j].quiet <= M && (ch[j].since_speech <= M || ch[j].raw_power >= ch[i].raw_power);
+        open[j * C + i] = j != i && ch[j].quiet <= M &&
+                          (ch[j].since_speech <= M ||
+                           (ch[j].raw_power >= ch[i].raw_power && ch[i].since_speech > static_cast<std::size_t>(taps)));
     const float inv_n = 1.0f / static_cast<float>(NC);
     for (std::size_t i = 0; i < C; ++i) {
       auto& x = ch[i];

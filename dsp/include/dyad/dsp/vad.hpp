@@ -213,8 +213,9 @@ bool set_parameter(CrosstalkVadConfig& c, std::string_view name, double value);
 /// other microphone's), with the step normalized per bin by j's power plus its noise floor raised
 /// by cancel_floor_db, frozen otherwise, and only while i's residual is cancel_adapt_above_noise_db
 /// above i's noise floor. The filter j -> i runs only while j may be heard in i (j spoke within the
-/// filter's span, or j's raw block is at least as loud as i's, and j is not within cancel_idle_db
-/// of its floor); j's block spectra are taken only when a filter needs them. The decision above
+/// filter's span, or j's raw block is at least as loud as i's while i has been silent for longer
+/// than max_leak_delay_s, and j is not within cancel_idle_db of its floor); j's block spectra are
+/// taken only when a filter needs them. The decision above
 /// then runs on the residual, and the band gains learn the leak left in it.
 ///
 /// Streaming with bounded memory; results do not depend on how the input is cut into blocks.
