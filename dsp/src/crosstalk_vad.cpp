@@ -108,10 +108,12 @@ struct CrosstalkVad::Impl {
   double cancel_dominance = 4;  // the reference's raw block must be this much louder to adapt
   double cancel_reg = 30;       // normalization floor: this times the reference's noise
   double cancel_idle = 2;       // a block within this factor of the noise floor is quiet
+  double adapt_above = 2;       // filters into a channel adapt only while its residual is this factor above its noise floor
   std::int64_t cancelled_to = 0;
-  std::size_t xpos = 0;         // ring index of the newest reference spectrum
+  std::int64_t cur_block = 0;   // the block cancelled last
   bool cancel_started = false;
   std::vector<float> Wc;        // filters from -> to: (from * C + to) * M partitions of 2 * NBc (re, im)
+  std::vector<char> open;       // C*C: the filter from -> to ran on the current block
   std::vector<float> cY, cE, cD, ct;  // scratch: output spectrum, error spectrum, normalization, time
 
   // per channel
@@ -134,8 +136,12 @@ struct CrosstalkVad::Impl {
     bool speech = false;      // this frame's decision (before bridging)
     // leak cancellation: this channel's raw samples of the previous and current block, the spectra
     // of its last M blocks (a ring; the reference of the other channels' filters), the residual
-    std::vector<float> raw_prev, raw_cur, X, err;
+    std::vector<float> X, err;
+    std::vector<float> raw_ring;          // raw blocks u (slot u % (M + 1)): the inputs of the spectra not yet taken
+    std::vector<std::int64_t> x_block;    // block whose spectrum each slot of X holds (slot u % M; -1: none)
+    std::size_t since_speech = 0;         // frames since this channel's last speech decision (at most M + 2)
     double raw_power = 0;     // mean square of the raw block
+    double err_power = 0;     // mean square of the residual block
     std::size_t quiet = 0;    // blocks in a row within cancel_idle_db of the noise floor (at most M + 1)
     double solo_raw = 0, solo_res = 0;  // raw and residual power summed over blocks where another channel talked alone
     TalkspurtAssembler asm_;
@@ -181,7 +187,9 @@ struct CrosstalkVad::Impl {
       x.speech_frames = 0;
       x.floor_set = false;
       x.speech = false;
-      for (auto* v : {&x.raw_prev, &x.raw_cur, &x.X, &x.err}) std::fill(v->begin(), v->end(), 0.f);
+      for (auto* v : {&x.raw_ring, &x.X, &x.err}) std::fill(v->begin(), v->end(), 0.f);
+      std::fill(x.x_block.begin(), x.x_block.end(), -1);
+      x.since_speech = M + 2;
       x.raw_power = 0;
       x.quiet = 0;
       x.solo_raw = x.solo_res = 0;
@@ -189,7 +197,8 @@ struct CrosstalkVad::Impl {
     }
     std::fill(Wc.begin(), Wc.end(), 0.f);
     cancelled_to = static_cast<std::int64_t>(lead);  // the first lead samples (before any filter is learned) stay as they are
-    xpos = 0;
+    cur_block = 0;
+    std::fill(open.begin(), open.end(), 0);
     cancel_started = false;
     dec_total = 0;
     in_total = 0;
@@ -385,6 +394,7 @@ struct CrosstalkVad::Impl {
       speech = speech && x.level > min_level && own >= x.speech_level * below_level;
       x.asm_.frame(speech, t0, t1);
       x.speech = speech;
+      x.since_speech = speech ? 0 : std::min(x.since_speech + 1, M + 2);
       // The channel's active speech level: mean own power of its speech frames within 20 dB of
       // it (a running mean at first, then forgetting with speech_level_memory_s).
       if (speech && own >= level_window * x.speech_level) {
@@ -448,65 +458,132 @@ struct CrosstalkVad::Impl {
     return idx >= x.buf0 && idx < x.buf0 + static_cast<std::int64_t>(x.len) ? x.buf[static_cast<std::size_t>(idx - x.buf0)] : 0.f;
   }
 
-  /// Cancels the leak in the next block: every channel's spectrum of its last two raw blocks joins
-  /// its ring, every channel's leak (the other channels through their filters) is subtracted.
-  DYAD_VAD_CLONES void cancel_block() {
+  /// The transform's interleaved spectrum (cspec) to split form (NBc real parts, then NBc
+  /// imaginary parts, so the filter's complex products are plain vector loops), and back.
+  void spec_to_split(float* __restrict out) const {
+    const float* __restrict z = &cspec[0][0];
+    for (std::size_t b = 0; b < NBc; ++b) {
+      out[b] = z[2 * b];
+      out[NBc + b] = z[2 * b + 1];
+    }
+  }
+  void split_to_spec(const float* __restrict in) {
+    float* __restrict z = &cspec[0][0];
+    for (std::size_t b = 0; b < NBc; ++b) {
+      z[2 * b] = in[b];
+      z[2 * b + 1] = in[NBc + b];
+    }
+  }
+
+  /// Raw decimated samples [idx, idx + F) of channel x into out (0 outside what is held).
+  void held_block(const Chan& x, std::int64_t idx, float* out) const {
+    if (idx >= x.buf0 && idx + static_cast<std::int64_t>(F) <= x.buf0 + static_cast<std::int64_t>(x.len)) {
+      std::memcpy(out, x.buf.data() + (idx - x.buf0), F * sizeof(float));
+      return;
+    }
+    for (std::size_t n = 0; n < F; ++n) out[n] = held(x, idx + static_cast<std::int64_t>(n));
+  }
+
+  /// Makes sure channel x's spectra of blocks u - M + 1 .. u are in its ring X (a block's spectrum
+  /// is taken from the raw ring only when a filter first needs it; blocks before the first are zero).
+  void ensure_spectra(Chan& x, std::int64_t u) {
+    const std::size_t nbin2 = 2 * NBc;
+    const auto R = static_cast<std::int64_t>(M + 1);
+    for (std::size_t m = 0; m < M; ++m) {
+      const std::int64_t b = u - static_cast<std::int64_t>(m);
+      if (b < 0) break;
+      const auto slot = static_cast<std::size_t>(b % static_cast<std::int64_t>(M));
+      if (x.x_block[slot] == b) continue;
+      std::memcpy(cin, x.raw_ring.data() + static_cast<std::size_t>((b - 1 + R) % R) * F, F * sizeof(float));
+      std::memcpy(cin + F, x.raw_ring.data() + static_cast<std::size_t>(b % R) * F, F * sizeof(float));
+      fftwf_execute(cfwd);
+      spec_to_split(x.X.data() + slot * nbin2);
+      x.x_block[slot] = b;
+    }
+  }
+
+  /// Cancels the leak in the next block (u): the filter from j into i runs only while j may be
+  /// heard in i, that is while j has spoken within the filter's span, or its raw block is at least
+  /// as loud as i's while i has been silent for longer than the leak's delay (and j is not near its
+  /// noise floor); otherwise j's microphone carries only noise or i's own voice, and the filter,
+  /// learned while j talked alone, has nothing to remove.
+  DYAD_VAD_CLONES void cancel_block(std::int64_t u) {
     const std::int64_t s = cancelled_to;
     const std::size_t nbin2 = 2 * NBc;
-    xpos = (xpos + 1) % M;
+    const auto R = static_cast<std::int64_t>(M + 1);
+    cur_block = u;
     for (auto& x : ch) {
-      if (!cancel_started)
-        for (std::size_t n = 0; n < F; ++n) x.raw_prev[n] = held(x, s - static_cast<std::int64_t>(F) + static_cast<std::int64_t>(n));
-      double pw = 0;
-      for (std::size_t n = 0; n < F; ++n) {
-        x.raw_cur[n] = held(x, s + static_cast<std::int64_t>(n));
-        pw += static_cast<double>(x.raw_cur[n]) * x.raw_cur[n];
-      }
-      x.raw_power = pw / static_cast<double>(F);
+      if (!cancel_started) held_block(x, s - static_cast<std::int64_t>(F), x.raw_ring.data() + static_cast<std::size_t>((u - 1 + R) % R) * F);
+      float* cur = x.raw_ring.data() + static_cast<std::size_t>(u % R) * F;
+      held_block(x, s, cur);
+      float pw = 0;
+#pragma omp simd reduction(+ : pw)
+      for (std::size_t n = 0; n < F; ++n) pw += cur[n] * cur[n];
+      x.raw_power = static_cast<double>(pw) / static_cast<double>(F);
       double noise = 0;
       for (std::size_t k = 0; k < K; ++k) noise += x.N[k];
       x.quiet = x.floor_set && x.raw_power < cancel_idle * noise ? std::min(x.quiet + 1, M + 1) : 0;
-      std::copy(x.raw_prev.begin(), x.raw_prev.end(), cin);
-      std::copy(x.raw_cur.begin(), x.raw_cur.end(), cin + F);
-      fftwf_execute(cfwd);
-      std::copy(&cspec[0][0], &cspec[0][0] + nbin2, x.X.data() + xpos * nbin2);
     }
     cancel_started = true;
+    // j's raw block being louder (j may be starting to speak) counts only when i has not spoken
+    // within the leak's delay: right after i stops, j's microphone still carries i's own delayed
+    // voice, and the filter would map it back onto i and lengthen i's talkspurt by the delay.
+    for (std::size_t i = 0; i < C; ++i)
+      for (std::size_t j = 0; j < C; ++j)
+        open[j * C + i] = j != i && ch[j].quiet <= M &&
+                          (ch[j].since_speech <= M ||
+                           (ch[j].raw_power >= ch[i].raw_power && ch[i].since_speech > static_cast<std::size_t>(taps)));
     const float inv_n = 1.0f / static_cast<float>(NC);
     for (std::size_t i = 0; i < C; ++i) {
       auto& x = ch[i];
-      // nothing to cancel while every other microphone has been near its noise floor over the
-      // filter's whole span (M + 1 blocks)
-      bool active = false;
-      for (std::size_t j = 0; j < C; ++j) active = active || (j != i && ch[j].quiet <= M);
-      if (!active) {
-        std::copy(x.raw_cur.begin(), x.raw_cur.end(), x.err.begin());
+      const float* cur = x.raw_ring.data() + static_cast<std::size_t>(u % R) * F;
+      bool any = false;
+      for (std::size_t j = 0; j < C; ++j) any = any || open[j * C + i];
+      if (!any) {
+        std::copy(cur, cur + F, x.err.begin());
+        x.err_power = x.raw_power;
         continue;
       }
-      float* __restrict y = cY.data();
-      std::fill(y, y + nbin2, 0.f);
+      float* __restrict yr = cY.data();
+      float* __restrict yi = cY.data() + NBc;
+      std::fill(yr, yr + nbin2, 0.f);
       for (std::size_t j = 0; j < C; ++j) {
-        if (j == i) continue;
-        for (std::size_t m = 0; m < M; ++m) {
+        if (!open[j * C + i]) continue;
+        ensure_spectra(ch[j], u);
+        const std::size_t parts = static_cast<std::size_t>(std::min<std::int64_t>(static_cast<std::int64_t>(M), u + 1));
+        for (std::size_t m = 0; m < parts; ++m) {
           const float* __restrict w = Wc.data() + ((j * C + i) * M + m) * nbin2;
-          const float* __restrict xs = ch[j].X.data() + ((xpos + M - m) % M) * nbin2;
-          for (std::size_t b = 0; b < nbin2; b += 2) {
-            y[b] += w[b] * xs[b] - w[b + 1] * xs[b + 1];
-            y[b + 1] += w[b] * xs[b + 1] + w[b + 1] * xs[b];
+          const float* __restrict xs = ch[j].X.data() + static_cast<std::size_t>((u - static_cast<std::int64_t>(m)) % static_cast<std::int64_t>(M)) * nbin2;
+          const float* __restrict wr = w;
+          const float* __restrict wi = w + NBc;
+          const float* __restrict xr = xs;
+          const float* __restrict xi = xs + NBc;
+          for (std::size_t b = 0; b < NBc; ++b) {
+            yr[b] += wr[b] * xr[b] - wi[b] * xi[b];
+            yi[b] += wr[b] * xi[b] + wi[b] * xr[b];
           }
         }
       }
-      std::copy(y, y + nbin2, &cspec[0][0]);
+      split_to_spec(yr);
       fftwf_execute(cinv);
       float* __restrict e = x.err.data();
-      for (std::size_t n = 0; n < F; ++n) e[n] = x.raw_cur[n] - cin[F + n] * inv_n;
+      float ep = 0;
+#pragma omp simd reduction(+ : ep)
+      for (std::size_t n = 0; n < F; ++n) {
+        e[n] = cur[n] - cin[F + n] * inv_n;
+        ep += e[n] * e[n];
+      }
+      x.err_power = static_cast<double>(ep) / static_cast<double>(F);
       // the residual replaces the samples held (those beyond the end at a flush are not held)
+      if (s >= x.buf0 && s + static_cast<std::int64_t>(F) <= x.buf0 + static_cast<std::int64_t>(x.len)) {
+        std::memcpy(x.buf.data() + (s - x.buf0), e, F * sizeof(float));
+        continue;
+      }
       for (std::size_t n = 0; n < F; ++n) {
         const std::int64_t idx = s + static_cast<std::int64_t>(n);
         if (idx >= x.buf0 && idx < x.buf0 + static_cast<std::int64_t>(x.len)) x.buf[static_cast<std::size_t>(idx - x.buf0)] = e[n];
       }
     }
-    for (auto& x : ch) std::swap(x.raw_prev, x.raw_cur);
     cancelled_to += static_cast<std::int64_t>(F);
   }
 
@@ -516,7 +593,7 @@ struct CrosstalkVad::Impl {
     const std::size_t nbin2 = 2 * NBc;
     const float inv_n = 1.0f / static_cast<float>(NC);
     for (std::size_t j = 0; j < C; ++j) {
-      const auto& s = ch[j];
+      auto& s = ch[j];
       if (!s.speech) continue;
       double e = 0, n = 0;
       for (std::size_t k = 0; k < K; ++k) {
@@ -529,6 +606,7 @@ struct CrosstalkVad::Impl {
       bool alone = true;
       for (std::size_t i = 0; i < C; ++i) alone = alone && (i == j || (!ch[i].speech && s.raw_power >= cancel_dominance * ch[i].raw_power));
       if (!alone) continue;
+      ensure_spectra(ch[j], cur_block);
       // normalization per bin: the reference's power over the filter's span, plus cancel_floor_db
       // above its noise (the noise floor's mean square times the transform length), so bins where
       // the reference is only noise hardly adapt (their filter would wander as far as the leak)
@@ -537,40 +615,48 @@ struct CrosstalkVad::Impl {
       for (std::size_t b = 0; b < NBc; ++b) d[b] = reg;
       for (std::size_t m = 0; m < M; ++m) {
         const float* __restrict xs = s.X.data() + m * nbin2;
-        for (std::size_t b = 0; b < NBc; ++b) d[b] += xs[2 * b] * xs[2 * b] + xs[2 * b + 1] * xs[2 * b + 1];
+        for (std::size_t b = 0; b < NBc; ++b) d[b] += xs[b] * xs[b] + xs[NBc + b] * xs[NBc + b];
       }
       for (std::size_t b = 0; b < NBc; ++b) d[b] = cmu / d[b];
       for (std::size_t i = 0; i < C; ++i) {
-        if (i == j) continue;
-        double r = 0;
-        for (float v : ch[i].err) r += static_cast<double>(v) * v;
+        if (i == j || !open[j * C + i]) continue;
         ch[i].solo_raw += ch[i].raw_power;
-        ch[i].solo_res += r / static_cast<double>(F);
+        ch[i].solo_res += ch[i].err_power;
+        // what is left of the leak is lost in i's noise: adapting would only add that noise to the
+        // filter (and cost time)
+        double noise_i = 0;
+        for (std::size_t k = 0; k < K; ++k) noise_i += ch[i].N[k];
+        if (ch[i].err_power < adapt_above * noise_i) continue;
         // the error's spectrum: F zeros, then the residual
         std::fill(cin, cin + F, 0.f);
         std::copy(ch[i].err.begin(), ch[i].err.end(), cin + F);
         fftwf_execute(cfwd);
-        std::copy(&cspec[0][0], &cspec[0][0] + nbin2, cE.data());
-        const float* __restrict ev = cE.data();
+        spec_to_split(cE.data());
+        const float* __restrict er = cE.data();
+        const float* __restrict ei = cE.data() + NBc;
         for (std::size_t m = 0; m < M; ++m) {
           float* __restrict w = Wc.data() + ((j * C + i) * M + m) * nbin2;
-          const float* __restrict xs = s.X.data() + ((xpos + M - m) % M) * nbin2;
+          if (static_cast<std::int64_t>(m) > cur_block) break;  // blocks before the first: no reference yet
+          const float* __restrict xs = s.X.data() + static_cast<std::size_t>((cur_block - static_cast<std::int64_t>(m)) % static_cast<std::int64_t>(M)) * nbin2;
           // gradient conj(X) E, normalized; then one partition per block in turn is constrained
           // to F taps (the rest of its transform's time span zeroed)
           const bool constrain = m == static_cast<std::size_t>(cancelled_to / static_cast<std::int64_t>(F)) % M;
-          float* __restrict g = constrain ? &cspec[0][0] : w;
+          float* __restrict g = constrain ? cY.data() : w;
+          const float* __restrict xr = xs;
+          const float* __restrict xi = xs + NBc;
           for (std::size_t b = 0; b < NBc; ++b) {
-            const float gr = xs[2 * b] * ev[2 * b] + xs[2 * b + 1] * ev[2 * b + 1];
-            const float gi_ = xs[2 * b] * ev[2 * b + 1] - xs[2 * b + 1] * ev[2 * b];
-            g[2 * b] = w[2 * b] + d[b] * gr;
-            g[2 * b + 1] = w[2 * b + 1] + d[b] * gi_;
+            const float gr = xr[b] * er[b] + xi[b] * ei[b];
+            const float gi_ = xr[b] * ei[b] - xi[b] * er[b];
+            g[b] = w[b] + d[b] * gr;
+            g[NBc + b] = w[NBc + b] + d[b] * gi_;
           }
           if (!constrain) continue;
+          split_to_spec(g);
           fftwf_execute(cinv);
           for (std::size_t n2 = 0; n2 < F; ++n2) cin[n2] *= inv_n;
           std::fill(cin + F, cin + NC, 0.f);
           fftwf_execute(cfwd);
-          std::copy(&cspec[0][0], &cspec[0][0] + nbin2, w);
+          spec_to_split(w);
         }
       }
     }
@@ -588,7 +674,7 @@ struct CrosstalkVad::Impl {
       }
       const double t0 = static_cast<double>(start_in) / c.sample_rate_hz;
       const double t1 = static_cast<double>(std::min(start_in + static_cast<std::int64_t>(frame_in), in_total)) / c.sample_rate_hz;
-      if (M > 0) cancel_block();
+      if (M > 0) cancel_block(frame_index);
       frame(frame_index, t0, t1);
       if (M > 0) adapt();
       ++frame_index;
@@ -642,6 +728,7 @@ CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : 
   check(std::isfinite(c.cancel_dominance_db) && c.cancel_dominance_db >= 0, "cancel_dominance_db", c.cancel_dominance_db, ">= 0");
   check(std::isfinite(c.cancel_floor_db) && c.cancel_floor_db >= 0, "cancel_floor_db", c.cancel_floor_db, ">= 0");
   check(std::isfinite(c.cancel_idle_db) && c.cancel_idle_db >= 0, "cancel_idle_db", c.cancel_idle_db, ">= 0");
+  check(std::isfinite(c.cancel_adapt_above_noise_db), "cancel_adapt_above_noise_db", c.cancel_adapt_above_noise_db, "finite");
   check(std::isfinite(c.below_speech_level_db) && c.below_speech_level_db > 0, "below_speech_level_db", c.below_speech_level_db, "> 0");
   check(std::isfinite(c.speech_level_memory_s) && c.speech_level_memory_s >= c.frame_s, "speech_level_memory_s", c.speech_level_memory_s,
         ">= frame_s");
@@ -744,12 +831,16 @@ CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : 
     p.cancel_dominance = std::pow(10.0, c.cancel_dominance_db / 10);
     p.cancel_reg = std::pow(10.0, c.cancel_floor_db / 10);
     p.cancel_idle = std::pow(10.0, c.cancel_idle_db / 10);
+    p.adapt_above = std::pow(10.0, c.cancel_adapt_above_noise_db / 10);
     const std::size_t nbin2 = 2 * p.NBc;
     for (auto& x : p.ch) {
-      for (auto* v : {&x.raw_prev, &x.raw_cur, &x.err}) v->assign(p.F, 0.f);
+      x.err.assign(p.F, 0.f);
+      x.raw_ring.assign((p.M + 1) * p.F, 0.f);
       x.X.assign(p.M * nbin2, 0.f);
+      x.x_block.assign(p.M, -1);
     }
     p.Wc.assign(p.C * p.C * p.M * nbin2, 0.f);
+    p.open.assign(p.C * p.C, 0);
     p.cY.assign(nbin2, 0.f);
     p.cE.assign(nbin2, 0.f);
     p.cD.assign(p.NBc, 0.f);
@@ -797,6 +888,7 @@ bool set_parameter(CrosstalkVadConfig& c, std::string_view name, double v) {
                                  {"cancel_dominance_db", &CrosstalkVadConfig::cancel_dominance_db},
                                  {"cancel_floor_db", &CrosstalkVadConfig::cancel_floor_db},
                                  {"cancel_idle_db", &CrosstalkVadConfig::cancel_idle_db},
+                                 {"cancel_adapt_above_noise_db", &CrosstalkVadConfig::cancel_adapt_above_noise_db},
                                  {"below_speech_level_db", &CrosstalkVadConfig::below_speech_level_db},
                                  {"speech_level_memory_s", &CrosstalkVadConfig::speech_level_memory_s},
                                  {"speech_level_window_db", &CrosstalkVadConfig::speech_level_window_db},
@@ -852,6 +944,7 @@ std::vector<NamedParameter> CrosstalkVad::parameters() const {
           {"cancel_dominance_db", c.cancel_dominance_db},
           {"cancel_floor_db", c.cancel_floor_db},
           {"cancel_idle_db", c.cancel_idle_db},
+          {"cancel_adapt_above_noise_db", c.cancel_adapt_above_noise_db},
           {"below_speech_level_db", c.below_speech_level_db},
           {"speech_level_memory_s", c.speech_level_memory_s},
           {"speech_level_window_db", c.speech_level_window_db},

@@ -169,6 +169,7 @@ struct CrosstalkVadConfig {
   double cancel_dominance_db = 6;     ///< ... (that partner speaks, nobody else does, and their raw microphone is this far above every other one)
   double cancel_floor_db = 15;        ///< the filter's step is normalized by the other microphone's power per bin plus its noise floor raised by this (bins with only noise hardly adapt)
   double cancel_idle_db = 3;          ///< nothing is cancelled while every other microphone has stayed within this of its noise floor over the filter's length (saves time in silence)
+  double cancel_adapt_above_noise_db = 3; ///< a filter into a microphone adapts only while the residual there is this far above its noise floor (the leak left below that is lost in the noise; adapting on it only adds noise to the filter)
   double below_speech_level_db = 25;  ///< own energy more than this below the channel's active speech level is not speech
   double speech_level_memory_s = 10;  ///< time constant of that level (mean own power of the speech frames ...
   double speech_level_window_db = 20; ///< ... within this of it)
@@ -210,8 +211,12 @@ bool set_parameter(CrosstalkVadConfig& c, std::string_view name, double value);
 /// transforms of two), adapted only in frames where j talks alone (j speaks and is solo_snr_db
 /// above its floor, no other channel speaks, j's raw block is cancel_dominance_db above every
 /// other microphone's), with the step normalized per bin by j's power plus its noise floor raised
-/// by cancel_floor_db, frozen otherwise. The decision above then runs on the residual, and the
-/// band gains learn the leak left in it.
+/// by cancel_floor_db, frozen otherwise, and only while i's residual is cancel_adapt_above_noise_db
+/// above i's noise floor. The filter j -> i runs only while j may be heard in i (j spoke within the
+/// filter's span, or j's raw block is at least as loud as i's while i has been silent for longer
+/// than max_leak_delay_s, and j is not within cancel_idle_db of its floor); j's block spectra are
+/// taken only when a filter needs them. The decision above
+/// then runs on the residual, and the band gains learn the leak left in it.
 ///
 /// Streaming with bounded memory; results do not depend on how the input is cut into blocks.
 /// process() does not allocate except when talkspurts close. One thread per instance; several
