@@ -50,6 +50,7 @@ struct PitchTracker::Impl {
   // analysis constants
   double fs = 0, step_samples = 0, first_sample = 0;
   std::size_t nw = 0, nfft = 0, nlag = 0;
+  std::size_t nuse = 0;          // lags computed: those the candidates and their interpolation read
   std::int64_t half_period = 0;
   std::int64_t min_lag = 0, max_lag = 0;
   int max_voiced = 0;            // candidates besides the unvoiced one
@@ -166,8 +167,8 @@ struct PitchTracker::Impl {
       if (r0 > 0) {
         const double inv0 = 1.0 / r0;
         double* p = sinc.data();
-        for (std::size_t i = 0; i <= nlag; ++i) p[i] = rx[i] = fac[i] * inv0 * rwinv[i];
-        sinc.mirror(nlag + 1);
+        for (std::size_t i = 0; i <= nuse; ++i) p[i] = rx[i] = fac[i] * inv0 * rwinv[i];
+        sinc.mirror(nuse + 1);
         find_candidates(rec, cfg);
         for (int j = 1; j < rec.n; ++j) rec.max_r = std::max(rec.max_r, rec.r[j]);
       }
@@ -175,10 +176,10 @@ struct PitchTracker::Impl {
     path_step(cfg);
   }
 
-  void find_candidates(Record& rec, const PitchConfig& cfg) {
+  DYAD_HOT_CLONES void find_candidates(Record& rec, const PitchConfig& cfg) {
     const double thr = 0.5 * cfg.voicing_threshold;
     double rank[32];
-    for (std::int64_t i = std::max<std::int64_t>(min_lag, 1); i <= max_lag && i + 1 <= static_cast<std::int64_t>(nlag); ++i) {
+    for (std::int64_t i = std::max<std::int64_t>(min_lag, 1); i <= max_lag && i + 1 <= static_cast<std::int64_t>(nuse); ++i) {
       double r = rx[static_cast<std::size_t>(i)];
       if (!(r > thr && r > rx[static_cast<std::size_t>(i - 1)] && r >= rx[static_cast<std::size_t>(i + 1)])) continue;
       // parabolic first guess, then the sinc-interpolated maximum
@@ -352,11 +353,15 @@ PitchTracker::PitchTracker(const PitchConfig& c) : cfg_(c) {
   nw -= nw % 2;
   m.nw = nw_ = nw;
   m.nlag = nw / 2;
-  m.nfft = next_pow2(nw + nw / 2 + 1);
   m.half_period = static_cast<std::int64_t>(std::floor(c.sample_rate_hz / c.f0_min_hz));
   m.min_lag = static_cast<std::int64_t>(std::floor(c.sample_rate_hz / c.f0_max_hz));
   m.max_lag = static_cast<std::int64_t>(std::ceil(c.sample_rate_hz / c.f0_min_hz)) + 1;
   m.max_voiced = c.max_candidates - 1;
+  // The candidates read lags up to max_lag + 1 and their sinc interpolation depth lags beyond: the
+  // lags after that are never used, so the FFT only has to be long enough for those (no wrap-around
+  // for lags <= nfft - nw), and need not be a power of two. Same values as the full autocorrelation.
+  m.nuse = std::min<std::size_t>(m.nlag, static_cast<std::size_t>(m.max_lag) + static_cast<std::size_t>(m.sinc_depth) + 2);
+  m.nfft = detail::fast_fft_size(nw + m.nuse + 1);
   m.time_correction = 0.01 / c.time_step_s;
   m.log2_ceiling = std::log2(c.f0_max_hz);
   m.window.resize(nw);
@@ -481,7 +486,7 @@ struct IntensityTracker::Impl {
   }
 
   /// Intensity of the frame centred at sample position c, using samples in [0, n_valid).
-  double frame(double c, const IntensityConfig& cfg) const {
+  DYAD_HOT_CLONES double frame(double c, const IntensityConfig& cfg) const {
     std::int64_t a = first_index(c), b = last_index(c);
     std::int64_t a0 = std::max<std::int64_t>(a, 0), b0 = std::min<std::int64_t>(b, ring.total() - 1);
     if (b0 < a0) return kIntensityFloorDb;

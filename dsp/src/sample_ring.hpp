@@ -18,6 +18,15 @@ inline std::size_t next_pow2(std::size_t n) {
   return p;
 }
 
+/// Smallest n >= target that is a power of two or three times one: the sizes FFTW's estimated plans
+/// transform fastest here (measured: 3072 points cost less than 4096; 2700 or 960 cost more than
+/// the next power of two). An autocorrelation needs only nfft >= window + largest lag.
+inline std::size_t fast_fft_size(std::size_t target) {
+  const std::size_t p2 = next_pow2(std::max<std::size_t>(target, 2));
+  const std::size_t p3 = 3 * next_pow2((target + 2) / 3);
+  return std::min(p2, p3);
+}
+
 /// Samples addressed by absolute index, keeping the last `capacity` (a power of two).
 class SampleRing {
  public:
