@@ -41,7 +41,15 @@ class SampleRing {
   /// Index of the oldest sample still held.
   std::int64_t oldest() const noexcept { return std::max<std::int64_t>(0, total_ - static_cast<std::int64_t>(buf_.size())); }
   void push(const float* x, std::size_t n) noexcept {
-    for (std::size_t i = 0; i < n; ++i) buf_[static_cast<std::size_t>(total_ + static_cast<std::int64_t>(i)) & mask_] = x[i];
+    if (n > buf_.size()) {  // only the last capacity() samples stay
+      total_ += static_cast<std::int64_t>(n - buf_.size());
+      x += n - buf_.size();
+      n = buf_.size();
+    }
+    const std::size_t s0 = static_cast<std::size_t>(total_) & mask_;
+    const std::size_t first = std::min(n, buf_.size() - s0);
+    std::copy(x, x + first, buf_.data() + s0);
+    std::copy(x + first, x + n, buf_.data());
     total_ += static_cast<std::int64_t>(n);
   }
   /// Sample i; zero before the start and at or after `total()`.
