@@ -226,11 +226,11 @@ struct HarmonicityTracker::Impl {
     double* rv = r.data();
     const double* pre = prefix.data();
     const float* fo = fout;
-#pragma omp simd
-    for (std::size_t L = 0; L <= lag_end; ++L) {
-      const double den = ea * (pre[L + nw] - pre[L]);
-      const double q = std::sqrt(den > 0 ? den : 1.0);
-      rv[L] = den > 0 ? static_cast<double>(fo[L]) * scale / q : 0.0;
+    const std::size_t nlags = lag_end + 1, nwin = nw;
+    for (std::size_t L = 0; L < nlags; ++L) {
+      const double den = ea * (pre[L + nwin] - pre[L]);
+      const double v = static_cast<double>(fo[L]) * scale / __builtin_sqrt(den > 1e-300 ? den : 1e-300);
+      rv[L] = den > 0 ? v : 0.0;  // (den <= 0: v is finite, 1e150 at most)
     }
     std::copy(rv, rv + lag_end, sinc.data());
     sinc.mirror(lag_end);
