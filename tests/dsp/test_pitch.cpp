@@ -371,6 +371,23 @@ TEST(IntensityTracker, BlockMomentsAgreeWithTheDirectSumEverywhere) {
   }
 }
 
+TEST(IntensityTracker, BlockMomentsWithLongStepsAndAnOffsetFirstFrame) {
+  // steps longer than the window (the ring must keep the block being filled) and frame centres
+  // between samples
+  IntensityConfig cfg;
+  cfg.sample_rate_hz = 48000;
+  cfg.time_step_s = 0.1;
+  cfg.first_frame_s = 0.00123;
+  auto x = dyad::test::noise(48000 * 4, 0.1, 5);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] *= static_cast<float>(1 + std::sin(static_cast<double>(i) * 1e-4));
+  for (std::size_t block : {1u, 777u, 100000u}) {
+    const auto got = intensity(cfg, x, block);
+    const auto want = intensity_reference(cfg, x);
+    ASSERT_EQ(got.size(), want.size()) << block;
+    for (std::size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], want[k], 0.001) << "block " << block << " frame " << k;
+  }
+}
+
 // ---- Real speech: against Praat (when installed) and against the FDA-UE laryngograph ----
 
 namespace {
