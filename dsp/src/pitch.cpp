@@ -488,7 +488,7 @@ struct IntensityTracker::Impl {
   // block of B samples, with t the distance to the block's middle: sums of t^k x^2 and of t^k x,
   // k = 0, 1, 2 (float sums: 8 lanes, then added up), one row per k and x^2 or x, so that a frame's
   // products over its blocks vectorise. Over each whole block inside a window the weights are replaced by
-  // their least-squares parabola in t (the Kaiser window is smooth: errors below 0.001 dB, tested); the
+  // their least-squares parabola in t (the Kaiser window is smooth: errors below 0.005 dB, tested); the
   // partial blocks at both ends of the window use the exact weights. Each frame then costs 6 vector
   // products per block instead of 3 passes over its samples.
   static constexpr std::size_t kLanes = 8;
