@@ -18,6 +18,15 @@ inline std::size_t next_pow2(std::size_t n) {
   return p;
 }
 
+/// Smallest n >= target that is a power of two or three times one: the sizes FFTW's estimated plans
+/// transform fastest here (measured: 3072 points cost less than 4096; 2700 or 960 cost more than
+/// the next power of two). An autocorrelation needs only nfft >= window + largest lag.
+inline std::size_t fast_fft_size(std::size_t target) {
+  const std::size_t p2 = next_pow2(std::max<std::size_t>(target, 2));
+  const std::size_t p3 = 3 * next_pow2((target + 2) / 3);
+  return std::min(p2, p3);
+}
+
 /// Samples addressed by absolute index, keeping the last `capacity` (a power of two).
 class SampleRing {
  public:
@@ -32,7 +41,15 @@ class SampleRing {
   /// Index of the oldest sample still held.
   std::int64_t oldest() const noexcept { return std::max<std::int64_t>(0, total_ - static_cast<std::int64_t>(buf_.size())); }
   void push(const float* x, std::size_t n) noexcept {
-    for (std::size_t i = 0; i < n; ++i) buf_[static_cast<std::size_t>(total_ + static_cast<std::int64_t>(i)) & mask_] = x[i];
+    if (n > buf_.size()) {  // only the last capacity() samples stay
+      total_ += static_cast<std::int64_t>(n - buf_.size());
+      x += n - buf_.size();
+      n = buf_.size();
+    }
+    const std::size_t s0 = static_cast<std::size_t>(total_) & mask_;
+    const std::size_t first = std::min(n, buf_.size() - s0);
+    std::copy(x, x + first, buf_.data() + s0);
+    std::copy(x + first, x + n, buf_.data());
     total_ += static_cast<std::int64_t>(n);
   }
   /// Sample i; zero before the start and at or after `total()`.

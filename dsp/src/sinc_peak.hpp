@@ -46,7 +46,8 @@ class SincPeak {
   }
 
   /// The interpolant at fractional lag x with its first and second derivatives.
-  Interp eval3(double x) const noexcept {
+  /// (Always inlined: the callers' AVX2 clones then get an AVX2 copy of this loop.)
+  [[gnu::always_inline]] inline Interp eval3(double x) const noexcept {
     std::int64_t ix = static_cast<std::int64_t>(std::floor(x));
     double frac = x - static_cast<double>(ix);
     if (frac < 1e-7) frac = 1e-7;
@@ -167,7 +168,7 @@ class SincPeak {
 
   /// The maximum of the interpolant near discrete peak i, starting from x0: Newton steps on the
   /// derivative (2 or 3 passes from the parabolic guess), Brent's method if they fail.
-  double refine(double i, double x0, double& value) const noexcept {
+  [[gnu::always_inline]] inline double refine(double i, double x0, double& value) const noexcept {
     double x = x0;
     for (int it = 0; it < 6; ++it) {
       Interp v = eval3(x);

@@ -77,8 +77,40 @@ float period_amplitude(At&& at, std::int64_t lo_ok, std::int64_t hi_ok, double f
   return sww > 0 ? static_cast<float>(std::sqrt(sxx / sww)) : std::numeric_limits<float>::quiet_NaN();
 }
 
+/// out[0] = 0, out[i + 1] = out[i] + x[i]^2 for i < n, in four independent running sums (a quarter
+/// of x each, then offset) so the additions do not wait for each other.
+void prefix_sums_of_squares(const float* x, std::size_t n, double* out) noexcept {
+  const std::size_t q = n / 4;
+  out[0] = 0;
+  if (q < 8) {
+    for (std::size_t i = 0; i < n; ++i) out[i + 1] = out[i] + static_cast<double>(x[i]) * x[i];
+    return;
+  }
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  for (std::size_t i = 0; i < q; ++i) {  // quarter k's running sum (from 0) goes to out[k q + i + 1]
+    const double a = x[i], b = x[q + i], c = x[2 * q + i], d = x[3 * q + i];
+    s0 += a * a;
+    s1 += b * b;
+    s2 += c * c;
+    s3 += d * d;
+    out[i + 1] = s0;
+    out[q + i + 1] = s1;
+    out[2 * q + i + 1] = s2;
+    out[3 * q + i + 1] = s3;
+  }
+  double s = s3;
+  for (std::size_t i = 4 * q; i < n; ++i) {
+    s += static_cast<double>(x[i]) * x[i];
+    out[i + 1] = s;
+  }
+  const double o1 = s0, o2 = o1 + s1, o3 = o2 + s2;
+  for (std::size_t i = q + 1; i <= 2 * q; ++i) out[i] += o1;
+  for (std::size_t i = 2 * q + 1; i <= 3 * q; ++i) out[i] += o2;
+  for (std::size_t i = 3 * q + 1; i <= n; ++i) out[i] += o3;
+}
+
 /// Sum of w[j] y[j] in eight lanes (vectorises without -ffast-math).
-float dot(const float* w, const float* y, std::size_t n) noexcept {
+DYAD_HOT_CLONES float dot(const float* w, const float* y, std::size_t n) noexcept {
   float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   std::size_t j = 0;
   for (; j + 8 <= n; j += 8)
@@ -139,7 +171,7 @@ struct HarmonicityTracker::Impl {
     return static_cast<std::int64_t>(std::floor(centre(k) - 0.5 * static_cast<double>(span)));
   }
 
-  double frame(std::int64_t k, const HarmonicityConfig& cfg) {
+  DYAD_HOT_CLONES double frame(std::int64_t k, const HarmonicityConfig& cfg) {
     const double c = centre(k);
     const std::int64_t start = span_start(k);
     const std::int64_t end = start + static_cast<std::int64_t>(span) + 1;
@@ -153,15 +185,23 @@ struct HarmonicityTracker::Impl {
     if (!(gp > 0)) return kHarmonicitySilentDb;
     ring.copy(start, span + 1, seg.data());
     double sum = 0;
-    for (std::size_t i = 0; i <= span; ++i) sum += seg[i];
+    const float* sg = seg.data();
+#pragma omp simd reduction(+ : sum)
+    for (std::size_t i = 0; i <= span; ++i) sum += sg[i];
     const float mean = static_cast<float>(sum / static_cast<double>(span + 1));
-    for (std::size_t i = 0; i <= span; ++i) seg[i] -= mean;
+    float* sgw = seg.data();
+    for (std::size_t i = 0; i <= span; ++i) sgw[i] -= mean;
     // local peak: one window centred on the frame, samples inside the signal only
     const std::int64_t ci = static_cast<std::int64_t>(std::floor(c));
     const std::int64_t h = static_cast<std::int64_t>(nw0 / 2);
     const std::int64_t a = std::max<std::int64_t>(ci - h, 0), b = std::min<std::int64_t>(ci + h, ring.total() - 1);
     float lp = 0;
-    for (std::int64_t i = a; i <= b; ++i) lp = std::max(lp, std::abs(seg[static_cast<std::size_t>(i - start)]));
+    {
+      const float* q = sg + (a - start);
+      const std::size_t cnt = b >= a ? static_cast<std::size_t>(b - a + 1) : 0;
+#pragma omp simd reduction(max : lp)
+      for (std::size_t i = 0; i < cnt; ++i) lp = std::max(lp, std::abs(q[i]));
+    }
     const double unvoiced = cfg.silence_threshold > 0 ? std::max(0.0, 2 - (lp / gp) / cfg.silence_threshold) : 0.0;
     if (unvoiced >= 1) return kHarmonicitySilentDb;  // no correlation can exceed 1: silent for sure
     ++correlated;
@@ -179,18 +219,18 @@ struct HarmonicityTracker::Impl {
       ss[i][1] = ar * si - ai * sr;
     }
     fftwf_execute(pinv);
-    prefix[0] = 0;
-    for (std::size_t i = 0; i <= span; ++i) prefix[i + 1] = prefix[i] + static_cast<double>(seg[i]) * seg[i];
+    prefix_sums_of_squares(sg, span + 1, prefix.data());
     const double ea = prefix[nw];
     const double scale = 1.0 / static_cast<double>(nfft);
     // r(L) = num(L) / sqrt(ea eb(L)), in simple loops that vectorise (sqrt and division per lag)
     double* rv = r.data();
     const double* pre = prefix.data();
-    for (std::size_t L = 0; L <= lag_end; ++L) rv[L] = ea * (pre[L + nw] - pre[L]);
-    for (std::size_t L = 0; L <= lag_end; ++L) {
-      const double den = rv[L];
-      const double q = std::sqrt(den > 0 ? den : 1.0);
-      rv[L] = den > 0 ? static_cast<double>(fout[L]) * scale / q : 0.0;
+    const float* fo = fout;
+    const std::size_t nlags = lag_end + 1, nwin = nw;
+    for (std::size_t L = 0; L < nlags; ++L) {
+      const double den = ea * (pre[L + nwin] - pre[L]);
+      const double v = static_cast<double>(fo[L]) * scale / __builtin_sqrt(den > 1e-300 ? den : 1e-300);
+      rv[L] = den > 0 ? v : 0.0;  // (den <= 0: v is finite, 1e150 at most)
     }
     std::copy(rv, rv + lag_end, sinc.data());
     sinc.mirror(lag_end);
@@ -215,11 +255,11 @@ struct HarmonicityTracker::Impl {
     }
     double best = -1;
     bool have700 = false;
-    for (const Cand& k : cand) {
-      if (k.par < best_par - margin && k.sharp < sharp_min) continue;
-      double val = r[k.lag];
-      if (k.lag + 1 < lag_end) {
-        const double x0 = static_cast<double>(k.lag) + k.off;
+    for (const Cand& cd : cand) {
+      if (cd.par < best_par - margin && cd.sharp < sharp_min) continue;
+      double val = r[cd.lag];
+      if (cd.lag + 1 < lag_end) {
+        const double x0 = static_cast<double>(cd.lag) + cd.off;
         const bool deep = x0 < 1 / 0.3;
         if (deep && !have700) {
           double* q = sinc700.data();
@@ -229,8 +269,8 @@ struct HarmonicityTracker::Impl {
         }
         const detail::SincPeak& sp = deep ? sinc700 : sinc;
         const auto last = static_cast<std::int64_t>(lag_end) - 1;
-        if (static_cast<std::int64_t>(k.lag) + sp.depth() <= last) sp.refine(static_cast<double>(k.lag), x0, val);
-        else sp.refine_limited(static_cast<double>(k.lag), x0, last, val);  // near the end of r
+        if (static_cast<std::int64_t>(cd.lag) + sp.depth() <= last) sp.refine(static_cast<double>(cd.lag), x0, val);
+        else sp.refine_limited(static_cast<double>(cd.lag), x0, last, val);  // near the end of r
       }
       if (val > 1) val = 1 / val;
       best = std::max(best, val);
@@ -266,7 +306,7 @@ HarmonicityTracker::HarmonicityTracker(const HarmonicityConfig& c) : cfg_(c) {
   m.nw = 2 * (m.nw0 / 2 - 1);
   m.lag_end = std::min(m.nw, m.maxlag - 2);
   m.span = m.nw0 + m.maxlag;
-  m.nfft = detail::next_pow2(m.span + 1);
+  m.nfft = detail::fast_fft_size(m.span + 1);
   m.seg.assign(m.span + 1, 0.f);
   m.prefix.assign(m.span + 2, 0.0);
   m.r.assign(m.lag_end + 1, 0.0);
