@@ -244,11 +244,14 @@ RecoveryReport recover_session(const fs::path& dir) {
     fs::remove(dir / kDiskReserveFile, ec);
     rep.actions.push_back(std::string(kDiskReserveFile) + ": the recorder's disk reserve was removed");
   }
-  for (auto& e : fs::directory_iterator(dir, ec))
-    if (e.path().extension() == ".tmp") {
-      fs::remove(e.path(), ec);
-      rep.actions.push_back(e.path().filename().string() + ": an unfinished temporary file was removed");
-    }
+  // (streams/ too: the end-of-recording retiming writes streams/<name>.tsv.tmp, and a kill during
+  // it leaves a partial copy of raw physiological data that the original file already holds)
+  for (const fs::path& d : {dir, dir / "streams", dir / "annotations"})
+    for (auto& e : fs::directory_iterator(d, ec))
+      if (e.path().extension() == ".tmp" && e.is_regular_file(ec)) {
+        fs::remove(e.path(), ec);
+        rep.actions.push_back(fs::relative(e.path(), dir, ec).string() + ": an unfinished temporary file was removed");
+      }
   if (m.audio) {
     int ch = static_cast<int>(m.audio->channels.size());
     for (auto& c : m.audio->channels) ch = std::max(ch, c.channel);

@@ -139,7 +139,7 @@ struct CrosstalkVad::Impl {
     std::vector<float> X, err;
     std::vector<float> raw_ring;          // raw blocks u (slot u % (M + 1)): the inputs of the spectra not yet taken
     std::vector<std::int64_t> x_block;    // block whose spectrum each slot of X holds (slot u % M; -1: none)
-    std::size_t since_speech = 0;         // frames since this channel's last speech decision (at most M + 2)
+    std::size_t since_speech = 0;         // frames since this channel's last speech decision (at most max(M, taps) + 2: both tests below can be true)
     double raw_power = 0;     // mean square of the raw block
     double err_power = 0;     // mean square of the residual block
     std::size_t quiet = 0;    // blocks in a row within cancel_idle_db of the noise floor (at most M + 1)
@@ -189,7 +189,7 @@ struct CrosstalkVad::Impl {
       x.speech = false;
       for (auto* v : {&x.raw_ring, &x.X, &x.err}) std::fill(v->begin(), v->end(), 0.f);
       std::fill(x.x_block.begin(), x.x_block.end(), -1);
-      x.since_speech = M + 2;
+      x.since_speech = std::max(M, static_cast<std::size_t>(taps)) + 2;
       x.raw_power = 0;
       x.quiet = 0;
       x.solo_raw = x.solo_res = 0;
@@ -394,7 +394,7 @@ struct CrosstalkVad::Impl {
       speech = speech && x.level > min_level && own >= x.speech_level * below_level;
       x.asm_.frame(speech, t0, t1);
       x.speech = speech;
-      x.since_speech = speech ? 0 : std::min(x.since_speech + 1, M + 2);
+      x.since_speech = speech ? 0 : std::min(x.since_speech + 1, std::max(M, static_cast<std::size_t>(taps)) + 2);
       // The channel's active speech level: mean own power of its speech frames within 20 dB of
       // it (a running mean at first, then forgetting with speech_level_memory_s).
       if (speech && own >= level_window * x.speech_level) {

@@ -420,7 +420,16 @@ TEST(Ingest, FloodAndSlowSenderDoNotStallOtherStreams) {
   Fixture f;
   // a slow sender dribbles one byte at a time
   std::atomic<bool> stop{false};
-  std::thread slow([&] {
+  std::thread slow;
+  struct Join {  // a failed ASSERT below returns early: the thread must not be left joinable
+    std::atomic<bool>& stop;
+    std::thread& t;
+    ~Join() {
+      stop = true;
+      if (t.joinable()) t.join();
+    }
+  } join{stop, slow};
+  slow = std::thread([&] {
     Client s(f.srv->port());
     std::string msg = R"(HELLO {"stream":"slow","role":"B","rate":10,"columns":["v"]})" "\n";
     for (int i = 0; i < 1000 && !stop; ++i) msg += "S " + std::to_string(i) + " 1\n";

@@ -2,6 +2,7 @@
 // a partial text line, a damaged header, open phases.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "dyad/capture/recorder.hpp"
@@ -55,7 +56,16 @@ TEST(Recover, StaleHeaderPartialFrameAndPartialLine) {
     h.seekp(4);
     h.write("\0\0\0\0", 4);
   }
+  // ... or during the end-of-recording retiming of a stream, or an import of corrections
+  fs::create_directories(dir / "streams");
+  std::ofstream(dir / "streams" / "ecg_A.tsv.tmp") << "time_s\tdevice_time_s\tecg\n0\t";
+  fs::create_directories(dir / "annotations");
+  std::ofstream(dir / "annotations" / "segments.tsv.tmp") << "role\tst";
   auto rep = recover_session(dir);
+  EXPECT_FALSE(fs::exists(dir / "streams" / "ecg_A.tsv.tmp"));
+  EXPECT_FALSE(fs::exists(dir / "annotations" / "segments.tsv.tmp"));
+  EXPECT_NE(std::find(rep.actions.begin(), rep.actions.end(), "streams/ecg_A.tsv.tmp: an unfinished temporary file was removed"),
+            rep.actions.end());
   EXPECT_TRUE(rep.changed);
   EXPECT_EQ(rep.previous_status, "recording");
   EXPECT_EQ(rep.audio_frames, 96000);

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <system_error>
 #include <thread>
 
 #include "dyad/formats/error.hpp"
@@ -410,9 +411,13 @@ SessionModel SessionModel::load(const formats::Session& s) {
         failed[k] = std::current_exception();
       }
     };
-    std::thread helper(work, 1);
+    std::thread helper;
+    try {
+      helper = std::thread(work, 1);
+    } catch (const std::system_error&) {  // no thread to be had: all of it on this one
+    }
     work(0);
-    helper.join();
+    if (helper.joinable()) helper.join();
     for (auto& e : failed)
       if (e) std::rethrow_exception(e);
   }
