@@ -293,6 +293,9 @@ BeatCorrector::BeatCorrector(const BeatCorrectionConfig& c) : c_(c) {
 }
 
 std::vector<Beat> BeatCorrector::correct(std::span<const double> times) const {
+  // (the rolling order statistics below need finite, comparable values)
+  for (std::size_t i = 0; i < times.size(); ++i)
+    require(std::isfinite(times[i]), "BeatCorrector: beat time " + std::to_string(i) + " is not a finite number (got " + num(times[i]) + ").");
   std::vector<double> t(times.begin(), times.end());
   std::vector<char> fixed(t.size(), 0);
   for (int pass = 0; pass < c_.max_passes; ++pass) {

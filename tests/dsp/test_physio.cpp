@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -204,6 +205,18 @@ TEST(BeatCorrector, InsertsAMissedBeat) {
   int flagged = 0;
   for (const auto& b : out) flagged += b.corrected;
   EXPECT_EQ(flagged, 1);
+}
+
+// A NaN among the beat times would break the sorted rolling windows (found by review): refused.
+TEST(BeatCorrector, ANonFiniteBeatTimeIsAClearError) {
+  auto t = regular(30, 0.8, 1);
+  t[12] = std::numeric_limits<double>::quiet_NaN();
+  try {
+    BeatCorrector().correct(t);
+    ADD_FAILURE() << "accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "BeatCorrector: beat time 12 is not a finite number (got nan).");
+  }
 }
 
 TEST(BeatCorrector, RemovesAnExtraBeat) {
