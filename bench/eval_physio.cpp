@@ -42,34 +42,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Match {
-  int tp = 0, fp = 0, fn = 0;
-  double se() const { return tp + fn ? 100.0 * tp / (tp + fn) : 0; }
-  double ppv() const { return tp + fp ? 100.0 * tp / (tp + fp) : 0; }
-  double f1() const { return 2.0 * tp / (2.0 * tp + fp + fn) * 100; }
-};
-
-/// One-to-one matching of detections to references within `tol` (both sorted).
-Match match_beats(const std::vector<double>& ref, const std::vector<double>& det, double tol) {
-  Match m;
-  std::size_t j = 0;
-  std::vector<char> used(det.size(), 0);
-  for (double r : ref) {
-    while (j < det.size() && det[j] < r - tol) ++j;
-    std::size_t best = det.size();
-    for (std::size_t k = j; k < det.size() && det[k] <= r + tol; ++k)
-      if (!used[k] && (best == det.size() || std::abs(det[k] - r) < std::abs(det[best] - r))) best = k;
-    if (best < det.size()) {
-      used[best] = 1;
-      ++m.tp;
-    } else {
-      ++m.fn;
-    }
-  }
-  for (char u : used) m.fp += !u;
-  return m;
-}
-
 std::vector<std::vector<double>> read_csv(const std::string& path, std::vector<std::string>& header) {
   std::ifstream f(path);
   if (!f) throw std::runtime_error(path + ": cannot open");
@@ -141,7 +113,7 @@ void eval_mitdb(const fs::path& dir, const fs::path& fixtures) {
   const auto peaks = dsp::EcgPeakDetector(c).detect(rec.signals_mv[0]);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const auto det = to_times(peaks, rec.rate_hz);
-  const auto m = match_beats(ref, det, 0.15);
+  const auto m = test::match_times(ref, det, 0.15);
   const auto corrected = dsp::BeatCorrector().correct(det);
   std::vector<double> ct;
   int ncorr = 0;
@@ -149,7 +121,7 @@ void eval_mitdb(const fs::path& dir, const fs::path& fixtures) {
     ct.push_back(b.time_s);
     ncorr += b.corrected;
   }
-  const auto mc = match_beats(ref, ct, 0.15);
+  const auto mc = test::match_times(ref, ct, 0.15);
   double err = 0;
   {  // mean absolute localisation error of matched beats
     int k = 0;

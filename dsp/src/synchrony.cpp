@@ -12,16 +12,23 @@ namespace dyad::dsp {
 using detail::num;
 using detail::require;
 
-double pearson(const double* x, const double* y, std::size_t n, std::size_t min_pairs) {
-  // Shift by the first finite pair to keep the one-pass sums well conditioned.
-  double x0 = 0, y0 = 0;
-  bool have = false;
-  for (std::size_t i = 0; i < n && !have; ++i)
+namespace {
+/// The first pair where both are finite (0, 0 when none): the one-pass sums of the correlations
+/// are taken about it, which keeps them well conditioned.
+void first_finite_pair(const double* x, const double* y, std::size_t n, double& x0, double& y0) {
+  x0 = y0 = 0;
+  for (std::size_t i = 0; i < n; ++i)
     if (std::isfinite(x[i]) && std::isfinite(y[i])) {
       x0 = x[i];
       y0 = y[i];
-      have = true;
+      return;
     }
+}
+}  // namespace
+
+double pearson(const double* x, const double* y, std::size_t n, std::size_t min_pairs) {
+  double x0, y0;
+  first_finite_pair(x, y, n, x0, y0);
   double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
   std::size_t k = 0;
   for (std::size_t i = 0; i < n; ++i) {
@@ -42,14 +49,8 @@ double pearson(const double* x, const double* y, std::size_t n, std::size_t min_
 }
 
 double pearson_detrended(const double* x, const double* y, std::size_t n, std::size_t min_pairs) {
-  double x0 = 0, y0 = 0;
-  bool have = false;
-  for (std::size_t i = 0; i < n && !have; ++i)
-    if (std::isfinite(x[i]) && std::isfinite(y[i])) {
-      x0 = x[i];
-      y0 = y[i];
-      have = true;
-    }
+  double x0, y0;
+  first_finite_pair(x, y, n, x0, y0);
   const double c = (static_cast<double>(n) - 1) / 2;  // centred time keeps the sums small
   double st = 0, stt = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, sxt = 0, syt = 0;
   std::size_t k = 0;
