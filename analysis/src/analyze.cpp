@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <condition_variable>
+#include <functional>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
@@ -26,6 +28,110 @@ using formats::ColumnDoc;
 using formats::format_number;
 
 namespace {
+
+/// The one audio pass of a session. This thread reads blocks of frames into a ring of kSlots
+/// blocks, split into lanes (`channel_of(i)` is lane i's 0-based channel in the file); one
+/// thread per lane runs `lane(i, block, first_frame)` and, when given, one more runs `joint(views)`
+/// with every lane's block, each taking the blocks in order. A slot is reused once every
+/// consumer is done with it, so a lane that is busier for a while (a partner's long voiced
+/// stretch) does not hold the others back, and reading overlaps the work. `progress(frames)`
+/// reports the frames every consumer has finished. An exception on any thread stops them all
+/// and is rethrown here; so is a cancellation.
+void audio_pass(formats::AudioReader& reader, std::size_t lanes, std::int64_t block,
+                const std::function<int(std::size_t)>& channel_of,
+                const std::function<void(std::size_t, std::span<const float>, std::int64_t)>& lane,
+                const std::function<void(std::span<const std::span<const float>>)>& joint, const std::atomic<bool>* cancel,
+                const std::function<void(std::int64_t)>& progress) {
+  constexpr std::int64_t kSlots = 8;
+  const int nch = reader.info().channels;
+  struct Slot {
+    std::vector<std::vector<float>> lanes;
+    std::int64_t n = 0, offset = 0;
+  };
+  std::vector<Slot> ring(kSlots);
+  for (auto& s : ring) s.lanes.assign(lanes, std::vector<float>(static_cast<std::size_t>(block)));
+  std::vector<float> inter(static_cast<std::size_t>(block * nch));
+  const std::size_t consumers = lanes + (joint ? 1 : 0);
+  if (consumers == 0) return;
+  std::mutex m;
+  std::condition_variable cv;
+  std::int64_t produced = 0;  // blocks filled
+  bool eof = false, abort = false;
+  std::exception_ptr err;
+  std::vector<std::int64_t> consumed(consumers, 0), consumed_frames(consumers, 0);
+  auto fail = [&](std::exception_ptr e) {
+    std::lock_guard lk(m);
+    if (!err) err = e;
+    abort = true;
+    cv.notify_all();
+  };
+  auto consume = [&](std::size_t c) {
+    try {
+      std::vector<std::span<const float>> views(lanes);
+      for (std::int64_t b = 0;; ++b) {
+        {
+          std::unique_lock lk(m);
+          cv.wait(lk, [&] { return abort || b < produced || eof; });
+          if (abort || b >= produced) return;
+        }
+        const Slot& s = ring[static_cast<std::size_t>(b % kSlots)];
+        const auto n = static_cast<std::size_t>(s.n);
+        if (c < lanes) {
+          lane(c, std::span<const float>(s.lanes[c].data(), n), s.offset);
+        } else {
+          for (std::size_t i = 0; i < lanes; ++i) views[i] = std::span<const float>(s.lanes[i].data(), n);
+          joint(views);
+        }
+        std::lock_guard lk(m);
+        consumed[c] = b + 1;
+        consumed_frames[c] = s.offset + s.n;
+        cv.notify_all();
+      }
+    } catch (...) {
+      fail(std::current_exception());
+    }
+  };
+  std::vector<std::thread> th;
+  try {
+    for (std::size_t c = 0; c < consumers; ++c) th.emplace_back(consume, c);
+    std::int64_t offset = 0;
+    for (std::int64_t b = 0;; ++b) {
+      if (cancel && cancel->load()) throw std::runtime_error("cancelled");
+      std::int64_t done_frames = 0;
+      {
+        std::unique_lock lk(m);
+        cv.wait(lk, [&] { return abort || *std::min_element(consumed.begin(), consumed.end()) > b - kSlots; });
+        if (abort) break;
+        done_frames = *std::min_element(consumed_frames.begin(), consumed_frames.end());
+      }
+      if (progress) progress(done_frames);
+      const auto n = reader.read(inter);
+      if (n <= 0) break;
+      Slot& s = ring[static_cast<std::size_t>(b % kSlots)];
+      for (std::size_t i = 0; i < lanes; ++i) {
+        float* out = s.lanes[i].data();
+        const auto ch = static_cast<std::size_t>(channel_of(i));
+        for (std::int64_t k = 0; k < n; ++k) out[k] = inter[static_cast<std::size_t>(k) * static_cast<std::size_t>(nch) + ch];
+      }
+      s.n = n;
+      s.offset = offset;
+      offset += n;
+      std::lock_guard lk(m);
+      produced = b + 1;
+      cv.notify_all();
+    }
+  } catch (...) {
+    fail(std::current_exception());
+  }
+  {
+    std::lock_guard lk(m);
+    eof = true;
+    cv.notify_all();
+  }
+  for (auto& t : th) t.join();
+  if (err) std::rethrow_exception(err);
+  if (progress) progress(*std::max_element(consumed_frames.begin(), consumed_frames.end()));
+}
 
 nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
@@ -181,7 +287,6 @@ AnalyzeResult analyze_session(const fs::path& dir, const AnalyzeOptions& opt, co
   struct Lane {
     std::string role;
     int channel = 0;  // 0-based in the file
-    std::vector<float> buf;
     std::vector<std::shared_ptr<RoleAudioAnalysis>> analyses;
   };
   std::vector<Lane> lanes;
@@ -214,53 +319,20 @@ AnalyzeResult analyze_session(const fs::path& dir, const AnalyzeOptions& opt, co
   for (auto& l : lanes) need_audio = need_audio || !l.analyses.empty();
   if (need_audio) {
     formats::AudioReader reader(session.audio_path());
-    const int nch = reader.info().channels;
     const auto total = reader.info().frames;
     const auto block = std::max<std::int64_t>(1, opt.block_frames);
-    std::vector<float> inter(static_cast<std::size_t>(block * nch));
-    for (auto& l : lanes) l.buf.resize(static_cast<std::size_t>(block));
-    std::int64_t done = 0;
     const bool independent = vad && vad->independent_channels();
-    std::vector<std::span<const float>> views(lanes.size());
-    for (;;) {
-      if (cancel && cancel->load()) throw std::runtime_error("cancelled");
-      auto n = reader.read(inter);
-      if (n <= 0) break;
-      auto work = [&](std::size_t i) {
-        auto& l = lanes[i];
-        for (std::int64_t k = 0; k < n; ++k) l.buf[static_cast<std::size_t>(k)] = inter[static_cast<std::size_t>(k * nch + l.channel)];
-        std::span<const float> v(l.buf.data(), static_cast<std::size_t>(n));
-        if (independent) vad->process_channel(i, v);
-        for (auto& a : l.analyses) a->process(v, done);
-      };
-      // One thread per role beyond the first; the first runs here.
-      std::vector<std::thread> th;
-      std::exception_ptr err;
-      std::mutex err_m;
-      for (std::size_t i = 1; i < lanes.size(); ++i)
-        th.emplace_back([&, i] {
-          try {
-            work(i);
-          } catch (...) {
-            std::lock_guard lk(err_m);
-            err = std::current_exception();
-          }
-        });
-      try {
-        if (!lanes.empty()) work(0);
-      } catch (...) {
-        std::lock_guard lk(err_m);
-        err = std::current_exception();
-      }
-      for (auto& t : th) t.join();
-      if (err) std::rethrow_exception(err);
-      if (vad && !independent) {
-        for (std::size_t i = 0; i < lanes.size(); ++i) views[i] = std::span<const float>(lanes[i].buf.data(), static_cast<std::size_t>(n));
-        vad->process(views);
-      }
-      done += n;
-      report(total > 0 ? 0.9 * static_cast<double>(done) / static_cast<double>(total) : 0.9, "reading audio");
-    }
+    audio_pass(reader, lanes.size(), block, [&](std::size_t i) { return lanes[i].channel; },
+               [&](std::size_t i, std::span<const float> v, std::int64_t offset) {
+                 if (independent) vad->process_channel(i, v);
+                 for (auto& a : lanes[i].analyses) a->process(v, offset);
+               },
+               vad && !independent ? std::function<void(std::span<const std::span<const float>>)>(
+                                         [&](std::span<const std::span<const float>> views) { vad->process(views); })
+                                   : nullptr,
+               cancel, [&](std::int64_t frames) {
+                 report(total > 0 ? 0.9 * static_cast<double>(frames) / static_cast<double>(total) : 0.9, "reading audio");
+               });
     for (auto& l : lanes)
       for (auto& a : l.analyses) a->finish();
     if (vad) {
