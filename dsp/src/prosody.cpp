@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "dyad/dsp/order_statistics.hpp"
+
 namespace dyad::dsp {
 
 namespace {
@@ -22,58 +24,111 @@ double percentile_sorted(const std::vector<double>& s, double p) {
 double hz_to_semitones(double f0_hz) noexcept { return 12.0 * std::log2(f0_hz / 27.5); }
 double semitones_to_hz(double st) noexcept { return 27.5 * std::exp2(st / 12.0); }
 
-Functionals functionals(std::span<const double> v, std::span<const unsigned char> defined, double step_s,
-                        std::vector<double>& scratch) {
+void FunctionalsAccumulator::close_part() {
+  if (dir_ > 0) {
+    rise_sum_ += (prev_ - part_start_) / (static_cast<double>(part_len_) * step_s_);
+    ++rises_;
+  } else if (dir_ < 0) {
+    fall_sum_ += (part_start_ - prev_) / (static_cast<double>(part_len_) * step_s_);
+    ++falls_;
+  }
+  dir_ = 0;
+}
+
+void FunctionalsAccumulator::skip(std::size_t count) {
+  if (count == 0 || !in_run_) return;
+  close_part();
+  in_run_ = false;
+}
+
+void FunctionalsAccumulator::add(std::span<const double> v, std::span<const unsigned char> defined) {
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const double x = v[i];
+    if (!(defined[i] && std::isfinite(x))) {
+      skip();
+      continue;
+    }
+    ++n_;
+    sum_ += x;
+    if (!in_run_) {
+      in_run_ = true;
+      dir_ = 0;
+      part_start_ = x;
+      part_len_ = 0;
+    } else {
+      const int d = x > prev_ ? 1 : (x < prev_ ? -1 : 0);
+      if (d == 0) {  // a flat step ends the part; the next one starts here
+        close_part();
+        part_start_ = x;
+        part_len_ = 0;
+      } else if (d == dir_) {
+        ++part_len_;
+      } else {  // the turning point (the previous value) starts the next part
+        close_part();
+        dir_ = d;
+        part_start_ = prev_;
+        part_len_ = 1;
+      }
+    }
+    prev_ = x;
+  }
+}
+
+Functionals FunctionalsAccumulator::base() {
+  skip();
   Functionals f;
-  scratch.clear();
-  double sum = 0;
-  for (std::size_t i = 0; i < v.size(); ++i)
-    if (defined[i] && std::isfinite(v[i])) { scratch.push_back(v[i]); sum += v[i]; }
-  f.n = scratch.size();
-  if (f.n == 0) {
+  f.n = n_;
+  if (n_ == 0) {
     f.mean = f.sd = f.cv = f.p20 = f.p50 = f.p80 = f.range_20_80 = f.rising_slope = f.falling_slope = kNaN;
     return f;
   }
-  f.mean = sum / static_cast<double>(f.n);
-  double ss = 0;
-  for (double x : scratch) ss += (x - f.mean) * (x - f.mean);
+  f.mean = sum_ / static_cast<double>(n_);
+  f.rising_slope = rises_ ? rise_sum_ / static_cast<double>(rises_) : kNaN;
+  f.falling_slope = falls_ ? fall_sum_ / static_cast<double>(falls_) : kNaN;
+  return f;
+}
+
+Functionals FunctionalsAccumulator::result_sorted(const std::vector<double>& sorted, double sum_sq_dev) {
+  Functionals f = base();
+  if (f.n == 0) return f;
+  const double ss = sum_sq_dev;
   f.sd = std::sqrt(ss / static_cast<double>(f.n));
   f.cv = f.mean != 0 ? f.sd / f.mean : kNaN;
-  std::sort(scratch.begin(), scratch.end());
-  f.p20 = percentile_sorted(scratch, 0.2);
-  f.p50 = percentile_sorted(scratch, 0.5);
-  f.p80 = percentile_sorted(scratch, 0.8);
+  f.p20 = percentile_sorted(sorted, 0.2);
+  f.p50 = percentile_sorted(sorted, 0.5);
+  f.p80 = percentile_sorted(sorted, 0.8);
   f.range_20_80 = f.p80 - f.p20;
-  // monotone parts inside runs of defined values
-  double rise_sum = 0, fall_sum = 0;
-  std::size_t rises = 0, falls = 0;
-  std::size_t i = 0;
-  auto ok = [&](std::size_t k) { return defined[k] && std::isfinite(v[k]); };
-  while (i < v.size()) {
-    if (!ok(i)) { ++i; continue; }
-    std::size_t j = i;
-    while (j + 1 < v.size() && ok(j + 1)) ++j;  // run [i, j]
-    std::size_t a = i;
-    while (a < j) {
-      std::size_t b = a;
-      if (v[a + 1] > v[a]) {
-        while (b < j && v[b + 1] > v[b]) ++b;
-        rise_sum += (v[b] - v[a]) / (static_cast<double>(b - a) * step_s);
-        ++rises;
-      } else if (v[a + 1] < v[a]) {
-        while (b < j && v[b + 1] < v[b]) ++b;
-        fall_sum += (v[a] - v[b]) / (static_cast<double>(b - a) * step_s);
-        ++falls;
-      } else {
-        b = a + 1;
-      }
-      a = b;
-    }
-    i = j + 1;
-  }
-  f.rising_slope = rises ? rise_sum / static_cast<double>(rises) : kNaN;
-  f.falling_slope = falls ? fall_sum / static_cast<double>(falls) : kNaN;
   return f;
+}
+
+Functionals FunctionalsAccumulator::result(const std::function<void(const std::function<void(double)>&)>& replay) {
+  Functionals f = base();
+  if (f.n == 0) return f;
+  double ss = 0;
+  replay([&](double x) { ss += (x - f.mean) * (x - f.mean); });
+  f.sd = std::sqrt(ss / static_cast<double>(f.n));
+  f.cv = f.mean != 0 ? f.sd / f.mean : kNaN;
+  const double ps[] = {0.2, 0.5, 0.8};
+  const auto p = percentiles(replay, f.n, ps);
+  f.p20 = p[0];
+  f.p50 = p[1];
+  f.p80 = p[2];
+  f.range_20_80 = f.p80 - f.p20;
+  return f;
+}
+
+Functionals functionals(std::span<const double> v, std::span<const unsigned char> defined, double step_s,
+                        std::vector<double>& scratch) {
+  FunctionalsAccumulator acc(step_s);
+  acc.add(v, defined);
+  scratch.clear();
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (defined[i] && std::isfinite(v[i])) scratch.push_back(v[i]);
+  const double mean = scratch.empty() ? 0 : acc.sum() / static_cast<double>(scratch.size());
+  double ss = 0;
+  for (double x : scratch) ss += (x - mean) * (x - mean);  // in the contour's order
+  std::sort(scratch.begin(), scratch.end());
+  return acc.result_sorted(scratch, ss);
 }
 
 ProsodyFunctionals prosody_functionals(std::span<const PitchFrame> frames, std::span<const double> intensity_db,

@@ -3,6 +3,7 @@
 /// baseline-relative values and turn-by-turn vocal entrainment. Pure functions, no allocation
 /// beyond the returned values and the caller's scratch.
 #include <cstddef>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -35,6 +36,40 @@ struct Functionals {
 /// rise (fall) over its duration, and the slopes of the parts are averaged.
 Functionals functionals(std::span<const double> values, std::span<const unsigned char> defined, double step_s,
                         std::vector<double>& scratch);
+
+/// The same functionals of a contour too long to hold, fed in order in pieces: add() continues the
+/// runs (and so the rising and falling parts) across calls; result() passes over the values again
+/// through `replay` (every defined value, as add() was given them) for the standard deviation and
+/// the exact percentiles. Equals functionals() over the concatenated contour.
+class FunctionalsAccumulator {
+ public:
+  explicit FunctionalsAccumulator(double step_s) : step_s_(step_s) {}
+  /// The next values of the contour (a value counts when defined and finite).
+  void add(std::span<const double> values, std::span<const unsigned char> defined);
+  /// `count` undefined values (a break in the contour).
+  void skip(std::size_t count = 1);
+  std::size_t n() const { return n_; }
+  double sum() const { return sum_; }
+  /// Functionals; `replay` feeds the defined values again (any order), for sd and percentiles.
+  Functionals result(const std::function<void(const std::function<void(double)>&)>& replay);
+  /// As result(), with the percentiles from the defined values sorted in `sorted` and the sd from
+  /// their sum of squared deviations from the mean.
+  Functionals result_sorted(const std::vector<double>& sorted, double sum_sq_dev);
+
+ private:
+  void close_part();
+  Functionals base();
+  double step_s_;
+  std::size_t n_ = 0;
+  double sum_ = 0;
+  double rise_sum_ = 0, fall_sum_ = 0;
+  std::size_t rises_ = 0, falls_ = 0;
+  bool in_run_ = false;
+  int dir_ = 0;             // current part: +1 rising, -1 falling, 0 none yet
+  double part_start_ = 0;   // value at the part's start
+  std::size_t part_len_ = 0;  // frames since the part's start
+  double prev_ = 0;
+};
 
 /// The F0 (semitones re 27.5 Hz, voiced frames only) and intensity (dB, frames above
 /// `min_intensity_db`) functionals of the frames with time in [start_s, end_s).
