@@ -720,104 +720,91 @@ void period_amplitudes(std::span<const float> x, double fs, std::span<GlottalPul
 // ------------------------------------------------------------------------------------------------
 // Jitter, shimmer, voice report
 
-VoiceQuality voice_quality(std::span<const GlottalPulse> pulses, const PerturbationConfig& c) {
-  VoiceQuality q;
-  q.pulses = pulses.size();
+void VoiceQualityAccumulator::add(std::span<const GlottalPulse> pulses) {
+  const PerturbationConfig& c = c_;
+  pulses_ += pulses.size();
   const std::size_t np = pulses.size();
   const std::size_t N = np >= 2 ? np - 1 : 0;  // intervals
-  std::vector<double> T(N);
+  T_.resize(N);
+  auto& T = T_;
   for (std::size_t i = 0; i < N; ++i) T[i] = pulses[i + 1].time_s - pulses[i].time_s;
   auto valid = [&](std::size_t i) { return T[i] >= c.period_floor_s && T[i] <= c.period_ceiling_s; };
   auto ok = [&](std::size_t i, std::size_t j) {  // adjacent intervals usable together
     return valid(i) && valid(j) && std::max(T[i], T[j]) / std::min(T[i], T[j]) <= c.max_period_factor;
   };
-  // mean period: intervals that took part in at least one pair
+  // mean period: intervals that took part in at least one pair; this piece's mean and sum of
+  // squared deviations, merged into the running ones (Chan et al.)
   double sum = 0, sum2 = 0;
   std::size_t cnt = 0;
-  for (std::size_t i = 0; i < N; ++i) {
-    if (!valid(i)) continue;
-    if (!((i > 0 && ok(i - 1, i)) || (i + 1 < N && ok(i, i + 1)))) continue;
-    sum += T[i];
-    ++cnt;
+  auto counted = [&](std::size_t i) { return valid(i) && ((i > 0 && ok(i - 1, i)) || (i + 1 < N && ok(i, i + 1))); };
+  for (std::size_t i = 0; i < N; ++i)
+    if (counted(i)) {
+      sum += T[i];
+      ++cnt;
+    }
+  if (cnt) {
+    const double m = sum / static_cast<double>(cnt);
+    for (std::size_t i = 0; i < N; ++i)
+      if (counted(i)) sum2 += (T[i] - m) * (T[i] - m);
+    if (periods_ == 0) {
+      period_sum_ = sum;
+      period_m2_ = sum2;
+    } else {
+      const double ma = period_sum_ / static_cast<double>(periods_), d = m - ma;
+      const double na = static_cast<double>(periods_), nb = static_cast<double>(cnt);
+      period_m2_ += sum2 + d * d * na * nb / (na + nb);
+      period_sum_ += sum;
+    }
+    periods_ += cnt;
   }
-  q.periods = cnt;
-  q.mean_period_s = cnt ? sum / static_cast<double>(cnt) : kNaN;
-  for (std::size_t i = 0; i < N; ++i) {
-    if (!valid(i)) continue;
-    if (!((i > 0 && ok(i - 1, i)) || (i + 1 < N && ok(i, i + 1)))) continue;
-    sum2 += (T[i] - q.mean_period_s) * (T[i] - q.mean_period_s);
-  }
-  q.sd_period_s = cnt > 1 ? std::sqrt(sum2 / static_cast<double>(cnt - 1)) : kNaN;
-  auto rel = [&](double s, std::size_t n) { return n ? s / static_cast<double>(n) / q.mean_period_s : kNaN; };
-  {
-    double s = 0;
-    std::size_t n = 0;
-    for (std::size_t i = 1; i < N; ++i)
-      if (ok(i - 1, i)) { s += std::abs(T[i] - T[i - 1]); ++n; }
-    q.jitter_local_abs_s = n ? s / static_cast<double>(n) : kNaN;
-    q.jitter_local = rel(s, n);
-  }
-  {
-    double s3 = 0, sd = 0;
-    std::size_t n = 0;
-    for (std::size_t i = 1; i + 1 < N; ++i)
-      if (ok(i - 1, i) && ok(i, i + 1)) {
-        s3 += std::abs(T[i] - (T[i - 1] + T[i] + T[i + 1]) / 3);
-        sd += std::abs((T[i + 1] - T[i]) - (T[i] - T[i - 1]));
-        ++n;
-      }
-    q.jitter_rap = rel(s3, n);
-    q.jitter_ddp = rel(sd, n);
-  }
-  {
-    double s = 0;
-    std::size_t n = 0;
-    for (std::size_t i = 2; i + 2 < N; ++i)
-      if (ok(i - 2, i - 1) && ok(i - 1, i) && ok(i, i + 1) && ok(i + 1, i + 2)) {
-        s += std::abs(T[i] - (T[i - 2] + T[i - 1] + T[i] + T[i + 1] + T[i + 2]) / 5);
-        ++n;
-      }
-    q.jitter_ppq5 = rel(s, n);
-  }
+  for (std::size_t i = 1; i < N; ++i)
+    if (ok(i - 1, i)) {
+      local_s_ += std::abs(T[i] - T[i - 1]);
+      ++local_n_;
+    }
+  for (std::size_t i = 1; i + 1 < N; ++i)
+    if (ok(i - 1, i) && ok(i, i + 1)) {
+      rap_s_ += std::abs(T[i] - (T[i - 1] + T[i] + T[i + 1]) / 3);
+      ddp_s_ += std::abs((T[i + 1] - T[i]) - (T[i] - T[i - 1]));
+      ++rap_n_;
+    }
+  for (std::size_t i = 2; i + 2 < N; ++i)
+    if (ok(i - 2, i - 1) && ok(i - 1, i) && ok(i, i + 1) && ok(i + 1, i + 2)) {
+      ppq5_s_ += std::abs(T[i] - (T[i - 2] + T[i - 1] + T[i] + T[i + 1] + T[i + 2]) / 5);
+      ++ppq5_n_;
+    }
   // shimmer: the amplitude tier of pulses with two usable periods
-  std::vector<double> ta, A;
+  ta_.clear();
+  A_.clear();
   for (std::size_t i = 1; i + 1 < np; ++i) {
     if (!ok(i - 1, i)) continue;
     const double a = pulses[i].amplitude;
     if (!(std::isfinite(a) && a > 0)) continue;
-    ta.push_back(pulses[i].time_s);
-    A.push_back(a);
+    ta_.push_back(pulses[i].time_s);
+    A_.push_back(a);
   }
+  const auto& A = A_;
   const std::size_t K = A.size();
-  q.amplitudes = K;
-  q.shimmer_local = q.shimmer_local_db = q.shimmer_apq3 = q.shimmer_apq5 = q.shimmer_apq11 = q.shimmer_dda = kNaN;
-  if (K < 2) return q;
-  std::vector<unsigned char> pair(K, 0);  // pair[k]: amplitudes k-1 and k usable together
+  if (K == 0) return;
+  amplitudes_ += K;
+  for (double a : A) amp_sum_ += a;
+  last_amp_ = A.back();
+  pair_.assign(K, 0);  // pair[k]: amplitudes k-1 and k usable together
   for (std::size_t k = 1; k < K; ++k) {
-    const double d = ta[k] - ta[k - 1];
-    pair[k] = d >= c.period_floor_s && d <= c.period_ceiling_s &&
-              std::max(A[k], A[k - 1]) / std::min(A[k], A[k - 1]) <= c.max_amplitude_factor;
+    const double d = ta_[k] - ta_[k - 1];
+    pair_[k] = d >= c.period_floor_s && d <= c.period_ceiling_s &&
+               std::max(A[k], A[k - 1]) / std::min(A[k], A[k - 1]) <= c.max_amplitude_factor;
   }
-  double den = 0;
-  for (std::size_t k = 0; k + 1 < K; ++k) den += A[k];
-  den /= static_cast<double>(K - 1);
-  {
-    double s = 0, sdb = 0;
-    std::size_t n = 0;
-    for (std::size_t k = 1; k < K; ++k)
-      if (pair[k]) {
-        s += std::abs(A[k] - A[k - 1]);
-        sdb += std::abs(20 * std::log10(A[k] / A[k - 1]));
-        ++n;
-      }
-    if (n) {
-      q.shimmer_local = s / static_cast<double>(n) / den;
-      q.shimmer_local_db = sdb / static_cast<double>(n);
+  const auto& pair = pair_;
+  for (std::size_t k = 1; k < K; ++k)
+    if (pair[k]) {
+      sh_s_ += std::abs(A[k] - A[k - 1]);
+      sh_db_ += std::abs(20 * std::log10(A[k] / A[k - 1]));
+      ++sh_n_;
     }
-  }
-  auto apq = [&](std::size_t h) {
-    double s = 0;
-    std::size_t n = 0;
+  const std::size_t hs[3] = {1, 2, 5};
+  for (int a = 0; a < 3; ++a) {
+    const std::size_t h = hs[a];
     for (std::size_t k = h; k + h < K; ++k) {
       bool all = true;
       for (std::size_t j = k - h + 1; j <= k + h && all; ++j) all = pair[j];
@@ -825,25 +812,50 @@ VoiceQuality voice_quality(std::span<const GlottalPulse> pulses, const Perturbat
       double m = 0;
       for (std::size_t j = k - h; j <= k + h; ++j) m += A[j];
       m /= static_cast<double>(2 * h + 1);
-      s += std::abs(A[k] - m);
-      ++n;
+      apq_s_[a] += std::abs(A[k] - m);
+      ++apq_n_[a];
     }
-    return n ? s / static_cast<double>(n) / den : kNaN;
-  };
-  q.shimmer_apq3 = apq(1);
-  q.shimmer_apq5 = apq(2);
-  q.shimmer_apq11 = apq(5);
-  {
-    double s = 0;
-    std::size_t n = 0;
-    for (std::size_t k = 1; k + 1 < K; ++k)
-      if (pair[k] && pair[k + 1]) {
-        s += std::abs((A[k + 1] - A[k]) - (A[k] - A[k - 1]));
-        ++n;
-      }
-    q.shimmer_dda = n ? s / static_cast<double>(n) / den : kNaN;
   }
+  for (std::size_t k = 1; k + 1 < K; ++k)
+    if (pair[k] && pair[k + 1]) {
+      dda_s_ += std::abs((A[k + 1] - A[k]) - (A[k] - A[k - 1]));
+      ++dda_n_;
+    }
+}
+
+VoiceQuality VoiceQualityAccumulator::result() const {
+  VoiceQuality q;
+  q.pulses = pulses_;
+  q.periods = periods_;
+  q.mean_period_s = periods_ ? period_sum_ / static_cast<double>(periods_) : kNaN;
+  q.sd_period_s = periods_ > 1 ? std::sqrt(period_m2_ / static_cast<double>(periods_ - 1)) : kNaN;
+  auto rel = [&](double s, std::size_t n) { return n ? s / static_cast<double>(n) / q.mean_period_s : kNaN; };
+  q.jitter_local_abs_s = local_n_ ? local_s_ / static_cast<double>(local_n_) : kNaN;
+  q.jitter_local = rel(local_s_, local_n_);
+  q.jitter_rap = rel(rap_s_, rap_n_);
+  q.jitter_ddp = rel(ddp_s_, rap_n_);
+  q.jitter_ppq5 = rel(ppq5_s_, ppq5_n_);
+  const std::size_t K = amplitudes_;
+  q.amplitudes = K;
+  q.shimmer_local = q.shimmer_local_db = q.shimmer_apq3 = q.shimmer_apq5 = q.shimmer_apq11 = q.shimmer_dda = kNaN;
+  if (K < 2) return q;
+  const double den = (amp_sum_ - last_amp_) / static_cast<double>(K - 1);  // the counted amplitudes but the last
+  auto mean_over = [&](double s, std::size_t n) { return n ? s / static_cast<double>(n) / den : kNaN; };
+  if (sh_n_) {
+    q.shimmer_local = sh_s_ / static_cast<double>(sh_n_) / den;
+    q.shimmer_local_db = sh_db_ / static_cast<double>(sh_n_);
+  }
+  q.shimmer_apq3 = mean_over(apq_s_[0], apq_n_[0]);
+  q.shimmer_apq5 = mean_over(apq_s_[1], apq_n_[1]);
+  q.shimmer_apq11 = mean_over(apq_s_[2], apq_n_[2]);
+  q.shimmer_dda = mean_over(dda_s_, dda_n_);
   return q;
+}
+
+VoiceQuality voice_quality(std::span<const GlottalPulse> pulses, const PerturbationConfig& c) {
+  VoiceQualityAccumulator acc(c);
+  acc.add(pulses);
+  return acc.result();
 }
 
 VoiceReport voice_report(std::span<const PitchFrame> frames, std::span<const GlottalPulse> pulses, double start_s,

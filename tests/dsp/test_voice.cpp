@@ -3,6 +3,9 @@
 // synthetic voices, block-cut independence, and real speech against Praat (when installed).
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <span>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -177,6 +180,46 @@ TEST(VoiceQuality, EmptyAndTooFewAreUndefined) {
   q = voice_quality(pulses_of({0.1, 0.11}));
   EXPECT_TRUE(std::isnan(q.jitter_local));  // one period: no pair
   EXPECT_EQ(q.periods, 0u);
+}
+
+TEST(VoiceQuality, PiecesSplitAtGapsAddUpToTheWhole) {
+  // voiced stretches of jittery pulses with gaps longer than the ceiling between them
+  std::vector<dyad::dsp::GlottalPulse> all;
+  std::vector<std::size_t> cuts;
+  std::uint32_t s = 7;
+  auto rnd = [&] { s = s * 1664525u + 1013904223u; return static_cast<double>(s >> 8) / 16777216.0; };
+  double t = 0.1;
+  for (int stretch = 0; stretch < 40; ++stretch) {
+    if (stretch) cuts.push_back(all.size());
+    const int n = 3 + static_cast<int>(rnd() * 60);
+    const double period = 0.004 + rnd() * 0.006;
+    for (int i = 0; i < n; ++i) {
+      all.push_back({t, 0.1 + 0.05 * rnd()});
+      t += period * (0.9 + 0.2 * rnd()) * (rnd() < 0.03 ? 1.5 : 1.0);
+    }
+    t += 0.021 + rnd() * 0.5;
+  }
+  const auto whole = dyad::dsp::voice_quality(all);
+  dyad::dsp::VoiceQualityAccumulator acc;
+  std::size_t a = 0;
+  cuts.push_back(all.size());
+  for (std::size_t c : cuts) {
+    acc.add(std::span<const dyad::dsp::GlottalPulse>(all).subspan(a, c - a));
+    a = c;
+  }
+  const auto q = acc.result();
+  EXPECT_EQ(q.pulses, whole.pulses);
+  EXPECT_EQ(q.periods, whole.periods);
+  EXPECT_EQ(q.amplitudes, whole.amplitudes);
+  for (auto [x, y] : {std::pair{q.mean_period_s, whole.mean_period_s}, {q.sd_period_s, whole.sd_period_s},
+                      {q.jitter_local, whole.jitter_local}, {q.jitter_local_abs_s, whole.jitter_local_abs_s},
+                      {q.jitter_rap, whole.jitter_rap}, {q.jitter_ppq5, whole.jitter_ppq5}, {q.jitter_ddp, whole.jitter_ddp},
+                      {q.shimmer_local, whole.shimmer_local}, {q.shimmer_local_db, whole.shimmer_local_db},
+                      {q.shimmer_apq3, whole.shimmer_apq3}, {q.shimmer_apq5, whole.shimmer_apq5},
+                      {q.shimmer_apq11, whole.shimmer_apq11}, {q.shimmer_dda, whole.shimmer_dda}}) {
+    ASSERT_TRUE(std::isfinite(y));
+    EXPECT_NEAR(x, y, 1e-12 * std::abs(y));
+  }
 }
 
 TEST(PeriodAmplitudes, PraatsWindowOnProbes) {

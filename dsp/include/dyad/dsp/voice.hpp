@@ -194,6 +194,27 @@ struct VoiceQuality {
 /// mean amplitude is the mean of the counted amplitudes but the last. `pulses` must be sorted.
 VoiceQuality voice_quality(std::span<const GlottalPulse> pulses, const PerturbationConfig& config = {});
 
+/// voice_quality() of a pulse train too long to hold, fed in pieces split where consecutive pulses
+/// are more than period_ceiling_s apart (no term, mean or amplitude pair spans such a gap, so the
+/// sums add up exactly; the sample SD of the period is merged from the pieces' means and squared
+/// deviations). One piece gives voice_quality() itself.
+class VoiceQualityAccumulator {
+ public:
+  explicit VoiceQualityAccumulator(const PerturbationConfig& config = {}) : c_(config) {}
+  /// The next piece (sorted, after the previous one, separated from it by more than the ceiling).
+  void add(std::span<const GlottalPulse> pulses);
+  VoiceQuality result() const;
+
+ private:
+  PerturbationConfig c_;
+  std::size_t pulses_ = 0, periods_ = 0, local_n_ = 0, rap_n_ = 0, ppq5_n_ = 0;
+  double period_sum_ = 0, period_m2_ = 0, local_s_ = 0, rap_s_ = 0, ddp_s_ = 0, ppq5_s_ = 0;
+  std::size_t amplitudes_ = 0, sh_n_ = 0, apq_n_[3] = {0, 0, 0}, dda_n_ = 0;
+  double amp_sum_ = 0, last_amp_ = 0, sh_s_ = 0, sh_db_ = 0, apq_s_[3] = {0, 0, 0}, dda_s_ = 0;
+  std::vector<double> T_, ta_, A_;
+  std::vector<unsigned char> pair_;
+};
+
 /// The numbers of Praat's "Voice report" (Sound, Pitch and PointProcess selected) for [start_s, end_s].
 struct VoiceReport {
   double start_s = 0, end_s = 0;
