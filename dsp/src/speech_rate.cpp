@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <functional>
 #include <limits>
 
 namespace dyad::dsp {
@@ -20,34 +22,78 @@ double intensity_quantile(std::span<const float> x, double q, double min_db, std
   return a + (pos - static_cast<double>(i)) * (b - a);
 }
 
+double syllable_threshold(const ValueReplay& replay, const SyllableConfig& c) {
+  std::uint64_t n = 0;
+  double lowest = std::numeric_limits<double>::infinity();
+  replay([&](double v) {
+    if (std::isfinite(v) && v > c.min_db) {
+      ++n;
+      lowest = std::min(lowest, v);
+    }
+  });
+  if (n == 0) return std::numeric_limits<double>::quiet_NaN();
+  const double q[] = {std::clamp(c.quantile, 0.0, 1.0)};
+  const double top = percentiles(
+      [&](const std::function<void(double)>& sink) {
+        replay([&](double v) {
+          if (std::isfinite(v) && v > c.min_db) sink(v);
+        });
+      },
+      n, q)[0];
+  return std::max(top + c.silence_db, lowest);
+}
+
+void SyllablePeakScanner::close_pending() {
+  if (!pending_) return;
+  pending_ = false;
+  if (!(pend_v_ - pend_dip_ > c_.min_dip_db)) return;
+  if (!pend_voiced_) return;
+  out_.times_s.push_back(first_s_ + static_cast<double>(pend_k_) * step_s_);
+}
+
+void SyllablePeakScanner::add(std::span<const float> I, std::span<const unsigned char> voiced) {
+  for (std::size_t i = 0; i < I.size(); ++i, ++k_) {
+    const float x = I[i];
+    // is the previous frame a peak? (a frame louder than the one before, not quieter than the next)
+    if (k_ >= 2 && prev_ > prev2_ && prev_ >= x && prev_ > thr_) {
+      close_pending();  // its stretch ends at this peak (included in its dip already)
+      ++out_.peaks;
+      pending_ = true;
+      pend_k_ = k_ - 1;
+      pend_v_ = prev_;
+      pend_dip_ = prev_;
+      pend_voiced_ = prev_voiced_ != 0;
+    }
+    if (pending_ && x > c_.min_db) pend_dip_ = std::min(pend_dip_, static_cast<double>(x));
+    prev2_ = prev_;
+    prev_ = x;
+    prev_voiced_ = i < voiced.size() ? voiced[i] : 0;
+  }
+}
+
+SyllableNuclei SyllablePeakScanner::finish() {
+  close_pending();
+  out_.threshold_db = thr_;
+  return std::move(out_);
+}
+
 SyllableNuclei syllable_nuclei(std::span<const float> I, std::span<const unsigned char> voiced, double first_s, double step_s,
                                const SyllableConfig& c) {
-  SyllableNuclei out;
-  std::vector<float> scratch;
-  const double top = intensity_quantile(I, c.quantile, c.min_db, scratch);
-  if (!std::isfinite(top)) {
+  const double thr = syllable_threshold(
+      [&](const std::function<void(double)>& sink) {
+        for (float v : I) sink(v);
+      },
+      c);
+  if (!std::isfinite(thr)) {
+    SyllableNuclei out;
     out.threshold_db = std::numeric_limits<double>::quiet_NaN();
     return out;
   }
-  double lowest = std::numeric_limits<double>::infinity();
-  for (float v : I)
-    if (std::isfinite(v) && v > c.min_db) lowest = std::min(lowest, static_cast<double>(v));
-  out.threshold_db = std::max(top + c.silence_db, lowest);
-  // peaks above the threshold
-  std::vector<std::size_t> peaks;
-  for (std::size_t k = 1; k + 1 < I.size(); ++k)
-    if (I[k] > I[k - 1] && I[k] >= I[k + 1] && I[k] > out.threshold_db) peaks.push_back(k);
-  out.peaks = peaks.size();
-  for (std::size_t p = 0; p < peaks.size(); ++p) {
-    const std::size_t a = peaks[p], b = p + 1 < peaks.size() ? peaks[p + 1] : I.size() - 1;
-    double dip = I[a];
-    for (std::size_t k = a; k <= b; ++k)
-      if (I[k] > c.min_db) dip = std::min(dip, static_cast<double>(I[k]));
-    if (!(I[a] - dip > c.min_dip_db)) continue;
-    if (a >= voiced.size() || !voiced[a]) continue;
-    out.times_s.push_back(first_s + static_cast<double>(a) * step_s);
-  }
-  return out;
+  SyllablePeakScanner scan(thr, first_s, step_s, c);
+  std::vector<unsigned char> v(I.size(), 0);
+  std::copy_n(voiced.begin(), std::min(voiced.size(), v.size()), v.begin());
+  scan.add(I, v);
+  return scan.finish();
 }
 
 std::vector<std::pair<double, double>> sounding_intervals(std::span<const float> I, double first_s, double step_s,

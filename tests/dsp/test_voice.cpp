@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <functional>
 #include <span>
 
 #include <algorithm>
@@ -435,6 +436,30 @@ TEST(SyllableNuclei, PeaksWithDipsAreCounted) {
   for (auto& x : I) x = 60 + (x - 60) * 0.1f;
   EXPECT_LE(syllable_nuclei(I, v, 0, 0.01).times_s.size(), 1u);
   EXPECT_TRUE(syllable_nuclei({}, {}, 0, 0.01).times_s.empty());
+}
+
+TEST(SyllableNuclei, ScannerInPiecesEqualsTheWholeTrack) {
+  std::vector<float> I;
+  std::vector<unsigned char> v;
+  std::uint32_t s = 3;
+  auto rnd = [&] { s = s * 1664525u + 1013904223u; return static_cast<double>(s >> 8) / 16777216.0; };
+  for (int k = 0; k < 20000; ++k) {
+    I.push_back(static_cast<float>(rnd() < 0.05 ? -300 : 50 + 20 * std::sin(k * 0.2) + 6 * rnd()));
+    v.push_back(rnd() < 0.7);
+  }
+  const auto whole = dyad::dsp::syllable_nuclei(I, v, 0.5, 0.016);
+  ASSERT_GT(whole.times_s.size(), 100u);
+  const double thr = dyad::dsp::syllable_threshold([&](const std::function<void(double)>& sink) { for (float x : I) sink(x); });
+  EXPECT_EQ(thr, whole.threshold_db);
+  dyad::dsp::SyllablePeakScanner scan(thr, 0.5, 0.016);
+  for (std::size_t a = 0; a < I.size();) {
+    const std::size_t n = std::min<std::size_t>(1 + a % 13, I.size() - a);
+    scan.add(std::span<const float>(I).subspan(a, n), std::span<const unsigned char>(v).subspan(a, n));
+    a += n;
+  }
+  const auto got = scan.finish();
+  EXPECT_EQ(got.peaks, whole.peaks);
+  EXPECT_EQ(got.times_s, whole.times_s);
 }
 
 TEST(SyllableNuclei, SoundingIntervalsFollowPraatsRules) {

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "dyad/dsp/order_statistics.hpp"
+
 namespace dyad::dsp {
 
 /// Parameters of syllable_nuclei: the defaults of the authors' published script.
@@ -36,6 +38,35 @@ struct SyllableNuclei {
 /// track (missing frames count as unvoiced).
 SyllableNuclei syllable_nuclei(std::span<const float> intensity_db, std::span<const unsigned char> voiced, double first_s,
                                double step_s, const SyllableConfig& config = {});
+
+/// The peak threshold syllable_nuclei() uses for the intensity values `replay` feeds (every frame
+/// of the track, any order): the quantile plus silence_db, but not below the quietest frame above
+/// min_db; NaN when no frame is above min_db. Memory does not depend on the track's length.
+double syllable_threshold(const ValueReplay& replay, const SyllableConfig& config = {});
+
+/// syllable_nuclei()'s peak picking over a track fed in order in pieces, with the threshold known.
+class SyllablePeakScanner {
+ public:
+  SyllablePeakScanner(double threshold_db, double first_s, double step_s, const SyllableConfig& config = {})
+      : thr_(threshold_db), first_s_(first_s), step_s_(step_s), c_(config) {}
+  /// The next frames and their voicing (same length).
+  void add(std::span<const float> intensity_db, std::span<const unsigned char> voiced);
+  /// After the last frame: the nuclei (times_s, peaks; threshold_db as given).
+  SyllableNuclei finish();
+
+ private:
+  void close_pending();
+  double thr_, first_s_, step_s_;
+  SyllableConfig c_;
+  std::size_t k_ = 0;  // frames seen
+  float prev2_ = 0, prev_ = 0;
+  unsigned char prev_voiced_ = 0;
+  bool pending_ = false;
+  std::size_t pend_k_ = 0;
+  double pend_v_ = 0, pend_dip_ = 0;
+  bool pend_voiced_ = false;
+  SyllableNuclei out_;
+};
 
 /// Sounding stretches of an intensity track as Praat's "Intensity: To TextGrid (silences)..."
 /// describes it: frames at or above threshold_db are sounding; sounding stretches shorter than
