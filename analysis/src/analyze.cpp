@@ -277,7 +277,10 @@ AnalyzeResult analyze_session(const fs::path& dir, const AnalyzeOptions& opt, co
   const bool annotated = opt.use_annotations && fs::exists(ann, ec);
   std::unique_ptr<dsp::VoiceActivityDetector> vad;
   std::vector<std::unique_ptr<FeatureExtension>> exts;
-  for (auto& f : opt.extensions) exts.push_back(f());
+  for (auto& f : opt.extensions) {
+    exts.push_back(f());
+    exts.back()->start(dir);
+  }
   if (annotated) {
     segments = formats::read_segments(ann);
     res.segments_source = "annotations";

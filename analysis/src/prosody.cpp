@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <sstream>
@@ -27,7 +28,8 @@ using formats::format_number;
 /// One role's tracks, filled on that role's worker thread.
 class RoleProsody : public RoleAudioAnalysis {
  public:
-  RoleProsody(double rate, const PitchRange& range, const ProsodyOptions& o) {
+  RoleProsody(double rate, const PitchRange& range, const ProsodyOptions& o, const std::filesystem::path& scratch_dir)
+      : f0(scratch_dir, o.chunk_values), intensity(scratch_dir, o.chunk_values) {
     dsp::PitchConfig pc;
     pc.sample_rate_hz = rate;
     pc.time_step_s = o.time_step_s;
@@ -40,7 +42,7 @@ class RoleProsody : public RoleAudioAnalysis {
     ic.f0_min_hz = range.f0_min_hz;
     ic.subtract_mean = o.subtract_mean;
     intensity_ = std::make_unique<dsp::IntensityTracker>(ic);
-    voice = std::make_unique<detail::RoleVoice>(rate, range, o);
+    voice = std::make_unique<detail::RoleVoice>(rate, range, o, scratch_dir);
   }
   void process(std::span<const float> block, std::int64_t) override {
     if (pf_.size() < pitch_->max_output(block.size())) pf_.resize(pitch_->max_output(block.size()));
@@ -58,8 +60,8 @@ class RoleProsody : public RoleAudioAnalysis {
     pf_ = {};
     inf_ = {};
   }
-  std::vector<float> f0;         ///< Hz, 0 when unvoiced; frame k at k * step
-  std::vector<float> intensity;  ///< dB
+  detail::SpillVector<float> f0;         ///< Hz, 0 when unvoiced; frame k at k * step
+  detail::SpillVector<float> intensity;  ///< dB
   std::unique_ptr<detail::RoleVoice> voice;  ///< pulses, harmonicity, syllable intensity
 
  private:
@@ -116,12 +118,14 @@ double get(const dsp::Functionals& f, int i) {
 class ProsodyExtension : public FeatureExtension {
  public:
   explicit ProsodyExtension(ProsodyOptions o) : opt_(std::move(o)) {
+    if (opt_.chunk_values == 0) throw std::invalid_argument("prosody: chunk_values must be positive.");
     if (!(opt_.time_step_s > 0)) throw std::invalid_argument("prosody: time_step_s must be positive, got " + format_number(opt_.time_step_s) + ".");
   }
   std::string name() const override { return "prosody"; }
+  void start(const std::filesystem::path& session_dir) override { scratch_ = session_dir; }
 
   std::shared_ptr<RoleAudioAnalysis> audio_analysis(const std::string& role, double rate) override {
-    auto a = std::make_shared<RoleProsody>(rate, range_of(role), opt_);  // constructs FFTW plans: caller's thread
+    auto a = std::make_shared<RoleProsody>(rate, range_of(role), opt_, scratch_);  // constructs FFTW plans: caller's thread
     std::lock_guard lk(m_);
     roles_.emplace_back(role, a);
     return a;
@@ -134,7 +138,7 @@ class ProsodyExtension : public FeatureExtension {
     struct Data {
       std::string role;
       const RoleProsody* p = nullptr;
-      std::vector<unsigned char> in_speech;
+      std::unique_ptr<detail::SpeechFrames> speech;
       double base_f0 = kNaN, base_int = kNaN;
       std::string base_source;
     };
@@ -143,37 +147,65 @@ class ProsodyExtension : public FeatureExtension {
       Data d;
       d.role = role;
       d.p = p.get();
-      const std::size_t n = p->f0.size();
-      d.in_speech.assign(n, 0);
-      for (auto& s : tt.segments) {
-        if (s.role != role) continue;
-        auto k0 = static_cast<std::size_t>(std::max(0.0, std::ceil(s.start_s / step - 1e-9)));
-        for (std::size_t k = k0; k < n && static_cast<double>(k) * step < s.end_s; ++k) d.in_speech[k] = 1;
-      }
+      d.speech = std::make_unique<detail::SpeechFrames>(tt.segments, role, step, p->f0.size());
       data.push_back(std::move(d));
     }
     std::vector<double> vals, ivals, scratch;
-    std::vector<unsigned char> def, idef;
-    // functionals of role d over frames [k0, k1) that are in its speech (and, when `mask` is given, in mask)
-    auto compute = [&](const Data& d, double t0, double t1, const std::vector<std::pair<double, double>>* within,
-                       dsp::Functionals& f0f, dsp::Functionals& inf) {
+    std::vector<unsigned char> def, idef, sp;
+    std::vector<float> fv, iv;
+    // vals/def (F0 in semitones, voiced and used) and ivals/idef (intensity) of frames [k0, k1) of role d
+    auto build = [&](const Data& d, std::size_t k0, std::size_t k1, const std::vector<std::pair<double, double>>* within) {
+      d.p->f0.read(k0, k1, fv);
+      d.p->intensity.read(k0, k1, iv);
+      d.speech->mask(k0, k0 + fv.size(), sp);
       vals.clear(); def.clear(); ivals.clear(); idef.clear();
-      const std::size_t n = d.p->f0.size();
-      auto k0 = static_cast<std::size_t>(std::max(0.0, std::ceil(t0 / step - 1e-9)));
-      for (std::size_t k = k0; k < n && static_cast<double>(k) * step < t1; ++k) {
-        bool use = d.in_speech[k];
+      for (std::size_t i = 0; i < fv.size(); ++i) {
+        bool use = sp[i];
         if (use && within) {
-          double t = static_cast<double>(k) * step;
-          use = std::any_of(within->begin(), within->end(), [&](auto& iv) { return t >= iv.first && t < iv.second; });
+          double t = static_cast<double>(k0 + i) * step;
+          use = std::any_of(within->begin(), within->end(), [&](auto& w) { return t >= w.first && t < w.second; });
         }
-        double f = d.p->f0[k], in = k < d.p->intensity.size() ? d.p->intensity[k] : kNaN;
+        double f = fv[i], in = i < iv.size() ? iv[i] : kNaN;
         vals.push_back(f > 0 ? dsp::hz_to_semitones(f) : kNaN);
         def.push_back(use && f > 0);
         ivals.push_back(in);
         idef.push_back(use && std::isfinite(in) && in > kMinIntensityDb);
       }
-      f0f = dsp::functionals(vals, def, step, scratch);
-      inf = dsp::functionals(ivals, idef, step, scratch);
+    };
+    // functionals of role d over frames in [t0, t1) that are in its speech (and, when `within` is
+    // given, in one of its intervals): in memory up to kInMemory frames, else a chunk at a time
+    // (the accumulator reads the chunks again for the SD and the exact percentiles)
+    const std::size_t kChunk = std::max<std::size_t>(1, opt_.chunk_values), kInMemory = 2 * kChunk;
+    auto compute = [&](const Data& d, double t0, double t1, const std::vector<std::pair<double, double>>* within,
+                       dsp::Functionals& f0f, dsp::Functionals& inf) {
+      const std::size_t n = d.p->f0.size();
+      const std::size_t k0 = detail::first_frame_from(t0, step);
+      const std::size_t k1 = std::isfinite(t1) ? std::min(n, detail::first_frame_at_or_after(t1, step)) : n;
+      if (k1 <= k0 || k1 - k0 <= kInMemory) {
+        build(d, k0, std::max(k0, k1), within);
+        f0f = dsp::functionals(vals, def, step, scratch);
+        inf = dsp::functionals(ivals, idef, step, scratch);
+        return;
+      }
+      dsp::FunctionalsAccumulator af(step), ai(step);
+      for (std::size_t c = k0; c < k1; c += kChunk) {
+        build(d, c, std::min(k1, c + kChunk), within);
+        af.add(vals, def);
+        ai.add(ivals, idef);
+      }
+      auto replay = [&](bool f0) {
+        return [&, f0](const std::function<void(double)>& sink) {
+          for (std::size_t c = k0; c < k1; c += kChunk) {
+            build(d, c, std::min(k1, c + kChunk), within);
+            const auto& v = f0 ? vals : ivals;
+            const auto& df = f0 ? def : idef;
+            for (std::size_t i = 0; i < v.size(); ++i)
+              if (df[i] && std::isfinite(v[i])) sink(v[i]);
+          }
+        };
+      };
+      f0f = af.result(replay(true));
+      inf = ai.result(replay(false));
     };
     const double end_all = std::numeric_limits<double>::infinity();
     // baselines: a `baseline` marker, else the partner's session median
@@ -195,7 +227,9 @@ class ProsodyExtension : public FeatureExtension {
         d.base_source = "session median";
       }
       std::size_t voiced = 0;
-      for (float f : d.p->f0) voiced += f > 0;
+      d.p->f0.for_each_chunk([&](std::span<const float> v, std::size_t) {
+        for (float f : v) voiced += f > 0;
+      });
       auto r = range_of(d.role);
       partners[d.role] = {{"f0_min_hz", r.f0_min_hz},
                           {"f0_max_hz", r.f0_max_hz},
@@ -296,7 +330,7 @@ class ProsodyExtension : public FeatureExtension {
 
     // voice quality and speech rate (issue 9): columns after the F0 and intensity ones
     std::vector<detail::RoleVoiceInput> vin;
-    for (auto& d : data) vin.push_back({d.role, d.p->voice.get(), &d.p->f0, &d.in_speech});
+    for (auto& d : data) vin.push_back({d.role, d.p->voice.get(), &d.p->f0, d.speech.get()});
     detail::VoiceSummary vs = detail::add_voice_features(ctx, vin, opt_);
     for (auto& [role, j] : vs.partners.items())
       for (auto& [k, v] : j.items()) partners[role][k] = v;
@@ -352,22 +386,31 @@ class ProsodyExtension : public FeatureExtension {
     formats::LineFile out(ctx.out_dir / (name + ".tsv"), true);
     std::string buf = hnr ? "time_s\tf0_hz\tvoiced\tintensity_db\thnr_db\n" : "time_s\tf0_hz\tvoiced\tintensity_db\n";
     const std::size_t n = std::min(p.f0.size(), p.intensity.size());
-    for (std::size_t k = 0; k < n; ++k) {
-      const double t = std::round(static_cast<double>(k) * opt_.time_step_s * 1e9) / 1e9;
-      buf += format_number(t);
-      buf += '\t';
-      buf += p.f0[k] > 0 ? format_number(std::round(static_cast<double>(p.f0[k]) * 1000) / 1000) : "n/a";
-      buf += p.f0[k] > 0 ? "\t1\t" : "\t0\t";
-      buf += format_number(std::round(static_cast<double>(p.intensity[k]) * 1000) / 1000);
-      if (hnr) {
-        const float h = k < p.voice->hnr_db.size() ? p.voice->hnr_db[k] : static_cast<float>(dsp::kHarmonicitySilentDb);
+    std::vector<float> f0, in, hv;
+    const std::size_t kChunk = std::max<std::size_t>(1, opt_.chunk_values);
+    for (std::size_t c = 0; c < n; c += kChunk) {
+      const std::size_t e = std::min(n, c + kChunk);
+      p.f0.read(c, e, f0);
+      p.intensity.read(c, e, in);
+      if (hnr) p.voice->hnr_db.read(c, e, hv);
+      for (std::size_t i = 0; i < e - c; ++i) {
+        const std::size_t k = c + i;
+        const double t = std::round(static_cast<double>(k) * opt_.time_step_s * 1e9) / 1e9;
+        buf += format_number(t);
         buf += '\t';
-        buf += h > dsp::kHarmonicitySilentDb ? format_number(std::round(static_cast<double>(h) * 1000) / 1000) : std::string("n/a");
-      }
-      buf += '\n';
-      if (buf.size() > (1 << 16)) {
-        out.append(buf);
-        buf.clear();
+        buf += f0[i] > 0 ? format_number(std::round(static_cast<double>(f0[i]) * 1000) / 1000) : "n/a";
+        buf += f0[i] > 0 ? "\t1\t" : "\t0\t";
+        buf += format_number(std::round(static_cast<double>(in[i]) * 1000) / 1000);
+        if (hnr) {
+          const float h = i < hv.size() ? hv[i] : static_cast<float>(dsp::kHarmonicitySilentDb);
+          buf += '\t';
+          buf += h > dsp::kHarmonicitySilentDb ? format_number(std::round(static_cast<double>(h) * 1000) / 1000) : std::string("n/a");
+        }
+        buf += '\n';
+        if (buf.size() > (1 << 16)) {
+          out.append(buf);
+          buf.clear();
+        }
       }
     }
     out.append(buf);
@@ -378,6 +421,7 @@ class ProsodyExtension : public FeatureExtension {
   }
 
   ProsodyOptions opt_;
+  std::filesystem::path scratch_ = std::filesystem::temp_directory_path();  ///< where the tracks are kept while the audio is read
   std::mutex m_;
   std::vector<std::pair<std::string, std::shared_ptr<RoleProsody>>> roles_;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 
 #include "dyad/dsp/speech_rate.hpp"
@@ -81,36 +82,57 @@ struct Prepared {
 
 class Units {
  public:
-  Units(const ProsodyOptions& o) : o_(o) {}
+  Units(const ProsodyOptions& o) : o_(o), kChunk(std::max<std::size_t>(1, o.chunk_values)) {}
 
   std::size_t frame_of(double t) const { return static_cast<std::size_t>(std::max(0.0, std::floor(t / o_.time_step_s + 0.5))); }
-  bool speech_at(const Prepared& p, double t) const {
-    const std::size_t k = frame_of(t);
-    return k < p.in->in_speech->size() && (*p.in->in_speech)[k];
-  }
+  bool speech_at(const Prepared& p, double t) const { return p.in->speech->contains(frame_of(t)); }
 
-  /// Jitter and shimmer of the role's pulses in [a, b) inside its own talkspurts.
+  /// Jitter and shimmer of the role's pulses in [a, b) inside its own talkspurts, read a chunk at a
+  /// time and fed to the accumulator in pieces split at gaps over the period ceiling.
   dsp::VoiceQuality quality(const Prepared& p, double a, double b) {
     const auto& t = p.in->voice->pulse_time_s;
     const auto& amp = p.in->voice->pulse_amplitude;
+    dsp::VoiceQualityAccumulator acc(o_.perturbation);
     sel_.clear();
-    for (auto i = static_cast<std::size_t>(std::lower_bound(t.begin(), t.end(), a) - t.begin()); i < t.size() && t[i] < b; ++i)
-      if (speech_at(p, t[i])) sel_.push_back({t[i], amp[i]});
-    return dsp::voice_quality(sel_, o_.perturbation);
+    for (std::size_t i = std::isfinite(a) ? t.lower_bound(a) : 0; i < t.size(); i += kChunk) {
+      t.read(i, i + kChunk, tv_);
+      amp.read(i, i + kChunk, av_);
+      bool done = false;
+      for (std::size_t j = 0; j < tv_.size(); ++j) {
+        if (!(tv_[j] < b)) {
+          done = true;
+          break;
+        }
+        if (!speech_at(p, tv_[j])) continue;
+        if (!sel_.empty() && tv_[j] - sel_.back().time_s > o_.perturbation.period_ceiling_s) {
+          acc.add(sel_);
+          sel_.clear();
+        }
+        sel_.push_back({tv_[j], av_[j]});
+      }
+      if (done) break;
+    }
+    acc.add(sel_);
+    return acc.result();
   }
 
   /// Mean HNR (dB) of the frames in [a, b) inside the role's talkspurts that are not silent; frame count.
-  std::pair<double, std::size_t> hnr(const Prepared& p, double a, double b) const {
+  std::pair<double, std::size_t> hnr(const Prepared& p, double a, double b) {
     const auto& h = p.in->voice->hnr_db;
-    const auto& sp = *p.in->in_speech;
     double s = 0;
     std::size_t n = 0;
-    const auto k0 = static_cast<std::size_t>(std::max(0.0, std::ceil(a / o_.time_step_s - 1e-9)));
-    for (std::size_t k = k0; k < h.size() && static_cast<double>(k) * o_.time_step_s < b; ++k)
-      if (k < sp.size() && sp[k] && h[k] > dsp::kHarmonicitySilentDb) {
-        s += h[k];
-        ++n;
-      }
+    const std::size_t k0 = first_frame_from(a, o_.time_step_s);
+    const std::size_t k1 = std::isfinite(b) ? std::min(h.size(), first_frame_at_or_after(b, o_.time_step_s)) : h.size();
+    for (std::size_t c = k0; c < k1; c += kChunk) {
+      const std::size_t e = std::min(k1, c + kChunk);
+      h.read(c, e, hv_);
+      p.in->speech->mask(c, e, sp_);
+      for (std::size_t k = 0; k < hv_.size(); ++k)
+        if (sp_[k] && hv_[k] > dsp::kHarmonicitySilentDb) {
+          s += hv_[k];
+          ++n;
+        }
+    }
     return {n ? s / static_cast<double>(n) : kNaN, n};
   }
 
@@ -122,7 +144,11 @@ class Units {
 
  private:
   const ProsodyOptions& o_;
+  const std::size_t kChunk;  ///< values read from a track at a time
   std::vector<dsp::GlottalPulse> sel_;
+  std::vector<double> tv_;
+  std::vector<float> av_, hv_;
+  std::vector<unsigned char> sp_;
 };
 
 double ratio(double n, double d) { return d > 0 ? n / d : kNaN; }
@@ -135,7 +161,55 @@ double syllable_step_s(const ProsodyOptions& o) { return 0.8 / o.syllable_f0_min
 
 // ------------------------------------------------------------------------------------------------
 
-RoleVoice::RoleVoice(double rate, const PitchRange& range, const ProsodyOptions& o) : voice_(o.voice_quality), rate_(o.speech_rate) {
+SpeechFrames::SpeechFrames(const std::vector<dsp::Segment>& segments, const std::string& role, double step, std::size_t n) {
+  for (auto& s : segments) {
+    if (s.role != role) continue;
+    const std::size_t k0 = first_frame_from(s.start_s, step);
+    const std::size_t k1 = std::min(n, first_frame_at_or_after(s.end_s, step));
+    if (k1 > k0) iv_.emplace_back(k0, k1);
+  }
+  std::sort(iv_.begin(), iv_.end());
+  std::vector<std::pair<std::size_t, std::size_t>> m;
+  for (auto& iv : iv_) {
+    if (!m.empty() && iv.first <= m.back().second) m.back().second = std::max(m.back().second, iv.second);
+    else m.push_back(iv);
+  }
+  iv_ = std::move(m);
+}
+
+bool SpeechFrames::contains(std::size_t k) const {
+  auto it = std::upper_bound(iv_.begin(), iv_.end(), k, [](std::size_t v, const auto& iv) { return v < iv.first; });
+  return it != iv_.begin() && k < std::prev(it)->second;
+}
+
+void SpeechFrames::mask(std::size_t k0, std::size_t k1, std::vector<unsigned char>& out) const {
+  out.assign(k1 > k0 ? k1 - k0 : 0, 0);
+  auto it = std::upper_bound(iv_.begin(), iv_.end(), k0, [](std::size_t v, const auto& iv) { return v < iv.first; });
+  if (it != iv_.begin()) --it;
+  for (; it != iv_.end() && it->first < k1; ++it)
+    for (std::size_t k = std::max(k0, it->first); k < std::min(k1, it->second); ++k) out[k - k0] = 1;
+}
+
+std::size_t first_frame_from(double t, double step) {
+  if (!(t > 0)) return 0;
+  return static_cast<std::size_t>(std::ceil(t / step - 1e-9));
+}
+
+std::size_t first_frame_at_or_after(double t, double step) {
+  if (!(t > 0)) return 0;
+  auto k = static_cast<std::size_t>(std::ceil(t / step));
+  while (k > 0 && static_cast<double>(k - 1) * step >= t) --k;
+  while (static_cast<double>(k) * step < t) ++k;
+  return k;
+}
+
+RoleVoice::RoleVoice(double rate, const PitchRange& range, const ProsodyOptions& o, const std::filesystem::path& dir)
+    : pulse_time_s(dir, o.chunk_values),
+      pulse_amplitude(dir, o.chunk_values),
+      hnr_db(dir, o.chunk_values),
+      syllable_intensity_db(dir, o.chunk_values),
+      voice_(o.voice_quality),
+      rate_(o.speech_rate) {
   if (voice_) {
     dsp::PulseConfig pc;
     pc.sample_rate_hz = rate;
@@ -210,19 +284,43 @@ VoiceSummary add_voice_features(FeatureContext& ctx, const std::vector<RoleVoice
     Prepared p;
     p.in = &r;
     if (o.speech_rate) {
-      // voicing of each syllable-intensity frame: the nearest pitch frame
+      // the nuclei of the whole syllable-intensity track, read a chunk at a time; the voicing of
+      // each frame is that of the nearest pitch frame
       const double ss = syllable_step_s(o);
-      std::vector<unsigned char> voiced(r.voice->syllable_intensity_db.size());
-      for (std::size_t k = 0; k < voiced.size(); ++k) {
-        const auto j = static_cast<std::size_t>(std::floor(static_cast<double>(k) * ss / o.time_step_s + 0.5));
-        voiced[k] = j < r.f0->size() && (*r.f0)[j] > 0;
+      const auto& I = r.voice->syllable_intensity_db;
+      const double thr = dsp::syllable_threshold(
+          [&](const std::function<void(double)>& sink) {
+            I.for_each_chunk([&](std::span<const float> v, std::size_t) {
+              for (float x : v) sink(x);
+            });
+          },
+          o.syllables);
+      dsp::SyllableNuclei nuc;
+      nuc.threshold_db = thr;
+      if (std::isfinite(thr)) {
+        dsp::SyllablePeakScanner scan(thr, 0, ss, o.syllables);
+        std::vector<unsigned char> voiced;
+        std::vector<float> f0;
+        I.for_each_chunk([&](std::span<const float> v, std::size_t k0) {
+          auto pitch_frame = [&](std::size_t k) {
+            return static_cast<std::size_t>(std::floor(static_cast<double>(k) * ss / o.time_step_s + 0.5));
+          };
+          const std::size_t j0 = pitch_frame(k0), j1 = pitch_frame(k0 + v.size() - 1) + 1;
+          r.f0->read(j0, j1, f0);
+          voiced.resize(v.size());
+          for (std::size_t k = 0; k < v.size(); ++k) {
+            const std::size_t j = pitch_frame(k0 + k) - j0;
+            voiced[k] = j < f0.size() && f0[j] > 0;
+          }
+          scan.add(v, voiced);
+        });
+        nuc = scan.finish();
       }
-      auto nuc = dsp::syllable_nuclei(r.voice->syllable_intensity_db, voiced, 0, ss, o.syllables);
       p.threshold_db = nuc.threshold_db;
       p.peaks = nuc.peaks;
       for (double t : nuc.times_s) {
         const auto k = static_cast<std::size_t>(std::floor(t / o.time_step_s + 0.5));
-        if (k < r.in_speech->size() && (*r.in_speech)[k]) p.nuclei.push_back(t);
+        if (r.speech->contains(k)) p.nuclei.push_back(t);
       }
       std::vector<std::pair<double, double>> turns;  // the role's turns, in time order, not overlapping
       for (auto& t : tt.turns)
@@ -348,7 +446,7 @@ VoiceSummary add_voice_features(FeatureContext& ctx, const std::vector<RoleVoice
       for (double t : p.nuclei) {
         const auto k = static_cast<std::size_t>(std::floor(t / syllable_step_s(o) + 0.5));
         const auto& I = p.in->voice->syllable_intensity_db;
-        rows.push_back({fmt(t, 1e-3), k < I.size() ? fmt(I[k], 1e-3) : "n/a"});
+        rows.push_back({fmt(t, 1e-3), k < I.size() ? fmt(I.at(k), 1e-3) : "n/a"});
       }
       ctx.write_table(name, "Syllable nuclei of role " + p.in->role + " inside its own talkspurts (de Jong & Wempe 2009)",
                       {{"time_s", "intensity peak of the nucleus", "s", "frame centre of the peak (frames every 0.8 / 50 Hz = 0.016 s)"},
@@ -420,16 +518,20 @@ void write_pulses(FeatureContext& ctx, const std::string& role, const RoleVoice&
        "Praat To AmplitudeTier (period): RMS under a squared two-sided Hann window reaching 0.2 of the previous and of the next period"}};
   formats::LineFile f(ctx.out_dir / (name + ".tsv"), true);
   std::string buf = "time_s\tamplitude\n";
-  for (std::size_t i = 0; i < v.pulse_time_s.size(); ++i) {
-    buf += format_number(rnd(v.pulse_time_s[i], 1e-7));
-    buf += '\t';
-    buf += std::isfinite(v.pulse_amplitude[i]) ? format_number(sig(v.pulse_amplitude[i], 7)) : std::string("n/a");
-    buf += '\n';
-    if (buf.size() > (1 << 16)) {
-      f.append(buf);
-      buf.clear();
+  std::vector<float> amp;
+  v.pulse_time_s.for_each_chunk([&](std::span<const double> t, std::size_t i0) {
+    v.pulse_amplitude.read(i0, i0 + t.size(), amp);
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      buf += format_number(rnd(t[i], 1e-7));
+      buf += '\t';
+      buf += std::isfinite(amp[i]) ? format_number(sig(amp[i], 7)) : std::string("n/a");
+      buf += '\n';
+      if (buf.size() > (1 << 16)) {
+        f.append(buf);
+        buf.clear();
+      }
     }
-  }
+  });
   f.append(buf);
   formats::write_file_new(ctx.out_dir / (name + ".json"),
                           formats::codebook_json(name + ".tsv", "Glottal pulses of role " + role + " (every channel sample, not only its talkspurts)", cols).dump(2) + "\n",

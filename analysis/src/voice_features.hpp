@@ -2,6 +2,7 @@
 // Internal to the prosody extension (issue 9): per role, glottal pulses with their amplitudes,
 // harmonicity and the syllable-nuclei intensity, streamed beside the pitch track; at the end,
 // jitter, shimmer, HNR, speech and articulation rate per turn, per window and per partner.
+#include <filesystem>
 #include <memory>
 #include <span>
 #include <string>
@@ -13,24 +14,43 @@
 #include "dyad/analysis/prosody.hpp"
 #include "dyad/dsp/pitch.hpp"
 #include "dyad/dsp/voice.hpp"
+#include "spill.hpp"
 
 namespace dyad::analysis::detail {
 
-/// One role's voice data, filled on that role's worker thread. Memory grows with the session's
-/// length, never with its sample rate: a pulse (12 bytes) per glottal period and two floats per
-/// 0.01 s frame; the pulse finder itself keeps at most max_interval_s + max_latency_s of samples.
+/// The frames k (at k * step) inside a role's own talkspurts, as sorted disjoint [first, last)
+/// intervals: a frame is inside when k >= ceil(start / step) and k * step < end of one of them.
+class SpeechFrames {
+ public:
+  SpeechFrames(const std::vector<dsp::Segment>& segments, const std::string& role, double step_s, std::size_t frames);
+  bool contains(std::size_t k) const;
+  /// out[k - k0] = contains(k) for k in [k0, k1).
+  void mask(std::size_t k0, std::size_t k1, std::vector<unsigned char>& out) const;
+
+ private:
+  std::vector<std::pair<std::size_t, std::size_t>> iv_;
+};
+
+/// The first frame of a range starting at t: ceil(t / step - 1e-9), 0 for t <= 0.
+std::size_t first_frame_from(double t, double step_s);
+/// The first frame k with k * step >= t exactly (0 for t <= 0): the end of a range ending at t.
+std::size_t first_frame_at_or_after(double t, double step_s);
+
+/// One role's voice data, filled on that role's worker thread. Tracks are kept in unnamed
+/// temporary files in the session folder (SpillVector), so memory does not grow with the
+/// session's length; the pulse finder itself keeps at most max_interval_s + max_latency_s of samples.
 class RoleVoice {
  public:
-  RoleVoice(double rate, const PitchRange& range, const ProsodyOptions& o);
+  RoleVoice(double rate, const PitchRange& range, const ProsodyOptions& o, const std::filesystem::path& scratch_dir);
   /// The next samples and the pitch frames the pitch tracker emitted for them.
   void process(std::span<const float> block, std::span<const dsp::PitchFrame> frames);
   /// The last pitch frames (PitchTracker::finish).
   void finish(std::span<const dsp::PitchFrame> frames);
 
-  std::vector<double> pulse_time_s;
-  std::vector<float> pulse_amplitude;   ///< NaN when not measured
-  std::vector<float> hnr_db;            ///< per frame; dsp::kHarmonicitySilentDb when silent
-  std::vector<float> syllable_intensity_db;  ///< the 50 Hz-floor intensity every 0.016 s (empty without speech rate)
+  SpillVector<double> pulse_time_s;
+  SpillVector<float> pulse_amplitude;   ///< NaN when not measured
+  SpillVector<float> hnr_db;            ///< per frame; dsp::kHarmonicitySilentDb when silent
+  SpillVector<float> syllable_intensity_db;  ///< the 50 Hz-floor intensity every 0.016 s (empty without speech rate)
   std::size_t cut_intervals = 0;
 
  private:
@@ -47,8 +67,8 @@ class RoleVoice {
 struct RoleVoiceInput {
   std::string role;
   const RoleVoice* voice = nullptr;
-  const std::vector<float>* f0 = nullptr;              ///< Hz per frame, 0 unvoiced
-  const std::vector<unsigned char>* in_speech = nullptr;  ///< per frame: inside the role's own talkspurts
+  const SpillVector<float>* f0 = nullptr;  ///< Hz per frame, 0 unvoiced
+  const SpeechFrames* speech = nullptr;    ///< frames inside the role's own talkspurts
 };
 
 /// Appends the voice-quality and rate columns to ctx.turn_columns / ctx.window_columns, and returns

@@ -9,6 +9,7 @@
 
 #include "dyad/analysis/analyze.hpp"
 #include "dyad/analysis/prosody.hpp"
+#include "dyad/analysis/simulate.hpp"
 #include "dyad/formats/files.hpp"
 #include "dyad/formats/text.hpp"
 #include "tone_session.hpp"
@@ -173,4 +174,40 @@ TEST(ProsodyExtension, VoiceQualityAndSpeechRateColumns) {
   EXPECT_EQ(std::count(t[0].begin(), t[0].end(), std::string("jitter_local")), 0);
   EXPECT_FALSE(fs::exists(d / "s/features/pulses_A.tsv"));
   EXPECT_EQ(table(d / "s/features/pitch_A.tsv")[0].size(), 4u);
+}
+
+// Issues 6/8/9: the tracks are kept in temporary files and read back a chunk at a time; the
+// results do not depend on the chunk (tiny chunks here: every turn, window and partner value goes
+// through the chunked paths, the session-level ones through the exact streamed percentiles), and
+// nothing is left in the session folder.
+TEST(ProsodyExtension, ChunkedTracksGiveTheSameFeatures) {
+  test::TempDir d;
+  analysis::SimulationConfig cfg;
+  cfg.duration_s = 90;
+  cfg.seed = 4;
+  cfg.rate_hz = 16000;
+  analysis::simulate_session(d / "a", cfg);
+  fs::copy(d / "a", d / "b", fs::copy_options::recursive);
+  analysis::ProsodyOptions big, small;
+  small.chunk_values = 37;
+  analysis::AnalyzeOptions oa, ob;
+  oa.extensions = {[big] { return analysis::make_prosody_extension(big); }};
+  ob.extensions = {[small] { return analysis::make_prosody_extension(small); }};
+  oa.window_s = ob.window_s = 20;
+  analysis::analyze_session(d / "a", oa);
+  analysis::analyze_session(d / "b", ob);
+  std::size_t compared = 0;
+  for (auto& e : fs::directory_iterator(d / "a" / "features")) {
+    const auto name = e.path().filename();
+    if (name == "summary.json") continue;
+    EXPECT_EQ(formats::read_file(e.path()), formats::read_file(d / "b" / "features" / name)) << name;
+    ++compared;
+  }
+  EXPECT_GE(compared, 10u);
+  auto ja = nlohmann::json::parse(formats::read_file(d / "a/features/summary.json"));
+  auto jb = nlohmann::json::parse(formats::read_file(d / "b/features/summary.json"));
+  EXPECT_EQ(ja["extensions"]["prosody"]["partners"], jb["extensions"]["prosody"]["partners"]);
+  EXPECT_GT(ja["extensions"]["prosody"]["partners"]["A"]["voice"]["pulses"].get<double>(), 1000);
+  EXPECT_GT(ja["extensions"]["prosody"]["partners"]["A"]["speech_rate"]["syllables"].get<double>(), 50);
+  for (auto& e : fs::directory_iterator(d / "b")) EXPECT_EQ(e.path().filename().string().rfind(".dyad-spill", 0), std::string::npos);
 }

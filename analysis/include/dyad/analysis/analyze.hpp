@@ -90,6 +90,9 @@ class FeatureExtension {
  public:
   virtual ~FeatureExtension() = default;
   virtual std::string name() const = 0;
+  /// Before the audio pass: the session's folder (where an extension may keep unnamed temporary
+  /// files while the audio is read).
+  virtual void start(const std::filesystem::path& /*session_dir*/) {}
   /// An audio analysis for one role, or nullptr when it needs no audio for that role.
   virtual std::shared_ptr<RoleAudioAnalysis> audio_analysis(const std::string& /*role*/, double /*sample_rate_hz*/) {
     return nullptr;

@@ -34,6 +34,11 @@ struct ProsodyOptions {
   double syllable_f0_min_hz = 50;            ///< floor of the intensity for syllable nuclei (de Jong & Wempe)
   dsp::PerturbationConfig perturbation;      ///< jitter and shimmer settings (Praat's standard values)
   dsp::SyllableConfig syllables;             ///< syllable nuclei settings (de Jong & Wempe's)
+  /// Values of a track held in memory at once: the tracks are kept in unnamed temporary files in
+  /// the session folder and read back this many at a time, so memory does not grow with the
+  /// session (a turn or window up to twice this many frames is computed in memory). Results do not
+  /// depend on it; tests set it small.
+  std::size_t chunk_values = std::size_t{1} << 15;
 };
 
 std::unique_ptr<FeatureExtension> make_prosody_extension(const ProsodyOptions& options = {});
