@@ -107,6 +107,10 @@ struct PulseConfig {
   /// Amplitudes are measured only for pulses whose previous and next periods are at most this long
   /// (shimmer ignores longer periods anyway: Praat's longest period is 0.02 s).
   double amplitude_max_period_s = 0.05;
+  /// Praat's global absolute peak of the whole sound: a pulse whose period of signal peaks below
+  /// 0.01 of it is dropped (0.023333 for the extra pulse past an interval's edge). 0: the running
+  /// peak (largest |x| so far), which differs from Praat's only before the recording's loudest sample.
+  double reference_peak = 0;
 };
 
 /// Glottal pulses by waveform matching, as Praat's manual describes "Sound & Pitch: To PointProcess
