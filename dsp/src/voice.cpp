@@ -407,6 +407,7 @@ struct PulseTracker::Impl {
     float peak;  // largest |x| in the pulse's period of signal
   };
   std::vector<Pt> pts;
+  double added_right = -std::numeric_limits<double>::infinity();  // last pulse kept by a rightward chain
   double reference_peak = 0;  // 0: the running peak below
   // The running peak: largest |x| over samples [0, peak_upto). An interval is judged with the peak
   // of the samples up to the last one its analysis needs, whatever the block sizes.
@@ -511,6 +512,14 @@ struct PulseTracker::Impl {
       off = parabola(std::abs(ring.at(m - 1)), mv, std::abs(ring.at(m + 1)), true, pv);
     const double t1 = (static_cast<double>(m) + off) / fs;
     pts.push_back({t1, 1.0, std::numeric_limits<float>::infinity()});
+    // A pulse of a leftward chain within 0.8 periods after the last pulse a rightward chain kept
+    // (of an earlier interval) would fill a short unvoiced gap twice: it is not kept (as Praat
+    // 6.3.07, found by comparing pulses).
+    auto keep = [&](double tn, double val, float pk, int dir, double T) {
+      if (dir < 0 && !(tn - added_right > 0.8 * T)) return;
+      pts.push_back({tn, val, pk});
+      if (dir > 0) added_right = tn;
+    };
     for (int dir = -1; dir <= 1; dir += 2) {
       double t = t1;
       for (int guard = 0; guard < 100000; ++guard) {
@@ -547,20 +556,28 @@ struct PulseTracker::Impl {
         auto rv = [&](std::int64_t s2) { return s2 < lo ? 0.0 : cr.at(s2); };
         double best = -1;
         std::int64_t bi = lo - 2;
-        auto consider = [&](std::int64_t s2, std::int64_t step) {
+        auto consider = [&](std::int64_t s2) {  // s2 in [lo - 1, hi - 1]
           const double v = rv(s2);
-          if (v > best && v >= rv(std::max(s2 - step, lo - 2)) && v >= rv(std::min(s2 + step, hi))) {
+          if (v > best && v >= rv(s2 - 1) && v >= rv(s2 + 1)) {
             best = v;
             bi = s2;
           }
         };
-        for (std::int64_t s2 = lo - 1; s2 < hi; s2 += stride) consider(s2, stride);
-        if (stride > 1) {
-          if (bi < lo - 1) consider(hi - 1, 1);
-          const std::int64_t c = bi;
-          best = -1;
-          bi = lo - 2;
-          for (std::int64_t s2 = std::max(lo - 1, c - stride + 1); s2 <= std::min(hi - 1, c + stride - 1); ++s2) consider(s2, 1);
+        if (stride == 1) {
+          for (std::int64_t s2 = lo - 1; s2 < hi; ++s2) consider(s2);
+        } else {
+          // every start within a stride of a coarse local maximum, and of the range's ends, in order
+          std::int64_t done = lo - 2;  // starts up to here are considered
+          auto around = [&](std::int64_t c) {
+            for (std::int64_t s2 = std::max(done + 1, c - stride + 1); s2 <= std::min(hi - 1, c + stride - 1); ++s2) consider(s2);
+            done = std::max(done, std::min(hi - 1, c + stride - 1));
+          };
+          around(lo - 1);
+          for (std::int64_t s2 = lo - 1 + stride; s2 < hi; s2 += stride) {
+            const double v = rv(s2);
+            if (v >= rv(s2 - stride) && v >= rv(std::min(s2 + stride, hi))) around(s2);
+          }
+          around(hi - 1);
         }
         if (bi < lo - 1) {
           // no maximum at all: no pulse here; the chain goes on one period further
@@ -575,15 +592,14 @@ struct PulseTracker::Impl {
         if ((dir < 0 && tn < iv.tleft) || (dir > 0 && tn > iv.tright)) {
           // one extra pulse past the edge: a strong match that is not too quiet (Praat 6.3.07 keeps
           // no such pulse peaking below 0.0233 of the global peak, found by comparing pulses)
-          if (val > 0.7 && pk > 0.023333 * gp) pts.push_back({tn, val, pk});
+          if (val > 0.7 && pk > 0.023333 * gp) keep(tn, val, pk, dir, T0);
           break;
         }
-        pts.push_back({tn, val, pk});
+        if (val >= 0.3 && pk > 0.01 * gp) keep(tn, val, pk, dir, T0);
         t = tn;
       }
     }
-    for (const Pt& p : pts)
-      if (p.corr >= 0.3 && p.peak > 0.01 * gp) found.push_back({p.t, 0.f});
+    for (const Pt& p : pts) found.push_back({p.t, 0.f});
     std::sort(found.begin(), found.end(), [](auto& a, auto& b) { return a.time_s < b.time_s; });
   }
 
@@ -713,6 +729,7 @@ void PulseTracker::reset() noexcept {
   m.last_emitted = kNaN;
   m.running_peak = 0;
   m.peak_upto = 0;
+  m.added_right = -std::numeric_limits<double>::infinity();
   m.cut = 0;
   m.finished = false;
 }
