@@ -496,8 +496,8 @@ struct PulseTracker::Impl {
     if (!(f0m > 0)) return;
     double T0 = 1 / f0m;
     // first pulse: the absolute extremum within half a period of the middle
-    std::int64_t n0 = static_cast<std::int64_t>(std::ceil((tmid - 0.5 * T0) * fs));
-    std::int64_t n1 = static_cast<std::int64_t>(std::floor((tmid + 0.5 * T0) * fs));
+    std::int64_t n0 = static_cast<std::int64_t>(std::floor((tmid - 0.5 * T0) * fs));
+    std::int64_t n1 = static_cast<std::int64_t>(std::ceil((tmid + 0.5 * T0) * fs));
     n0 = std::max(n0, std::max<std::int64_t>(ring.oldest(), 0));
     n1 = std::min(n1, ring.total() - 1);
     if (n1 < n0) return;
