@@ -551,8 +551,9 @@ struct PulseTracker::Impl {
         // neighbours; the last start cannot be one). With these rules Praat 6.3.07's chains are
         // reproduced, including where the correlation has no maximum inside the range (the chain
         // then moves to the interpolated maximum at the range's start and keeps no pulse there).
-        // At rates above 16 kHz a coarse scan every `stride` starts finds the maximum first (the
-        // correlation of speech is smooth at these rates), then every start within a stride of it.
+        // At rates above 16 kHz a coarse scan every `stride` starts comes first (the correlation of
+        // speech is smooth at these rates), then every start within a stride of a coarse local
+        // maximum or of the range's ends (the same pulses as every start on eval_prosody's files).
         auto rv = [&](std::int64_t s2) { return s2 < lo ? 0.0 : cr.at(s2); };
         double best = -1;
         std::int64_t bi = lo - 2;
