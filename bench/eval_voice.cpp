@@ -107,6 +107,7 @@ DyadVoice run_dyad(const std::vector<float>& x, double rate, double pitch_t1, st
   dsp::PulseConfig qc;
   qc.sample_rate_hz = rate;
   qc.first_frame_s = pc.first_frame_s;
+  qc.reference_peak = peak;
   dsp::PulseTracker pu(qc);
   dsp::HarmonicityConfig hc;
   hc.sample_rate_hz = rate;
@@ -135,6 +136,27 @@ DyadVoice run_dyad(const std::vector<float>& x, double rate, double pitch_t1, st
   for (auto& p : d.pulses) p.time_s += 0.5 / rate;  // to Praat's time
   for (auto& f : d.frames) f.time_s += 0.5 / rate;
   return d;
+}
+
+/// dyad's pulse finder on given pitch frames (f0 per frame, 0 unvoiced, first at pitch_t1 in
+/// Praat's time): separates the pulse finder from the pitch tracker.
+std::vector<dsp::GlottalPulse> pulses_on(const std::vector<float>& x, double rate, double pitch_t1, const std::vector<double>& f0,
+                                         double peak) {
+  dsp::PulseConfig qc;
+  qc.sample_rate_hz = rate;
+  qc.first_frame_s = pitch_t1 - 0.5 / rate;
+  qc.reference_peak = peak;
+  dsp::PulseTracker pu(qc);
+  std::vector<dsp::PitchFrame> fr(f0.size());
+  for (std::size_t k = 0; k < f0.size(); ++k) {
+    fr[k].time_s = qc.first_frame_s + 0.01 * static_cast<double>(k);
+    fr[k].f0_hz = f0[k];
+  }
+  std::vector<dsp::GlottalPulse> out;
+  pu.process(x, {}, out);
+  pu.finish(fr, out);
+  for (auto& p : out) p.time_s += 0.5 / rate;
+  return out;
 }
 
 const char* kMeasures[] = {"jitter_local", "jitter_local_abs_s", "jitter_rap", "jitter_ppq5", "jitter_ddp", "shimmer_local",
@@ -186,16 +208,22 @@ void eval_voice(const std::vector<fs::path>& files, const fs::path& script, cons
   std::map<std::string, std::size_t> pooled_n;
   std::cout << "\n## Voice quality against Praat 6.3.07, per file\n\n"
                "| file | Praat pulses | matched 0.5 ms | dyad pulses | jitter local Praat / dyad % | shimmer local Praat / dyad % | "
-               "HNR Praat / dyad dB |\n|---|---|---|---|---|---|---|\n";
+               "HNR Praat / dyad dB | error local / abs / rap / ppq5 / ddp % |\n|---|---|---|---|---|---|---|---|\n";
   for (auto& f : files) {
     double rate = 0;
     std::vector<float> x;
     try { x = read_channel0(f, rate); } catch (const std::exception& e) { std::cerr << "skip " << f << ": " << e.what() << "\n"; continue; }
     if (x.size() < static_cast<std::size_t>(0.1 * rate)) continue;
-    fs::path out = tmp / "voice";
-    fs::remove_all(out);
-    fs::create_directories(out);
-    if (run({"praat", "--run", script.string(), f.string(), out.string()}) != 0 || !fs::exists(out / "measures.txt")) {
+    // DYAD_EVAL_VOICE_CACHE=DIR keeps Praat's outputs per file there (reused when present) and adds
+    // dyad's pulses (dyad_pulses.txt) and pitch frames (dyad_frames.txt): for studying differences.
+    const char* cache = std::getenv("DYAD_EVAL_VOICE_CACHE");
+    fs::path out = cache ? fs::path(cache) / (f.parent_path().filename().string() + "_" + f.stem().string()) : tmp / "voice";
+    const bool reuse = cache && fs::exists(out / "measures.txt");
+    if (!reuse) {
+      fs::remove_all(out);
+      fs::create_directories(out);
+    }
+    if ((!reuse && run({"praat", "--run", script.string(), f.string(), out.string()}) != 0) || !fs::exists(out / "measures.txt")) {
       std::cerr << "praat failed on " << f << "\n";
       continue;
     }
@@ -206,8 +234,18 @@ void eval_voice(const std::vector<fs::path>& files, const fs::path& script, cons
     for (float v : x) peak = std::max(peak, static_cast<double>(std::abs(v)));
     DyadVoice D = run_dyad(x, rate, M["pitch_t1"], static_cast<std::size_t>(M["pitch_frames"]), M["hnr_t1"],
                            static_cast<std::size_t>(M["hnr_frames"]), peak);
+    // DYAD_EVAL_VOICE_PRAAT_PITCH=1: dyad's pulses from Praat's pitch frames (pitch.txt)
+    if (std::getenv("DYAD_EVAL_VOICE_PRAAT_PITCH")) D.pulses = pulses_on(x, rate, M["pitch_t1"], read_column(out / "pitch.txt", 0), peak);
     std::vector<double> dt;
     for (auto& p : D.pulses) dt.push_back(p.time_s);
+    if (cache) {
+      std::ofstream dp(out / "dyad_pulses.txt");
+      dp.precision(9);
+      for (double t : dt) dp << std::fixed << t << "\n";
+      std::ofstream df(out / "dyad_frames.txt");
+      df.precision(6);
+      for (auto& fr : D.frames) df << std::fixed << fr.time_s << " " << (fr.voiced() ? fr.f0_hz : 0.0) << "\n";
+    }
     const std::size_t pm = matched(P, dt, 0.0005), dm = matched(dt, P, 0.0005);
     praat_pulses += P.size();
     dyad_pulses += dt.size();
@@ -270,7 +308,10 @@ void eval_voice(const std::vector<fs::path>& files, const fs::path& script, cons
               << f2(P.empty() ? NAN : 100.0 * static_cast<double>(pm) / static_cast<double>(P.size())) << " % | " << dt.size()
               << " | " << f2(100 * M["jitter_local"], 3) << " / " << f2(100 * q.jitter_local, 3) << " | "
               << f2(100 * M["shimmer_local"], 2) << " / " << f2(100 * q.shimmer_local, 2) << " | " << f2(M["hnr_mean_db"])
-              << " / " << f2(hmean) << " |\n";
+              << " / " << f2(hmean) << " |";
+    for (const char* k : {"jitter_local", "jitter_local_abs_s", "jitter_rap", "jitter_ppq5", "jitter_ddp"})
+      std::cout << " " << f2(100 * std::abs(measure(q, k) - M[k]) / std::abs(M[k]), 1);
+    std::cout << " |\n";
   }
   std::cout << "\n## Glottal pulses against Praat (all files)\n\n"
             << "Praat pulses " << praat_pulses << ", with a dyad pulse within 0.5 ms: " << praat_matched << " ("

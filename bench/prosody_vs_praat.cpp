@@ -67,6 +67,7 @@ int dyad_only(const fs::path& wav, bool peak_pass, bool pitch_only) {
   dsp::IntensityTracker it(ic);
   dsp::PulseConfig qc;
   qc.sample_rate_hz = rate;
+  qc.reference_peak = peak;
   dsp::PulseTracker pu(qc);
   dsp::HarmonicityConfig hc;
   hc.sample_rate_hz = rate;

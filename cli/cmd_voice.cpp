@@ -119,6 +119,7 @@ void run_voice(const VoiceOptions& o) {
   qc.time_step_s = step;
   qc.first_frame_s = pitch_t1;
   qc.f0_min_hz = o.f0_min_hz;
+  qc.reference_peak = pc.reference_peak;
   dsp::PulseTracker pu(qc);
   dsp::HarmonicityConfig hc;
   hc.sample_rate_hz = rate;

@@ -1,5 +1,6 @@
 # Praat 6.3 reference for bench/eval_prosody (voice quality): channel 1 of a sound file ->
 #   OUT/pulses.txt     To PointProcess (periodic, cc): 75, 600 (one time per line)
+#   OUT/pitch.txt      To Pitch (ac) with the standard settings: f0 per frame (0 unvoiced)
 #   OUT/hnr.txt        To Harmonicity (cc): 0.01, 75, 0.1, 1.0 ("time value" per frame, -200 silent)
 #   OUT/measures.txt   "name value" lines: jitter and shimmer with Praat's standard settings
 #                      (0.0001, 0.02, 1.3, 1.6) over the whole file, the mean HNR, the first frame
@@ -20,6 +21,15 @@ selectObject: s
 p = To Pitch (ac): 0, 75, 15, "no", 0.03, 0.45, 0.01, 0.35, 0.14, 600
 pitch_t1 = Get time from frame number: 1
 pitch_frames = Get number of frames
+out$ = outdir$ + "/pitch.txt"
+deleteFile: out$
+for i to pitch_frames
+  f = Get value in frame: i, "Hertz"
+  if f = undefined
+    f = 0
+  endif
+  appendFileLine: out$, fixed$(f, 6)
+endfor
 selectObject: s, p
 pp = To PointProcess (cc)
 np = Get number of points

@@ -402,7 +402,23 @@ struct PulseTracker::Impl {
   std::size_t cut = 0;
   bool finished = false;
   // scratch
-  std::vector<std::pair<double, double>> pts;  // (time, correlation)
+  struct Pt {
+    double t, corr;
+    float peak;  // largest |x| in the pulse's period of signal
+  };
+  std::vector<Pt> pts;
+  double added_right = -std::numeric_limits<double>::infinity();  // last pulse kept by a rightward chain
+  double reference_peak = 0;  // 0: the running peak below
+  // The running peak: largest |x| over samples [0, peak_upto). An interval is judged with the peak
+  // of the samples up to the last one its analysis needs, whatever the block sizes.
+  float running_peak = 0;
+  std::int64_t peak_upto = 0;
+  void extend_peak(std::int64_t upto) {
+    upto = std::min(upto, ring.total());
+    if (upto <= peak_upto) return;
+    running_peak = std::max(running_peak, ring.max_abs(std::max(peak_upto, ring.oldest()), upto));
+    peak_upto = upto;
+  }
   std::vector<float> wa;
 
   double frame_time(std::int64_t k) const { return first + static_cast<double>(k) * dt; }
@@ -427,49 +443,46 @@ struct PulseTracker::Impl {
     return fj;
   }
 
-  bool have(std::int64_t a, std::int64_t b) const {  // samples [a, b] inside the signal and still held
-    return a >= ring.oldest() && b < ring.total() && a >= 0;
-  }
-
-  /// The normalised cross-correlation of the window of 2 half + 1 samples centred on i1 (in wa,
-  /// energy ea) with the windows centred on i2 in [a, b], computed on demand: prepare() copies the
-  /// samples once, at(i2) computes (and keeps) one value; NaN where the window is not inside the
-  /// held signal.
+  /// The normalised cross-correlation of the reference window (n samples in wa, energy ea) with the
+  /// windows of n samples starting at s in [a, b], computed on demand: prepare() copies the samples
+  /// once (zeros outside the signal), at(s) computes (and keeps) one value.
   struct CorrRange {
     std::vector<double> rr, prefix;
     std::vector<float> reg;
-    std::int64_t a = 0, a2 = 0, b2 = -1, half = 0;
+    std::int64_t a = 0, b = -1;
     std::size_t n = 0;
     double ea = 0;
     const float* w = nullptr;
-    double at(std::int64_t i2) {
-      double& v = rr[static_cast<std::size_t>(i2 - a)];
-      if (!std::isnan(v) || i2 < a2 || i2 > b2) return v;
-      const std::size_t o = static_cast<std::size_t>(i2 - a2);
-      const float* y = reg.data() + o;
-      const float sab = dot(w, y, n);  // float products: r to ~1e-6, far below what moves a maximum
+    double at(std::int64_t s) {
+      double& v = rr[static_cast<std::size_t>(s - a)];
+      if (!std::isnan(v)) return v;
+      const std::size_t o = static_cast<std::size_t>(s - a);
+      const float sab = dot(w, reg.data() + o, n);  // float products: r to ~1e-6, far below what moves a maximum
       const double eb = std::max(0.0, prefix[o + n] - prefix[o]);
       const double den = std::sqrt(ea * eb);
       v = den > 0 ? static_cast<double>(sab) / den : 0.0;
       if (std::isnan(v)) v = 0;
       return v;
     }
+    /// Largest |x| in the window starting at s.
+    float peak(std::int64_t s) const {
+      const float* y = reg.data() + (s - a);
+      float m = 0;
+      for (std::size_t j = 0; j < n; ++j) m = std::max(m, std::abs(y[j]));
+      return m;
+    }
   } cr;
-  void corr_prepare(std::int64_t a, std::int64_t b, std::int64_t half, double ea) {
+  void corr_prepare(std::int64_t a, std::int64_t b, std::size_t n, double ea) {
     CorrRange& c = cr;
     c.a = a;
-    c.half = half;
-    c.n = static_cast<std::size_t>(2 * half + 1);
+    c.b = b;
+    c.n = n;
     c.ea = ea;
     c.w = wa.data();
     c.rr.assign(static_cast<std::size_t>(b - a + 1), kNaN);
-    const std::int64_t first_ok = std::max<std::int64_t>(ring.oldest(), 0) + half, last_ok = ring.total() - 1 - half;
-    c.a2 = std::max(a, first_ok);
-    c.b2 = std::min(b, last_ok);
-    if (c.b2 < c.a2) return;
-    const std::size_t len = static_cast<std::size_t>(c.b2 - c.a2) + c.n;
+    const std::size_t len = static_cast<std::size_t>(b - a) + n;
     if (c.reg.size() < len) c.reg.resize(len);
-    ring.copy(c.a2 - half, len, c.reg.data());
+    ring.copy(a, len, c.reg.data());
     c.prefix.resize(len + 1);
     c.prefix[0] = 0;
     for (std::size_t j = 0; j < len; ++j) c.prefix[j + 1] = c.prefix[j] + static_cast<double>(c.reg[j]) * c.reg[j];
@@ -477,13 +490,14 @@ struct PulseTracker::Impl {
 
   void analyse(const Interval& iv, std::vector<GlottalPulse>& found) {
     pts.clear();
+    const double gp = reference_peak > 0 ? reference_peak : static_cast<double>(running_peak);
     const double tmid = 0.5 * (iv.tleft + iv.tright);
     const double f0m = f0_at(iv, tmid, first, dt);
     if (!(f0m > 0)) return;
     double T0 = 1 / f0m;
     // first pulse: the absolute extremum within half a period of the middle
-    std::int64_t n0 = static_cast<std::int64_t>(std::ceil((tmid - 0.5 * T0) * fs));
-    std::int64_t n1 = static_cast<std::int64_t>(std::floor((tmid + 0.5 * T0) * fs));
+    std::int64_t n0 = static_cast<std::int64_t>(std::floor((tmid - 0.5 * T0) * fs));
+    std::int64_t n1 = static_cast<std::int64_t>(std::ceil((tmid + 0.5 * T0) * fs));
     n0 = std::max(n0, std::max<std::int64_t>(ring.oldest(), 0));
     n1 = std::min(n1, ring.total() - 1);
     if (n1 < n0) return;
@@ -497,58 +511,96 @@ struct PulseTracker::Impl {
     if (m - 1 >= ring.oldest() && m + 1 < ring.total())
       off = parabola(std::abs(ring.at(m - 1)), mv, std::abs(ring.at(m + 1)), true, pv);
     const double t1 = (static_cast<double>(m) + off) / fs;
-    pts.emplace_back(t1, 1.0);
+    pts.push_back({t1, 1.0, std::numeric_limits<float>::infinity()});
+    // A pulse of a leftward chain within 0.8 periods after the last pulse a rightward chain kept
+    // (of an earlier interval) would fill a short unvoiced gap twice: it is not kept (as Praat
+    // 6.3.07, found by comparing pulses).
+    auto keep = [&](double tn, double val, float pk, int dir, double T) {
+      if (dir < 0 && !(tn - added_right > 0.8 * T)) return;
+      pts.push_back({tn, val, pk});
+      if (dir > 0) added_right = tn;
+    };
     for (int dir = -1; dir <= 1; dir += 2) {
       double t = t1;
       for (int guard = 0; guard < 100000; ++guard) {
         const double f = f0_at(iv, t, first, dt);
         if (!(f > 0)) break;
         T0 = 1 / f;
-        const std::int64_t half = static_cast<std::int64_t>(std::floor(0.5 * T0 * fs));
-        const std::int64_t i1 = static_cast<std::int64_t>(std::llround(t * fs));
-        if (half < 1 || !have(i1 - half, i1 + half)) break;
-        const std::size_t n = static_cast<std::size_t>(2 * half + 1);
-        if (wa.size() < n) wa.resize(n);
-        ring.copy(i1 - half, n, wa.data());
-        double ea = 0;
-        for (std::size_t j = 0; j < n; ++j) ea += static_cast<double>(wa[j]) * wa[j];
+        // The reference window: the samples nearest to t - T0 / 2 and t + T0 / 2 and those between;
+        // candidate windows of the same length start at s, the start times covering the search range
+        // [t -/+ 1.25 T0, t -/+ 0.8 T0] shifted by -T0 / 2, rounded outwards (this geometry, rather
+        // than a window centred on the nearest sample, gives Praat 6.3.07's pulse times to ~1 us).
+        const auto nearest = [&](double x) { return static_cast<std::int64_t>(std::floor(x * fs + 0.5)); };
+        const std::int64_t wl = nearest(t - 0.5 * T0), wr = nearest(t + 0.5 * T0);
+        if (wr - wl < 2) break;
         const double lo_t = dir < 0 ? t - 1.25 * T0 : t + 0.8 * T0;
         const double hi_t = dir < 0 ? t - 0.8 * T0 : t + 1.25 * T0;
-        const std::int64_t lo = static_cast<std::int64_t>(std::ceil(lo_t * fs));
-        const std::int64_t hi = static_cast<std::int64_t>(std::floor(hi_t * fs));
-        if (hi < lo) break;
-        corr_prepare(lo - 1, hi + 1, half, ea);
-        // Coarse scan every `stride` samples (the correlation of speech is smooth at these rates),
-        // then every sample within a stride of the coarse maximum.
-        double best = -2;
-        std::int64_t bi = -1;
-        auto consider = [&](std::int64_t i2) {
-          const double v = cr.at(i2);
-          if (!std::isnan(v) && (v > best || (v == best && i2 < bi))) { best = v; bi = i2; }
+        const std::int64_t lo = static_cast<std::int64_t>(std::floor((lo_t - 0.5 * T0) * fs));
+        const std::int64_t hi = static_cast<std::int64_t>(std::ceil((hi_t - 0.5 * T0) * fs));
+        const std::size_t n = static_cast<std::size_t>(wr - wl + 1);
+        // samples before the signal count as zeros; before the held history (streaming) the chain stops
+        if (std::min(wl, lo - 1) < ring.oldest() && ring.oldest() > 0) break;
+        if (std::max(wr, hi + 1 + static_cast<std::int64_t>(n)) > ring.total() && !finished) break;
+        if (wa.size() < n) wa.resize(n);
+        ring.copy(wl, n, wa.data());
+        double ea = 0;
+        for (std::size_t j = 0; j < n; ++j) ea += static_cast<double>(wa[j]) * wa[j];
+        corr_prepare(lo, hi, n, ea);
+        // The largest local maximum of the correlation over the starts lo - 1 .. hi - 1, where the
+        // two starts before the range count as correlation 0 (a maximum must not be lower than its
+        // neighbours; the last start cannot be one). With these rules Praat 6.3.07's chains are
+        // reproduced, including where the correlation has no maximum inside the range (the chain
+        // then moves to the interpolated maximum at the range's start and keeps no pulse there).
+        // At rates above 16 kHz a coarse scan every `stride` starts comes first (the correlation of
+        // speech is smooth at these rates), then every start within a stride of a coarse local
+        // maximum or of the range's ends (the same pulses as every start on eval_prosody's files).
+        auto rv = [&](std::int64_t s2) { return s2 < lo ? 0.0 : cr.at(s2); };
+        double best = -1;
+        std::int64_t bi = lo - 2;
+        auto consider = [&](std::int64_t s2) {  // s2 in [lo - 1, hi - 1]
+          const double v = rv(s2);
+          if (v > best && v >= rv(s2 - 1) && v >= rv(s2 + 1)) {
+            best = v;
+            bi = s2;
+          }
         };
-        for (std::int64_t i2 = lo; i2 <= hi; i2 += stride) consider(i2);
-        consider(hi);
-        if (bi < 0) break;
-        const std::int64_t c0 = std::max(lo, bi - stride + 1), c1 = std::min(hi, bi + stride - 1);
-        for (std::int64_t i2 = c0; i2 <= c1; ++i2) consider(i2);
-        const double best_left = cr.at(bi - 1), best_right = cr.at(bi + 1);
-        // A maximum on the latest sample of the range while the correlation still rises beyond it
-        // is no pulse: the chain stops (found by comparison with Praat 6.3.07: without this rule
-        // dyad added pulses at the ends of voiced intervals that Praat does not have).
-        if (bi == hi && !std::isnan(best_right) && best_right > best) break;
-        double offset = 0, val = best;
-        if (!std::isnan(best_left) && !std::isnan(best_right)) offset = parabola(best_left, best, best_right, true, val);
-        const double tn = t + (static_cast<double>(bi - i1) + offset) / fs;
+        if (stride == 1) {
+          for (std::int64_t s2 = lo - 1; s2 < hi; ++s2) consider(s2);
+        } else {
+          // every start within a stride of a coarse local maximum, and of the range's ends, in order
+          std::int64_t done = lo - 2;  // starts up to here are considered
+          auto around = [&](std::int64_t c) {
+            for (std::int64_t s2 = std::max(done + 1, c - stride + 1); s2 <= std::min(hi - 1, c + stride - 1); ++s2) consider(s2);
+            done = std::max(done, std::min(hi - 1, c + stride - 1));
+          };
+          around(lo - 1);
+          for (std::int64_t s2 = lo - 1 + stride; s2 < hi; s2 += stride) {
+            const double v = rv(s2);
+            if (v >= rv(s2 - stride) && v >= rv(std::min(s2 + stride, hi))) around(s2);
+          }
+          around(hi - 1);
+        }
+        if (bi < lo - 1) {
+          // no maximum at all: no pulse here; the chain goes on one period further
+          t += dir * T0;
+          if ((dir < 0 && t < iv.tleft) || (dir > 0 && t > iv.tright)) break;
+          continue;
+        }
+        double val = best;
+        const double offset = parabola(rv(bi - 1), best, rv(bi + 1), true, val);
+        const double tn = t + (static_cast<double>(bi - wl) + offset) / fs;
+        const float pk = bi >= lo ? cr.peak(bi) : 0.f;  // the peak of the matched period of signal
         if ((dir < 0 && tn < iv.tleft) || (dir > 0 && tn > iv.tright)) {
-          if (val > 0.7) pts.emplace_back(tn, val);
+          // one extra pulse past the edge: a strong match that is not too quiet (Praat 6.3.07 keeps
+          // no such pulse peaking below 0.0233 of the global peak, found by comparing pulses)
+          if (val > 0.7 && pk > 0.023333 * gp) keep(tn, val, pk, dir, T0);
           break;
         }
-        pts.emplace_back(tn, val);
+        if (val >= 0.3 && pk > 0.01 * gp) keep(tn, val, pk, dir, T0);
         t = tn;
       }
     }
-    for (auto& [tp, c] : pts)
-      if (c >= 0.3) found.push_back({tp, 0.f});
+    for (const Pt& p : pts) found.push_back({p.t, 0.f});
     std::sort(found.begin(), found.end(), [](auto& a, auto& b) { return a.time_s < b.time_s; });
   }
 
@@ -605,6 +657,7 @@ struct PulseTracker::Impl {
       const double need = iv.tright * fs + 2.0 * fs / f0_min + 4;
       if (!finished && static_cast<double>(ring.total()) < need) break;
       found_scratch.clear();
+      if (reference_peak <= 0) extend_peak(static_cast<std::int64_t>(std::ceil(need)));
       analyse(iv, found_scratch);
       for (auto& p : found_scratch) {
         auto it = std::lower_bound(pend.begin(), pend.end(), p.time_s, [](const GlottalPulse& a, double t) { return a.time_s < t; });
@@ -647,12 +700,15 @@ PulseTracker::PulseTracker(const PulseConfig& c) : cfg_(c) {
     fail("max_interval_s must be between 10 time steps and 600 s, got " + num(c.max_interval_s) + ".");
   if (!(c.max_latency_s >= 0 && c.max_latency_s <= 600)) fail("max_latency_s must be in [0, 600], got " + num(c.max_latency_s) + ".");
   if (!(c.amplitude_max_period_s > 0)) fail("amplitude_max_period_s must be positive, got " + num(c.amplitude_max_period_s) + ".");
+  if (!(c.reference_peak >= 0 && std::isfinite(c.reference_peak)))
+    fail("reference_peak must be 0 (running peak) or positive, got " + num(c.reference_peak) + ".");
   impl_ = std::make_unique<Impl>();
   Impl& m = *impl_;
   m.fs = c.sample_rate_hz;
   m.dt = c.time_step_s;
   m.first = c.first_frame_s;
   m.f0_min = c.f0_min_hz;
+  m.reference_peak = c.reference_peak;
   m.max_run_frames = std::max<std::int64_t>(2, static_cast<std::int64_t>(std::floor(c.max_interval_s / c.time_step_s)));
   m.stride = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(c.sample_rate_hz / 16000)));
   m.ring.init(static_cast<std::size_t>(std::ceil((c.max_interval_s + c.max_latency_s + 1.0 + 4.0 / c.f0_min_hz) * c.sample_rate_hz)));
@@ -672,6 +728,9 @@ void PulseTracker::reset() noexcept {
   m.waiting.clear();
   m.pend.clear();
   m.last_emitted = kNaN;
+  m.running_peak = 0;
+  m.peak_upto = 0;
+  m.added_right = -std::numeric_limits<double>::infinity();
   m.cut = 0;
   m.finished = false;
 }
@@ -686,6 +745,8 @@ void PulseTracker::process(std::span<const float> block, std::span<const PitchFr
   const std::size_t piece = std::max<std::size_t>(1, m.ring.capacity() / 4);
   while (pos < block.size()) {
     const std::size_t take = std::min(piece, block.size() - pos);
+    if (m.reference_peak <= 0)  // samples about to leave the ring
+      m.extend_peak(m.ring.total() + static_cast<std::int64_t>(take) - static_cast<std::int64_t>(m.ring.capacity()));
     m.ring.push(block.data() + pos, take);
     pos += take;
     m.run_waiting(found);

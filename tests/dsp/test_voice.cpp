@@ -8,6 +8,7 @@
 #include <span>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -311,6 +312,75 @@ TEST(Pulses, InvalidParametersNamed) {
   } catch (const std::invalid_argument& e) {
     EXPECT_STREQ(e.what(), "PulseTracker: max_interval_s must be between 10 time steps and 600 s, got 0.01.");
   }
+  PulseConfig d;
+  d.reference_peak = -1;
+  try {
+    PulseTracker t(d);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "PulseTracker: reference_peak must be 0 (running peak) or positive, got -1.");
+  }
+}
+
+namespace {
+
+/// PulseTracker alone on given pitch frames: `runs` are voiced stretches (start, end, f0) on a
+/// 0.01 s grid from 0; the rest unvoiced.
+std::vector<GlottalPulse> pulses_on_frames(const std::vector<float>& x, double rate, const std::vector<std::array<double, 3>>& runs,
+                                           double peak) {
+  PulseConfig qc;
+  qc.sample_rate_hz = rate;
+  qc.reference_peak = peak;
+  PulseTracker pu(qc);
+  std::vector<PitchFrame> fr(static_cast<std::size_t>(static_cast<double>(x.size()) / rate / 0.01));
+  for (std::size_t k = 0; k < fr.size(); ++k) {
+    fr[k].time_s = 0.01 * static_cast<double>(k);
+    for (auto& r : runs)
+      if (fr[k].time_s >= r[0] && fr[k].time_s <= r[1]) fr[k].f0_hz = r[2];
+  }
+  std::vector<GlottalPulse> out;
+  pu.process(x, {}, out);
+  pu.finish(fr, out);
+  return out;
+}
+
+}  // namespace
+
+TEST(Pulses, QuietPeriodsAreDropped) {
+  // A vowel, a gap, then the same vowel at 0.5 % of its level, all called voiced: Praat 6.3.07 keeps
+  // no pulse whose period of signal peaks below 1 % of the global peak except each voiced interval's
+  // first pulse (the extremum at its middle), so the quiet part has one. (Praat on the North Wind
+  // recording followed by a copy at 0.5 % of its level, pitch silence threshold 0 so that both are
+  // voiced: 4 pulses in the quiet copy, one per voiced interval.)
+  const double rate = 16000;
+  auto x = vowel(rate, 0.6, 130, 0, 0, 3);
+  std::vector<float> gap(3200, 0.f);
+  auto q = vowel(rate, 0.6, 130, 0, 0, 4);
+  for (float& v : q) v *= 0.005f;
+  std::vector<float> loud_first = x;
+  loud_first.insert(loud_first.end(), gap.begin(), gap.end());
+  loud_first.insert(loud_first.end(), q.begin(), q.end());
+  float peak = 0;
+  for (float v : x) peak = std::max(peak, std::abs(v));
+  const std::vector<std::array<double, 3>> runs = {{0.05, 0.55, 130}, {0.85, 1.35, 130}};
+  for (double ref : {static_cast<double>(peak), 0.0}) {  // the global peak, or the running peak
+    auto p = pulses_on_frames(loud_first, rate, runs, ref);
+    std::size_t loud = 0, quiet = 0;
+    for (auto& g : p) (g.time_s < 0.7 ? loud : quiet) += 1;
+    EXPECT_GT(loud, 60u) << ref;
+    EXPECT_EQ(quiet, 1u) << ref;
+  }
+  // quiet first, running peak: the quiet part is judged by the peak so far (its own), so it keeps
+  // its pulses, where Praat (the whole file's peak) would drop them
+  std::vector<float> quiet_first = q;
+  quiet_first.insert(quiet_first.end(), gap.begin(), gap.end());
+  quiet_first.insert(quiet_first.end(), x.begin(), x.end());
+  std::size_t quiet = 0;
+  for (auto& g : pulses_on_frames(quiet_first, rate, runs, 0)) quiet += g.time_s < 0.7;
+  EXPECT_GT(quiet, 60u);
+  quiet = 0;
+  for (auto& g : pulses_on_frames(quiet_first, rate, runs, peak)) quiet += g.time_s < 0.7;
+  EXPECT_EQ(quiet, 1u);
 }
 
 TEST(Pulses, SilenceHasNone) {
@@ -559,10 +629,13 @@ TEST(VoiceAgainstPraat, RealSpeechAgrees) {
     }
     // CI bounds are looser than the goals (5 %); bench/eval_prosody measures all 68 files
     VoiceQuality q = voice_quality(r.pulses);
-    expect_rel(q.jitter_local, m["jitter_local"], 0.10, "jitter local");
-    expect_rel(q.jitter_rap, m["jitter_rap"], 0.15, "jitter rap");
-    expect_rel(q.shimmer_local, m["shimmer_local"], 0.05, "shimmer local");
-    expect_rel(q.shimmer_apq11, m["shimmer_apq11"], 0.10, "shimmer apq11");
+    // (measured on these three files: jitter within 1.4 %, ppq5 6.2 % on the North Wind recording,
+    // where one pitch frame's voicing differs; shimmer within 0.3 %)
+    expect_rel(q.jitter_local, m["jitter_local"], 0.04, "jitter local");
+    expect_rel(q.jitter_rap, m["jitter_rap"], 0.04, "jitter rap");
+    expect_rel(q.jitter_ppq5, m["jitter_ppq5"], 0.10, "jitter ppq5");
+    expect_rel(q.shimmer_local, m["shimmer_local"], 0.02, "shimmer local");
+    expect_rel(q.shimmer_apq11, m["shimmer_apq11"], 0.03, "shimmer apq11");
     expect_rel(mean_hnr(r.hnr), m["hnr_mean_db"], 0.05, "mean HNR");
     // the voice report
     VoiceReportConfig vc;
@@ -580,7 +653,7 @@ TEST(VoiceAgainstPraat, RealSpeechAgrees) {
     expect_rel(vr.mean_autocorrelation, m["vr_mean_autocorrelation"], 0.01, "mean autocorrelation");
   }
   ASSERT_GT(praat_pulses, 500u);
-  EXPECT_GT(static_cast<double>(matched) / static_cast<double>(praat_pulses), 0.95);  // goal 0.95; measured 0.99
+  EXPECT_GT(static_cast<double>(matched) / static_cast<double>(praat_pulses), 0.98);  // goal 0.95; measured 0.990
 }
 
 TEST(SyllableNuclei, NorthWindAgainstItsTextGrid) {

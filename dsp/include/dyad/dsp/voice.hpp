@@ -107,6 +107,10 @@ struct PulseConfig {
   /// Amplitudes are measured only for pulses whose previous and next periods are at most this long
   /// (shimmer ignores longer periods anyway: Praat's longest period is 0.02 s).
   double amplitude_max_period_s = 0.05;
+  /// Praat's global absolute peak of the whole sound: a pulse whose period of signal peaks below
+  /// 0.01 of it is dropped (0.023333 for the extra pulse past an interval's edge). 0: the running
+  /// peak (largest |x| so far), which differs from Praat's only before the recording's loudest sample.
+  double reference_peak = 0;
 };
 
 /// Glottal pulses by waveform matching, as Praat's manual describes "Sound & Pitch: To PointProcess
@@ -117,10 +121,17 @@ struct PulseConfig {
 /// at the maximum of the normalised cross-correlation of one period of signal around the last pulse
 /// with one period around the candidate (parabolic interpolation between samples), until the search
 /// passes the interval's edge, where one more pulse is kept if its correlation exceeds 0.7; pulses
-/// with a correlation below 0.3 are dropped. Streaming: feed each block of samples together with the
-/// pitch frames decided so far; pulses come out in time order once no later interval can add a pulse
-/// before them. Memory is bounded by max_interval_s + max_latency_s of samples. One instance per
-/// thread.
+/// with a correlation below 0.3 are dropped. The details the manual leaves open were found by
+/// comparing pulses with Praat 6.3.07's on real speech (from Praat's own pitch frames the pulses
+/// then match Praat's 99.99 % within 0.5 ms, most to 1 us): sample ranges rounded outwards; the
+/// reference window from the sample nearest t - T/2 to the one nearest t + T/2; the largest local
+/// maximum of the correlation, two starts before the search range counting as correlation 0 (no
+/// maximum at all: the chain skips a period); pulses whose period of signal peaks below 0.01 of the
+/// global peak dropped (0.0233 for the extra pulse past the edge; never the first pulse); a
+/// leftward chain's pulse within 0.8 periods after the last pulse of an earlier interval's
+/// rightward chain dropped. Streaming: feed each block of samples together with the pitch frames
+/// decided so far; pulses come out in time order once no later interval can add a pulse before
+/// them. Memory is bounded by max_interval_s + max_latency_s of samples. One instance per thread.
 class PulseTracker {
  public:
   explicit PulseTracker(const PulseConfig& config);
