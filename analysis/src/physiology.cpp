@@ -490,7 +490,7 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
     auto& rd = roles[r.role];
     if (r.kind == "ecg" || r.kind == "ppg" || r.kind == "hr") {
       // The role's heart rate comes from its first ECG, else hr, else PPG stream.
-      auto rank = [](const std::string& k) { return k == "ecg" ? 0 : k == "hr" ? 1 : 2; };
+      auto rank = [](const std::string& kd) { return kd == "ecg" ? 0 : kd == "hr" ? 1 : 2; };
       if (rd.hr_stream.empty() || rank(r.kind) < rank(rd.hr_kind)) {
         rd.hr_stream = r.name;
         rd.hr_kind = r.kind;

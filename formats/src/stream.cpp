@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <optional>
@@ -203,9 +204,67 @@ class LineSource {
   bool eof_ = false;
 };
 
-// A number as parse_number reads it, with the common case (a plain decimal) first.
+// A plain decimal ("-12.345") of at most 15 digits, exactly as std::from_chars reads it: the
+// digits are an exact integer m < 2^53, 10^k is exact, and one IEEE division is correctly rounded,
+// so m / 10^k is the double nearest the decimal (Clinger 1990). False for anything else.
+inline bool plain_decimal(std::string_view f, double& out) {
+  static constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  const char* p = f.data();
+  const char* const e = p + f.size();
+  const bool neg = p < e && *p == '-';
+  p += neg;
+  std::uint64_t m = 0;
+  int digits = 0, frac = 0;
+  bool dot = false;
+  for (; p < e; ++p) {
+    const auto d = static_cast<unsigned>(*p - '0');
+    if (d < 10) {
+      if (++digits > 15) return false;
+      m = m * 10 + d;
+      frac += dot;
+    } else if (*p == '.' && !dot) {
+      dot = true;
+    } else {
+      return false;
+    }
+  }
+  if (digits == 0) return false;
+  const double v = static_cast<double>(m) / kPow10[frac];
+  out = neg ? -v : v;
+  return true;
+}
+
+// plain_decimal on the field starting at p and ending at the next tab or at e: the field's end,
+// or nullptr when the field is not a plain decimal of at most 15 digits.
+inline const char* plain_field(const char* p, const char* const e, double& out) {
+  static constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  const bool neg = p < e && *p == '-';
+  p += neg;
+  std::uint64_t m = 0;
+  int digits = 0, frac = 0;
+  bool dot = false;
+  for (; p < e && *p != '\t'; ++p) {
+    const auto d = static_cast<unsigned>(*p - '0');
+    if (d < 10) {
+      if (++digits > 15) return nullptr;
+      m = m * 10 + d;
+      frac += dot;
+    } else if (*p == '.' && !dot) {
+      dot = true;
+    } else {
+      return nullptr;
+    }
+  }
+  if (digits == 0) return nullptr;
+  const double v = static_cast<double>(m) / kPow10[frac];
+  out = neg ? -v : v;
+  return p;
+}
+
+// A number as parse_number reads it, with the common cases (a plain decimal) first.
 inline std::optional<double> field_number(std::string_view f) {
   double v = 0;
+  if (plain_decimal(f, v)) return v;
   if (!f.empty()) {
     const auto [ptr, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
     if (ec == std::errc() && ptr == f.data() + f.size()) return v;
@@ -250,35 +309,56 @@ void for_each_stream_row(LineSource& src, const StreamSidecar& s, std::span<cons
     }
     if (pending_blank)
       throw FormatError(ErrorKind::malformed, label + ":" + std::to_string(src.physical() - 1) + ": blank line inside the table");
-    // Split on tabs, counting every field.
-    std::size_t count = 0;
+    // One pass over the row: a field wanted is parsed while its end is looked for (the plain
+    // decimals a recorder writes), others are skipped with memchr; every field is counted. The
+    // checks then run in the table reader's order: field count, time_s, the fields in order.
+    std::size_t count = 0, bad = 0;  // bad: the first field after time_s that is not a number
+    bool ts_ok = false;
+    double ts = 0;
     const char* p = line.data();
     const char* const e = p + line.size();
     for (;;) {
-      const auto* tab = static_cast<const char*>(std::memchr(p, '\t', static_cast<std::size_t>(e - p)));
-      const char* fe = tab ? tab : e;
+      const char* fe = nullptr;
+      const std::size_t slot = count < nf ? need[count] : 0;
+      if (count == 0 || slot) {
+        double v = 0;
+        bool ok = true;
+        fe = plain_field(p, e, v);
+        if (!fe) {
+          const auto* tab = static_cast<const char*>(std::memchr(p, '\t', static_cast<std::size_t>(e - p)));
+          fe = tab ? tab : e;
+          const auto o = field_number(std::string_view(p, static_cast<std::size_t>(fe - p)));
+          ok = o.has_value();
+          if (ok) v = *o;
+        }
+        if (count == 0) {
+          ts = v;
+          ts_ok = ok;
+        } else if (ok) {
+          vals[slot - 1] = v;
+        } else if (!bad) {
+          bad = count;
+        }
+      } else {
+        const auto* tab = static_cast<const char*>(std::memchr(p, '\t', static_cast<std::size_t>(e - p)));
+        fe = tab ? tab : e;
+      }
       if (count < nf) fields[count] = std::string_view(p, static_cast<std::size_t>(fe - p));
       ++count;
-      if (!tab) break;
-      p = tab + 1;
+      if (fe == e) break;
+      p = fe + 1;
     }
     if (count != nf) {
       std::string joined;
       for (std::size_t i = 0; i < nf; ++i) joined += (i ? ", " : "") + want[i];
       fail("expected " + std::to_string(nf) + " fields (" + joined + "), found " + std::to_string(count));
     }
-    const auto ts = field_number(fields[0]);
-    if (!ts) fail("time_s is not a number: '" + std::string(fields[0]) + "'");
-    if (std::isnan(*ts)) fail("time_s is missing (n/a) where a number is required");
-    if (*ts < prev) fail("time_s goes backwards (" + std::string(fields[0]) + " after " + format_number(prev) + ")");
-    prev = *ts;
-    for (std::size_t f = 1; f < nf; ++f) {
-      if (!need[f]) continue;
-      const auto v = field_number(fields[f]);
-      if (!v) fail(want[f] + " is not a number: '" + std::string(fields[f]) + "'");
-      vals[need[f] - 1] = *v;
-    }
-    fn(*ts, static_cast<const double*>(vals.data()));
+    if (!ts_ok) fail("time_s is not a number: '" + std::string(fields[0]) + "'");
+    if (std::isnan(ts)) fail("time_s is missing (n/a) where a number is required");
+    if (ts < prev) fail("time_s goes backwards (" + std::string(fields[0]) + " after " + format_number(prev) + ")");
+    prev = ts;
+    if (bad) fail(want[bad] + " is not a number: '" + std::string(fields[bad]) + "'");
+    fn(ts, static_cast<const double*>(vals.data()));
   }
 }
 
