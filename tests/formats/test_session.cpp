@@ -7,6 +7,7 @@
 #include "dyad/formats/audio.hpp"
 #include "dyad/formats/error.hpp"
 #include "dyad/formats/files.hpp"
+#include "dyad/formats/manifest.hpp"
 #include "dyad/formats/markers.hpp"
 #include "dyad/formats/session.hpp"
 #include "dyad/formats/stream.hpp"
@@ -423,4 +424,51 @@ TEST(StreamReader, AFileOfManyBlocksReadsAsTheTableReaderReadsIt) {
   }
   EXPECT_EQ(wrong, 0u);
   EXPECT_EQ(scan_stream(f.d / "s", f.sc).samples, 300000u);
+}
+
+// Session::open scans its streams side by side; the error reported is still the first in the
+// streams' order (a damaged row of the first stream before a missing sidecar of the second).
+TEST(Session, StreamsScannedSideBySideReportTheFirstErrorInOrder) {
+  dyad::test::TempDir d;
+  const auto dir = d / "s";
+  create_session_dir(dir);
+  auto m = new_manifest("C1", 1, "dosing");
+  m.participants = {{"A", "p1"}, {"B", "p2"}};
+  for (const char* name : {"ecg_A", "ecg_B", "ecg_C"}) {
+    StreamSidecar sc;
+    sc.name = name;
+    sc.kind = "ecg";
+    sc.role = "A";
+    sc.nominal_rate_hz = 4;
+    sc.columns = {"ecg"};
+    sc.units = {"mV"};
+    StreamData data;
+    data.time_s = {0, 0.25, 0.5};
+    data.device_time_s = data.time_s;
+    data.values = {{1, 2, 3}};
+    write_stream(dir, sc, data);
+    m.streams.push_back({name, "ecg", "A"});
+  }
+  write_manifest(dir, m);
+  auto s = Session::open(dir);
+  ASSERT_EQ(s.streams.size(), 3u);
+  EXPECT_EQ(s.streams[2].sidecar.name, "ecg_C");
+  EXPECT_EQ(s.streams[1].samples, 3u);
+  EXPECT_EQ(s.streams[1].last_s, 0.5);
+  auto message = [&] {
+    try {
+      Session::open(dir);
+    } catch (const FormatError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  { std::ofstream(stream_tsv_path(dir, "ecg_C"), std::ios::app) << "0.1\t0\t1\n"; }
+  EXPECT_EQ(message(), stream_tsv_path(dir, "ecg_C").string() + ":5: time_s goes backwards (0.1 after 0.5)");
+  { std::ofstream(stream_tsv_path(dir, "ecg_A"), std::ios::app) << "1\t0\n"; }
+  EXPECT_EQ(message(), stream_tsv_path(dir, "ecg_A").string() + ":5: expected 3 fields (time_s, device_time_s, ecg), found 2");
+  std::filesystem::remove(stream_json_path(dir, "ecg_B"));
+  EXPECT_EQ(message(), stream_tsv_path(dir, "ecg_A").string() + ":5: expected 3 fields (time_s, device_time_s, ecg), found 2");
+  { std::ofstream(stream_tsv_path(dir, "ecg_A"), std::ios::trunc) << "time_s\tdevice_time_s\tecg\n0\t0\t1\n"; }
+  EXPECT_EQ(message(), stream_json_path(dir, "ecg_B").string() + ": missing; " + (dir / "session.json").string() + " lists the stream 'ecg_B'");
 }
