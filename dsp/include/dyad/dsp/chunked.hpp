@@ -4,7 +4,10 @@
 /// peaks, PPG pulse peaks) with `pre_s` seconds before it and `post_s` after it, so its filters'
 /// edges, adaptive thresholds and search-back have settled by the core; only the peaks inside a
 /// core are kept, so each is found once. On MIT-BIH record 100, the NeuroKit recordings and the
-/// simulator the peaks equal the whole run's (bench/RESULTS.md, tests/dsp/test_physio.cpp).
+/// simulator the peaks equal the whole run's (bench/RESULTS.md, tests/dsp/test_physio.cpp); they
+/// could differ where a detector's adaptive state has not settled within pre_s, and whatever a
+/// detector estimates over its whole input (EcgPeakDetector's polarity vote, PpgPeakDetector's
+/// mean level) is then estimated per chunk.
 #include <cstddef>
 #include <functional>
 #include <span>
