@@ -60,8 +60,8 @@ StreamData parse_stream_data(const std::string& text, const StreamSidecar& s, co
 
 /// Every row of streams/<name>.tsv, with every check of read_stream_data, in constant memory:
 /// fn(time_s, device_time_s, values) per row (values: the sidecar's columns, valid during the
-/// call only). A reader that keeps part of a long stream (the physiology keeps time_s and the
-/// columns it uses) needs neither the whole table nor vectors grown row by row.
+/// call only). A reader that needs only some columns of a long stream (the physiology) is faster
+/// with read_stream_blocks, which parses only those.
 void for_each_stream_sample(const std::filesystem::path& session_dir, const StreamSidecar& s,
                             const std::function<void(double time_s, double device_time_s, std::span<const double> values)>& fn);
 
