@@ -7,6 +7,7 @@
 // DIR defaults to ../shared/data/physio beside the repository. --sim evaluates against
 // `dyad simulate` sessions instead: their exact beats, SCRs and coupling, over noise levels.
 #include <algorithm>
+#include <functional>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -24,6 +25,7 @@
 
 #include "dyad/analysis/physiology.hpp"
 #include "dyad/analysis/simulate.hpp"
+#include "dyad/dsp/chunked.hpp"
 #include "dyad/dsp/ecg.hpp"
 #include "dyad/dsp/eda.hpp"
 #include "dyad/dsp/filter.hpp"
@@ -101,6 +103,33 @@ std::vector<double> hr_grid(const std::vector<double>& beats, double fs, std::si
   return dsp::interpolate_linear(t, v, at);
 }
 
+/// Peaks found in overlapping chunks (how dyad analyze reads a stream, dsp::ChunkedPeakDetector)
+/// against the whole run's: prints how many differ, for the default chunks and for 60 s ones.
+void check_chunked(const char* what, const std::vector<double>& x, double fs, std::size_t align, double refractory_s,
+                   const std::function<std::vector<std::size_t>(std::span<const double>)>& detect) {
+  const auto whole = detect(x);
+  std::vector<double> t(x.size());
+  for (std::size_t i = 0; i < t.size(); ++i) t[i] = static_cast<double>(i);
+  std::printf("  %s in chunks (bounded memory) vs the whole run (%zu peaks):", what, whole.size());
+  for (double core : {300.0, 60.0}) {
+    dsp::ChunkConfig cc;
+    cc.core_s = core;
+    dsp::ChunkedPeakDetector d(detect, fs, cc, align, static_cast<std::size_t>(refractory_s * fs));
+    for (std::size_t i = 0; i < x.size(); i += 65536) {
+      const std::size_t n = std::min<std::size_t>(65536, x.size() - i);
+      d.push(std::span<const double>(t.data() + i, n), std::span<const double>(x.data() + i, n));
+    }
+    d.finish();
+    std::vector<double> w;
+    for (auto k : whole) w.push_back(static_cast<double>(k));
+    std::size_t same = 0;
+    for (double p : d.peak_times()) same += std::binary_search(w.begin(), w.end(), p);
+    std::printf("  core %.0f s: %zu peaks, %zu only in chunks, %zu only whole%s", core, d.peak_times().size(), d.peak_times().size() - same,
+                whole.size() - same, d.peak_times() == w ? " (identical)" : "");
+  }
+  std::printf("\n");
+}
+
 void eval_mitdb(const fs::path& dir, const fs::path& fixtures) {
   const auto rec = bench::read_wfdb((dir / "mitdb_100" / "100").string());
   const auto ann = bench::read_wfdb_annotations((dir / "mitdb_100" / "100.atr").string());
@@ -143,6 +172,11 @@ void eval_mitdb(const fs::path& dir, const fs::path& fixtures) {
               m.fn, m.se(), m.ppv(), m.f1(), err, secs);
   std::printf("  after correction:   TP %d FP %d FN %d  Se %.2f %%  PPV %.2f %%  F1 %.2f %%  (%d beats marked corrected)\n", mc.tp, mc.fp,
               mc.fn, mc.se(), mc.ppv(), mc.f1(), ncorr);
+  {
+    const dsp::EcgPeakDetector ecg_det(c);
+    check_chunked("R peaks", rec.signals_mv[0], rec.rate_hz, ecg_det.decimation(), c.refractory_s,
+                  [&](std::span<const double> x) { return ecg_det.detect(x); });
+  }
   if (!fixtures.empty()) {
     // First 120 s of lead MLII in ADC units, and the reference beats in it.
     fs::create_directories(fixtures);
@@ -191,6 +225,12 @@ void eval_neurokit(const fs::path& dir, const fs::path& fixtures) {
     std::printf("  ECG beats %zu, PPG beats %zu; mean HR ECG %.2f bpm, PPG %.2f bpm (diff %.2f)\n", et.size(), pt.size(), hr_e, hr_p,
                 hr_e - hr_p);
     std::printf("  10-s windows: mean |HR_ECG - HR_PPG| %.2f bpm, max %.2f bpm over %d windows\n", mad / std::max(1, k), maxd, k);
+    {
+      const dsp::EcgPeakDetector de(ec);
+      const dsp::PpgPeakDetector dp(pc);
+      check_chunked("ECG R peaks", ecg, fs, de.decimation(), ec.refractory_s, [&](std::span<const double> x) { return de.detect(x); });
+      check_chunked("PPG peaks", ppg, fs, 1, pc.refractory_s, [&](std::span<const double> x) { return dp.detect(x); });
+    }
     const auto hrv = dsp::HrvAnalyzer().compute(et);
     std::printf("  HRV (ECG): mean RR %.1f ms, SDNN %.1f ms, RMSSD %.1f ms, pNN50 %.1f %%, LF %.0f ms2, HF %.0f ms2, LF/HF %.2f\n", hrv.mean_rr_ms,
                 hrv.sdnn_ms, hrv.rmssd_ms, hrv.pnn50_pct, hrv.lf_ms2, hrv.hf_ms2, hrv.lf_hf);
@@ -360,16 +400,33 @@ void write_long_session(const fs::path& dir, double hours) {
 }
 
 /// run_physiology on a session (e.g. from --write-session) in this process: wall, CPU, peak RSS.
-void analyze_long_session(const fs::path& dir) {
-  const auto t0 = std::chrono::steady_clock::now();
+void analyze_long_session(const fs::path& dir, unsigned threads, double chunk_s) {
+  analysis::PhysioConfig pc;
+  pc.threads = threads;
+  pc.chunk.core_s = chunk_s;
+  // run_physiology's three steps, timed apart: opening the session (which reads and checks every
+  // stream row once, as `dyad analyze` does once for all its analyses), the physiology (which
+  // reads its streams again, in blocks), and writing features/.
+  using clk = std::chrono::steady_clock;
+  auto since = [](clk::time_point t) { return std::chrono::duration<double>(clk::now() - t).count(); };
+  auto cpu_since = [](std::clock_t c) { return static_cast<double>(std::clock() - c) / CLOCKS_PER_SEC; };  // every thread's
+  const auto t0 = clk::now();
   const std::clock_t c0 = std::clock();
-  const auto out = analysis::run_physiology(dir);
-  const double cpu = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto s = formats::Session::open(dir);
+  const double open_wall = since(t0), open_cpu = cpu_since(c0);
+  const auto t1 = clk::now();
+  const std::clock_t c1 = std::clock();
+  const auto out = analysis::analyze_physiology(s, pc, {}, {});
+  const double an_wall = since(t1), an_cpu = cpu_since(c1);
+  analysis::write_physiology(dir / "features", out);
+  const double wall = since(t0), cpu = cpu_since(c0);
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  std::printf("run_physiology %s: wall %.2f s, CPU %.2f s (reading the stream TSVs included), peak RSS %.0f MB, %zu tables\n",
-              dir.string().c_str(), wall, cpu, static_cast<double>(ru.ru_maxrss) / 1024, out.tables.size());
+  std::printf("run_physiology %s (threads %u, chunks %.0f s): wall %.2f s, CPU %.2f s, peak RSS %.0f MB, %zu tables\n"
+              "  of which Session::open (every stream row read and checked) wall %.2f s, CPU %.2f s; analyze_physiology (its "
+              "streams read again, analysed) wall %.2f s, CPU %.2f s\n",
+              dir.string().c_str(), threads, chunk_s, wall, cpu, static_cast<double>(ru.ru_maxrss) / 1024, out.tables.size(), open_wall,
+              open_cpu, an_wall, an_cpu);
 }
 
 void eval_speed() {
@@ -447,8 +504,11 @@ void eval_sim(const SimOptions& o) {
               o.seeds, o.duration_s, o.coupling, o.lag_s);
   std::printf("%6s | %6s %6s %7s %6s %7s | %5s %5s %6s %6s %6s | %-24s %6s %6s | %-24s %6s\n", "noise", "beats", "Se%", "PPV%", "F1%",
               "|dt|ms", "SCRs", "det", "Se%", "PPV%", "|dt|s", "HR lag per seed (s)", "right", "above", "EDA lag per seed (s)", "above");
+  std::string hr_above, eda_above;  // per seed, of the last run
   auto run = [&](double noise, double coupling, bool print) {
     test::SimPhysioScore tot;
+    hr_above.clear();
+    eda_above.clear();
     std::string hr_lags, eda_lags;
     int hr_right = 0, hr_n = 0;
     for (int seed = 1; seed <= o.seeds; ++seed) {
@@ -478,6 +538,10 @@ void eval_sim(const SimOptions& o) {
       hr_lags += b;
       std::snprintf(b, sizeof b, "%s%.2f", eda_lags.empty() ? "" : " ", s.eda.median_lag_s);
       eda_lags += b;
+      std::snprintf(b, sizeof b, " %.1f", 100.0 * s.hr.above / std::max(1, s.hr.windows));
+      hr_above += b;
+      std::snprintf(b, sizeof b, " %.1f", 100.0 * s.eda.above / std::max(1, s.eda.windows));
+      eda_above += b;
     }
     if (print)
       std::printf("%6g | %6d %6.2f %7.2f %6.2f %7.2f | %5d %5d %6.1f %6.1f %6.2f | %-24s %5.0f%% %5.0f%% | %-24s %5.0f%%   HR error %.2f bpm (10 s windows)\n",
@@ -492,6 +556,7 @@ void eval_sim(const SimOptions& o) {
   const auto u = run(1, 0, false);
   std::printf("coupling 0 (noise 1, %d seeds): windows above the surrogate p95: HR %.1f %% of %d, EDA %.1f %% of %d\n", o.seeds,
               100 * u.hr.above_fraction(), u.hr.windows, 100 * u.eda.above_fraction(), u.eda.windows);
+  std::printf("  per seed, %% above: HR%s; EDA%s\n", hr_above.c_str(), eda_above.c_str());
 }
 }  // namespace
 
@@ -501,6 +566,8 @@ int main(int argc, char** argv) {
   bool speed = true, sim = false, speed_only = false;
   fs::path write_dir, analyze_dir;
   double hours = 3;
+  unsigned threads = 0;
+  double chunk_s = analysis::PhysioConfig{}.chunk.core_s;
   SimOptions so;
   for (int i = 1; i < argc; ++i) {
     auto num = [&](double lo, double hi) {
@@ -528,11 +595,13 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--write-session") && i + 1 < argc) write_dir = argv[++i];
     else if (!std::strcmp(argv[i], "--hours") && i + 1 < argc) hours = num(0.05, 24);
     else if (!std::strcmp(argv[i], "--analyze-session") && i + 1 < argc) analyze_dir = argv[++i];
+    else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = static_cast<unsigned>(num(0, 64));
+    else if (!std::strcmp(argv[i], "--chunk-s") && i + 1 < argc) chunk_s = num(0, 86400);
     else {
       std::fprintf(stderr,
                    "usage: eval_physio [--data DIR] [--fixtures OUTDIR] [--skip-speed | --speed-only]\n"
                    "       eval_physio --write-session DIR [--hours H]   (then, in a new process:)\n"
-                   "       eval_physio --analyze-session DIR\n"
+                   "       eval_physio --analyze-session DIR [--threads N (0 = one per core)] [--chunk-s S (0 = runs whole)]\n"
                    "       eval_physio --sim [--sim-seeds N] [--sim-duration S] [--sim-noise F,F,...] [--sim-coupling C] [--sim-lag S]\n");
       return 2;
     }
@@ -551,7 +620,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (!analyze_dir.empty()) {
-      analyze_long_session(analyze_dir);
+      analyze_long_session(analyze_dir, threads, chunk_s);
       return 0;
     }
     eval_mitdb(data, fixtures);

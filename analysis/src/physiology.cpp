@@ -1,13 +1,20 @@
 #include "dyad/analysis/physiology.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cmath>
+#include <exception>
+#include <functional>
 #include <map>
 #include <optional>
 #include <stdexcept>
+#include <system_error>
+#include <thread>
 
+#include "dyad/dsp/chunked.hpp"
 #include "dyad/dsp/filter.hpp"
+#include "dyad/formats/stream.hpp"
 #include "dyad/formats/error.hpp"
 #include "dyad/formats/files.hpp"
 #include "dyad/formats/text.hpp"
@@ -166,6 +173,7 @@ void validate(const PhysioConfig& c) {
   dsp::BeatCorrector b(c.correction);
   dsp::BpFlagger f(c.bp);
   dsp::WindowedCrossCorrelation w(c.synchrony);
+  dsp::ChunkedPeakDetector chunked({}, 1, c.chunk, 1, 0);
 }
 
 nlohmann::json physio_codebook(const PhysioTable& t) {
@@ -187,153 +195,241 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
   const dsp::BpFlagger flagger(c.bp);
   nlohmann::json streams = nlohmann::json::array();
 
-  // One stream at a time; a stream that cannot be analysed (e.g. a rate too low for its kind) is
-  // reported and skipped, so it never costs the session its other features.
-  auto process_stream = [&](const auto& st) {
-    const auto& sc = st.sidecar;
+  // One stream at a time per thread; a stream that cannot be analysed (e.g. a rate too low for
+  // its kind) is reported and skipped, so it never costs the session its other features. The
+  // stream is read in blocks and never held whole: ECG and PPG runs go through chunked peak
+  // detection (c.chunk), EDA and respiration are block-averaged to their internal rate as they
+  // are read (exactly what their analyzers do first), so memory does not grow with the
+  // session's length at the sample rate (only per-beat, per-breath and internal-rate outputs).
+  struct StreamResult {
+    bool used = false;        // reached the role's analysis (the role exists)
+    bool has_info = false;    // listed in summary.json streams
+    nlohmann::json info;
+    std::vector<PhysioTable> tables;
+    std::vector<std::string> warnings;
+    std::vector<BpRow> bp;
+    std::string role, kind, name;
+    std::vector<BeatRow> beats;
+    std::vector<dsp::Scr> scrs;
+    std::vector<double> tonic_t, tonic_v, eda_v;
+    std::vector<dsp::Breath> breaths;
+    std::exception_ptr error;
+  };
+  auto process_stream = [&](const formats::StreamSidecar& sc, StreamResult& res) {
     const std::string kind = sc.kind;
     if (kind != "ecg" && kind != "ppg" && kind != "hr" && kind != "eda" && kind != "resp" && kind != "bp") return;
-    // Only time_s and the columns used are kept, in vectors reserved from the file's size: a
-    // three-hour ECG at 1000 Hz is 10.8 M rows, and three columns grown row by row would
-    // double that memory for a moment at every reallocation.
-    formats::StreamData data;
-    {
-      const std::size_t keep = std::min<std::size_t>(sc.columns.size(), kind == "bp" ? 3 : 1);
-      data.values.assign(keep, {});
-      std::error_code ec;
-      const auto bytes = std::filesystem::file_size(formats::stream_tsv_path(s.dir, sc.name), ec);
-      const std::size_t rows_guess = ec ? 0 : static_cast<std::size_t>(bytes / 12);  // rows are rarely shorter than 12 bytes
-      data.time_s.reserve(rows_guess);
-      for (auto& col : data.values) col.reserve(rows_guess);
-      formats::for_each_stream_sample(s.dir, sc, [&](double ts, double, std::span<const double> row) {
-        data.time_s.push_back(ts);
-        for (std::size_t c = 0; c < keep; ++c) data.values[c].push_back(row[c]);
-      });
-    }
-    if (data.size() == 0 || data.values.empty()) return;
     const double rate = sc.nominal_rate_hz > 0 ? sc.nominal_rate_hz : sc.measured_rate_hz;
     const std::string role = sc.role.empty() ? "n/a" : sc.role;
+    res.role = role;
+    res.kind = kind;
+    res.name = sc.name;
     nlohmann::json info = {{"stream", sc.name}, {"kind", kind}, {"role", role}, {"rate_hz", rate}};
-    const auto& v = data.values[0];
+    const bool sampled = kind == "ecg" || kind == "ppg" || kind == "eda" || kind == "resp";
+    // The analyzers, built (and their parameters checked) before reading. A stream they refuse is
+    // still read to the end, so a malformed file is an error as before, and then reported.
+    std::optional<std::invalid_argument> refused;
+    std::function<std::vector<std::size_t>(std::span<const double>)> detect;
+    std::size_t align = 1, refractory = 0, factor = 1;
+    std::optional<dsp::EdaAnalyzer> eda_an;
+    std::optional<dsp::RespirationAnalyzer> resp_an;
+    if (sampled && rate > 0) {
+      try {
+        if (kind == "ecg") {
+          auto ec = c.ecg;
+          ec.sample_rate_hz = rate;
+          ec.detection_rate_hz = std::min(ec.detection_rate_hz, std::max(100.0, rate));
+          const dsp::EcgPeakDetector det(ec);
+          align = det.decimation();
+          refractory = static_cast<std::size_t>(ec.refractory_s * rate);
+          detect = [det](std::span<const double> x) { return det.detect(x); };
+        } else if (kind == "ppg") {
+          auto pc = c.ppg;
+          pc.sample_rate_hz = rate;
+          const dsp::PpgPeakDetector det(pc);
+          refractory = static_cast<std::size_t>(pc.refractory_s * rate);
+          detect = [det](std::span<const double> x) { return det.detect(x); };
+        } else if (kind == "eda") {
+          auto ecfg = c.eda;
+          ecfg.sample_rate_hz = rate;
+          ecfg.internal_rate_hz = std::min(ecfg.internal_rate_hz, rate);
+          eda_an.emplace(ecfg);
+          factor = eda_an->decimation();
+        } else {
+          auto rc = c.resp;
+          rc.sample_rate_hz = rate;
+          rc.internal_rate_hz = std::min(rc.internal_rate_hz, rate);
+          resp_an.emplace(rc);
+          factor = resp_an->decimation();
+        }
+      } catch (const std::invalid_argument& e) {
+        refused.emplace(e);
+      }
+    }
+
+    // Per run of a sampled stream: the chunked detector, or the block averages.
+    struct Run {
+      double t0 = 0;
+      std::optional<dsp::ChunkedPeakDetector> peaks;
+      std::vector<double> avg;  // block means of `factor` samples
+      double sum = 0;
+      std::size_t in_sum = 0;
+    };
+    std::vector<Run> runs;  // finished ones have their detector finished
+    auto close_run = [&] {
+      if (runs.empty()) return;
+      auto& r = runs.back();
+      if (r.peaks) r.peaks->finish();
+      if (r.in_sum) r.avg.push_back(r.sum / static_cast<double>(r.in_sum));
+      r.in_sum = 0;
+    };
+    // Held whole: hr and bp streams (a value per beat or reading).
+    formats::StreamData data;
+    const std::size_t keep = std::min<std::size_t>(sc.columns.size(), kind == "bp" ? 3 : 1);
+    data.values.assign(keep, {});
+    std::size_t rows = 0;
+    const double max_dt = kind == "hr" ? 1e300 : rate > 0 ? c.gap_factor / rate : 1e300;
+    bool open = false;
+    double prev_t = 0;
+    std::vector<std::size_t> cols(keep);
+    for (std::size_t k = 0; k < keep; ++k) cols[k] = k;
+    std::vector<double> bt, bx;  // a block's part in one run
+    formats::read_stream_blocks(s.dir, sc, cols, [&](const formats::StreamBlock& blk) {
+      rows += blk.size();
+      if (!sampled) {
+        data.time_s.insert(data.time_s.end(), blk.time_s.begin(), blk.time_s.end());
+        for (std::size_t k = 0; k < keep; ++k) data.values[k].insert(data.values[k].end(), blk.values[k].begin(), blk.values[k].end());
+        return;
+      }
+      if (!(sampled && rate > 0)) return;  // checked, not kept
+      const auto& tv = blk.time_s;
+      const auto& xv = blk.values[0];
+      auto flush_part = [&] {
+        if (!bt.empty() && runs.back().peaks) runs.back().peaks->push(bt, bx);
+        bt.clear();
+        bx.clear();
+      };
+      for (std::size_t i = 0; i < tv.size(); ++i) {
+        // The runs: contiguous (no jump over gap_factor / rate) and outside the exclusions.
+        const double t = tv[i];
+        const bool ex = in_any(excl, t);
+        if (open && (ex || t - prev_t > max_dt)) {
+          flush_part();
+          close_run();
+          open = false;
+        }
+        if (!ex && !open) {
+          runs.emplace_back();
+          runs.back().t0 = t;
+          if (detect) runs.back().peaks.emplace(detect, rate, c.chunk, align, refractory);
+          open = true;
+        }
+        prev_t = t;
+        if (!open || refused) continue;
+        if (detect) {
+          bt.push_back(t);
+          bx.push_back(xv[i]);
+        } else {
+          auto& r = runs.back();
+          r.sum += xv[i];
+          if (++r.in_sum == factor) {
+            r.avg.push_back(r.sum / static_cast<double>(factor));
+            r.sum = 0;
+            r.in_sum = 0;
+          }
+        }
+      }
+      if (open) flush_part();
+    });
+    if (open) close_run();
+    if (rows == 0 || keep == 0) return;
     if (kind == "bp") {
+      const auto& v = data.values[0];
       for (std::size_t i = 0; i < data.size(); ++i) {
         if (in_any(excl, data.time_s[i])) continue;
         const double sys = v[i], dia = data.values.size() > 1 ? data.values[1][i] : kNan;
         const double mean = data.values.size() > 2 ? data.values[2][i] : kNan;
         if (!std::isfinite(sys) || !std::isfinite(dia)) continue;
-        bp.push_back({flagger.make(data.time_s[i], sys, dia, mean), role, sc.name});
+        res.bp.push_back({flagger.make(data.time_s[i], sys, dia, mean), role, sc.name});
       }
-      streams.push_back(info);
+      res.info = info;
+      res.has_info = true;
       return;
     }
-    if ((kind == "ecg" || kind == "ppg" || kind == "eda" || kind == "resp") && !(rate > 0)) {
-      out.warnings.push_back("stream " + sc.name + ": no sample rate in its sidecar; skipped");
+    if (sampled && !(rate > 0)) {
+      res.warnings.push_back("stream " + sc.name + ": no sample rate in its sidecar; skipped");
       return;
     }
-    const auto runs = runs_of(data.time_s, kind == "hr" ? 0 : rate, c.gap_factor, excl);
-    info["runs"] = runs.size();
-    auto& rd = roles[role];
+    if (refused && !runs.empty()) throw *refused;  // (as before: refused when the first run is analysed)
+    res.used = true;
+    if (kind == "hr") {
+      const auto hr_runs = runs_of(data.time_s, 0, c.gap_factor, excl);
+      info["runs"] = hr_runs.size();
+      // Beat-to-beat strap data taken as given: a column named rr* holds intervals (ms when its
+      // unit says so or values exceed 3), otherwise the value is the rate in bpm.
+      const auto& v = data.values[0];
+      const bool is_rr = !sc.columns.empty() && lower(sc.columns[0]).rfind("rr", 0) == 0;
+      const bool ms = !sc.units.empty() && lower(sc.units[0]) == "ms";
+      for (const auto& [b, e] : hr_runs)
+        for (std::size_t i = b; i < e; ++i) {
+          double rr = is_rr ? v[i] : 60.0 / v[i];
+          if (is_rr && (ms || v[i] > 3)) rr = v[i] / 1000;
+          if (!(rr > 0) || !std::isfinite(rr)) continue;
+          res.beats.push_back({data.time_s[i], i == b ? kNan : rr, false});
+        }
+    } else {
+      info["runs"] = runs.size();
+    }
     if (kind == "ecg" || kind == "ppg" || kind == "hr") {
-      std::vector<BeatRow> rows;
-      for (const auto& [b, e] : runs) {
-        std::vector<double> times;
-        std::vector<char> fixed;
-        if (kind == "hr") {
-          // Beat-to-beat strap data taken as given: a column named rr* holds intervals (ms when
-          // its unit says so or values exceed 3), otherwise the value is the rate in bpm.
-          const bool is_rr = !sc.columns.empty() && lower(sc.columns[0]).rfind("rr", 0) == 0;
-          const bool ms = !sc.units.empty() && lower(sc.units[0]) == "ms";
-          for (std::size_t i = b; i < e; ++i) {
-            double rr = is_rr ? v[i] : 60.0 / v[i];
-            if (is_rr && (ms || v[i] > 3)) rr = v[i] / 1000;
-            if (!(rr > 0) || !std::isfinite(rr)) continue;
-            rows.push_back({data.time_s[i], i == b ? kNan : rr, false});
-          }
-          continue;
+      auto& rows_out = res.beats;
+      if (kind != "hr")
+        for (const auto& r : runs) {
+          const auto& times = r.peaks->peak_times();
+          std::vector<dsp::Beat> beats;
+          if (c.correct_beats) beats = dsp::BeatCorrector(c.correction).correct(times);
+          else
+            for (double t : times) beats.push_back({t, false});
+          for (std::size_t k = 0; k < beats.size(); ++k)
+            rows_out.push_back({beats[k].time_s, k == 0 ? kNan : beats[k].time_s - beats[k - 1].time_s, beats[k].corrected});
         }
-        std::span<const double> x(v.data() + b, e - b);
-        std::vector<std::size_t> idx;
-        if (kind == "ecg") {
-          auto ec = c.ecg;
-          ec.sample_rate_hz = rate;
-          ec.detection_rate_hz = std::min(ec.detection_rate_hz, std::max(100.0, rate));
-          idx = dsp::EcgPeakDetector(ec).detect(x);
-        } else {
-          auto pc = c.ppg;
-          pc.sample_rate_hz = rate;
-          idx = dsp::PpgPeakDetector(pc).detect(x);
-        }
-        for (auto k : idx) times.push_back(data.time_s[b + k]);
-        std::vector<dsp::Beat> beats;
-        if (c.correct_beats) beats = dsp::BeatCorrector(c.correction).correct(times);
-        else
-          for (double t : times) beats.push_back({t, false});
-        for (std::size_t k = 0; k < beats.size(); ++k)
-          rows.push_back({beats[k].time_s, k == 0 ? kNan : beats[k].time_s - beats[k - 1].time_s, beats[k].corrected});
-      }
       long corrected = 0;
-      for (const auto& r : rows) corrected += r.corrected;
-      info["beats"] = rows.size();
+      for (const auto& r : rows_out) corrected += r.corrected;
+      info["beats"] = rows_out.size();
       info["corrected_beats"] = corrected;
       PhysioTable t{"beats_" + sc.name, "Heart beats of stream " + sc.name + " (" + kind + ", role " + role + ")", beats_columns(), {}};
-      for (const auto& r : rows)
+      for (const auto& r : rows_out)
         t.rows.push_back({fmt(r.time_s), fmt(r.rr_s), fmt(std::isfinite(r.rr_s) ? 60 / r.rr_s : kNan), r.corrected ? "1" : "0"});
-      out.tables.push_back(std::move(t));
-      // The role's heart rate comes from its first ECG, else hr, else PPG stream.
-      auto rank = [](const std::string& k) { return k == "ecg" ? 0 : k == "hr" ? 1 : 2; };
-      if (rd.hr_stream.empty() || rank(kind) < rank(rd.hr_kind)) {
-        rd.hr_stream = sc.name;
-        rd.hr_kind = kind;
-        rd.beats = std::move(rows);
-      }
+      res.tables.push_back(std::move(t));
     } else if (kind == "eda") {
-      std::vector<dsp::Scr> scrs;
-      std::vector<double> tt, tv, et, ev;
       nlohmann::json noise = nlohmann::json::array(), min_amp = nlohmann::json::array();
-      for (const auto& [b, e] : runs) {
-        auto ecfg = c.eda;
-        ecfg.sample_rate_hz = rate;
-        ecfg.internal_rate_hz = std::min(ecfg.internal_rate_hz, rate);
-        const auto r = dsp::EdaAnalyzer(ecfg).compute(std::span<const double>(v.data() + b, e - b));
+      for (auto& run : runs) {
+        const auto r = eda_an->compute_decimated(std::move(run.avg));
         noise.push_back(jnum(r.smoothed_noise_sd_us));
         min_amp.push_back(jnum(r.min_amplitude_us));
-        const double t0 = data.time_s[b];
+        const double t0 = run.t0;
         for (auto x : r.scrs) {
           x.onset_s += t0;
           x.peak_s += t0;
-          scrs.push_back(x);
+          res.scrs.push_back(x);
         }
         for (std::size_t i = 0; i < r.time_s.size(); ++i) {
-          tt.push_back(t0 + r.time_s[i]);
-          tv.push_back(r.tonic_us[i]);
-          ev.push_back(r.smoothed_us[i]);
+          res.tonic_t.push_back(t0 + r.time_s[i]);
+          res.tonic_v.push_back(r.tonic_us[i]);
+          res.eda_v.push_back(r.smoothed_us[i]);
         }
       }
-      et = tt;
-      info["scrs"] = scrs.size();
-      info["eda_noise_sd_uS"] = noise;  // per run: the noise SD left in the low-passed EDA
+      info["scrs"] = res.scrs.size();
+      info["eda_noise_sd_uS"] = noise;         // per run: the noise SD left in the low-passed EDA
       info["scr_min_amplitude_uS"] = min_amp;  // per run: the minimum SCR amplitude used
       PhysioTable t{"scr_" + sc.name, "Skin-conductance responses of stream " + sc.name + " (role " + role + ")", scr_columns(), {}};
-      for (const auto& x : scrs) t.rows.push_back({fmt(x.onset_s), fmt(x.peak_s), fmt(x.amplitude_us), fmt(x.rise_time_s)});
-      out.tables.push_back(std::move(t));
-      if (rd.eda_stream.empty()) {
-        rd.eda_stream = sc.name;
-        rd.scrs = std::move(scrs);
-        rd.tonic_t = std::move(tt);
-        rd.tonic_v = std::move(tv);
-        rd.eda_t = std::move(et);
-        rd.eda_v = std::move(ev);
-      }
+      for (const auto& x : res.scrs) t.rows.push_back({fmt(x.onset_s), fmt(x.peak_s), fmt(x.amplitude_us), fmt(x.rise_time_s)});
+      res.tables.push_back(std::move(t));
     } else if (kind == "resp") {
-      std::vector<dsp::Breath> br;
-      for (const auto& [b, e] : runs) {
-        auto rc = c.resp;
-        rc.sample_rate_hz = rate;
-        rc.internal_rate_hz = std::min(rc.internal_rate_hz, rate);
-        const auto r = dsp::RespirationAnalyzer(rc).compute(std::span<const double>(v.data() + b, e - b));
+      auto& br = res.breaths;
+      for (auto& run : runs) {
+        const auto r = resp_an->compute_decimated(std::move(run.avg));
         for (auto x : r.breaths) {
-          x.trough_s += data.time_s[b];
-          x.peak_s += data.time_s[b];
+          x.trough_s += run.t0;
+          x.peak_s += run.t0;
           br.push_back(x);
         }
       }
@@ -347,19 +443,73 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
       for (std::size_t i = 0; i < br.size(); ++i)
         t.rows.push_back({fmt(br[i].trough_s), fmt(br[i].peak_s), fmt(br[i].amplitude),
                           fmt(i ? 60 / (br[i].peak_s - br[i - 1].peak_s) : kNan)});
-      out.tables.push_back(std::move(t));
-      if (rd.resp_stream.empty()) {
-        rd.resp_stream = sc.name;
-        rd.breaths = std::move(br);
+      res.tables.push_back(std::move(t));
+    }
+    res.info = info;
+    res.has_info = true;
+  };
+  // Streams side by side (each thread takes the next stream), then merged in the session's order.
+  std::vector<StreamResult> results(s.streams.size());
+  {
+    std::atomic<std::size_t> next{0};
+    auto worker = [&] {
+      for (std::size_t k; (k = next.fetch_add(1)) < results.size();) {
+        try {
+          process_stream(s.streams[k].sidecar, results[k]);
+        } catch (...) {
+          results[k].error = std::current_exception();
+        }
+      }
+    };
+    unsigned jobs = c.threads ? c.threads : std::max(1u, std::thread::hardware_concurrency());
+    jobs = static_cast<unsigned>(std::min<std::size_t>(jobs, results.size()));
+    std::vector<std::thread> th;
+    try {
+      for (unsigned j = 1; j < jobs; ++j) th.emplace_back(worker);
+    } catch (const std::system_error&) {  // no thread to be had: the rest on this one
+    }
+    worker();
+    for (auto& t : th) t.join();
+  }
+  for (std::size_t k = 0; k < results.size(); ++k) {
+    auto& r = results[k];
+    const auto& sc = s.streams[k].sidecar;
+    if (r.error) {
+      try {
+        std::rethrow_exception(r.error);
+      } catch (const std::invalid_argument& e) {
+        out.warnings.push_back("streams/" + sc.name + ".tsv: not analysed (" + sc.kind + "): " + e.what());
+        continue;
       }
     }
-    streams.push_back(info);
-  };
-  for (const auto& st : s.streams) {
-    try {
-      process_stream(st);
-    } catch (const std::invalid_argument& e) {
-      out.warnings.push_back("streams/" + st.sidecar.name + ".tsv: not analysed (" + st.sidecar.kind + "): " + e.what());
+    for (auto& w : r.warnings) out.warnings.push_back(std::move(w));
+    for (auto& b : r.bp) bp.push_back(std::move(b));
+    for (auto& t : r.tables) out.tables.push_back(std::move(t));
+    if (r.has_info) streams.push_back(std::move(r.info));
+    if (!r.used) continue;
+    auto& rd = roles[r.role];
+    if (r.kind == "ecg" || r.kind == "ppg" || r.kind == "hr") {
+      // The role's heart rate comes from its first ECG, else hr, else PPG stream.
+      auto rank = [](const std::string& kd) { return kd == "ecg" ? 0 : kd == "hr" ? 1 : 2; };
+      if (rd.hr_stream.empty() || rank(r.kind) < rank(rd.hr_kind)) {
+        rd.hr_stream = r.name;
+        rd.hr_kind = r.kind;
+        rd.beats = std::move(r.beats);
+      }
+    } else if (r.kind == "eda") {
+      if (rd.eda_stream.empty()) {
+        rd.eda_stream = r.name;
+        rd.scrs = std::move(r.scrs);
+        rd.eda_t = r.tonic_t;
+        rd.tonic_t = std::move(r.tonic_t);
+        rd.tonic_v = std::move(r.tonic_v);
+        rd.eda_v = std::move(r.eda_v);
+      }
+    } else if (r.kind == "resp") {
+      if (rd.resp_stream.empty()) {
+        rd.resp_stream = r.name;
+        rd.breaths = std::move(r.breaths);
+      }
     }
   }
   // Clinical entries: markers labelled bp with "120/80".
@@ -688,6 +838,7 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
                        {"surrogate_percentile", c.synchrony.surrogate_percentile}, {"min_valid_fraction", c.synchrony.min_valid_fraction},
                        {"detrend", c.synchrony.detrend}, {"refine_lag", c.synchrony.refine_lag},
                        {"seed", c.synchrony.seed}}},
+        {"chunk", {{"core_s", c.chunk.core_s}, {"pre_s", c.chunk.pre_s}, {"post_s", c.chunk.post_s}}},
         {"window_s", c.window_s}, {"step_s", c.step_s}, {"gap_factor", c.gap_factor}, {"max_beat_gap_s", c.max_beat_gap_s},
         {"hr_at_interval_midpoint", c.hr_at_interval_midpoint}, {"sync_hr_lowpass_hz", c.sync_hr_lowpass_hz},
         {"reactivity_before_s", c.reactivity_before_s}, {"reactivity_after_s", c.reactivity_after_s}}}};

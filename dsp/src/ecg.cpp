@@ -45,10 +45,13 @@ EcgPeakDetector::EcgPeakDetector(const EcgConfig& c) : c_(c) {
   require(c.searchback_factor > 1, "EcgPeakDetector: searchback_factor must be above 1 (got " + num(c.searchback_factor) + ").");
 }
 
+std::size_t EcgPeakDetector::decimation() const noexcept {
+  return c_.sample_rate_hz >= 2 * c_.detection_rate_hz ? static_cast<std::size_t>(std::floor(c_.sample_rate_hz / c_.detection_rate_hz))
+                                                       : std::size_t{1};
+}
+
 std::vector<std::size_t> EcgPeakDetector::detect(std::span<const double> ecg) const {
-  const auto factor = c_.sample_rate_hz >= 2 * c_.detection_rate_hz
-                          ? static_cast<std::size_t>(std::floor(c_.sample_rate_hz / c_.detection_rate_hz))
-                          : std::size_t{1};
+  const auto factor = decimation();
   if (factor == 1) {
     double pol = 1;
     return detect_at(ecg, c_.sample_rate_hz, pol);

@@ -50,12 +50,17 @@ EdaAnalyzer::EdaAnalyzer(const EdaConfig& c) : c_(c) {
   (void)fs;
 }
 
-EdaResult EdaAnalyzer::compute(std::span<const double> eda) const {
+std::size_t EdaAnalyzer::decimation() const noexcept {
+  return std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(c_.sample_rate_hz / c_.internal_rate_hz)));
+}
+
+EdaResult EdaAnalyzer::compute(std::span<const double> eda) const { return compute_decimated(decimate_mean(eda, decimation())); }
+
+EdaResult EdaAnalyzer::compute_decimated(std::vector<double> x) const {
   EdaResult r;
-  if (eda.empty()) return r;
-  const auto factor = std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(c_.sample_rate_hz / c_.internal_rate_hz)));
+  if (x.empty()) return r;
+  const auto factor = decimation();
   const double fs = c_.sample_rate_hz / static_cast<double>(factor);
-  std::vector<double> x = decimate_mean(eda, factor);
   const std::size_t n = x.size();
   // Block k averages input samples k*factor .. k*factor+factor-1: its time is their centre.
   const double t_offset = (static_cast<double>(factor) - 1) / 2 / c_.sample_rate_hz;

@@ -46,10 +46,15 @@ RespResult RespirationAnalyzer::summarise(const std::vector<Breath>& breaths, do
   return r;
 }
 
-RespResult RespirationAnalyzer::compute(std::span<const double> resp) const {
-  const auto factor = std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(c_.sample_rate_hz / c_.internal_rate_hz)));
+std::size_t RespirationAnalyzer::decimation() const noexcept {
+  return std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(c_.sample_rate_hz / c_.internal_rate_hz)));
+}
+
+RespResult RespirationAnalyzer::compute(std::span<const double> resp) const { return compute_decimated(decimate_mean(resp, decimation())); }
+
+RespResult RespirationAnalyzer::compute_decimated(std::vector<double> x) const {
+  const auto factor = decimation();
   const double fs = c_.sample_rate_hz / static_cast<double>(factor);
-  std::vector<double> x = decimate_mean(resp, factor);
   const std::size_t n = x.size();
   const double t_offset = (static_cast<double>(factor) - 1) / 2 / c_.sample_rate_hz;
   std::vector<Breath> breaths;

@@ -1,8 +1,12 @@
 #include "dyad/formats/session.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <exception>
 #include <set>
+#include <system_error>
+#include <thread>
 
 #include "dyad/formats/error.hpp"
 #include "dyad/formats/files.hpp"
@@ -40,26 +44,68 @@ Session Session::open(const std::filesystem::path& dir) {
                                                     " is mapped twice");
     }
   }
+  // Each stream's sidecar in order, then the rows of every stream not cached, side by side on the
+  // machine's cores (3 h of 1000 Hz ECG is 10.8 M rows). The first error in the streams' order is
+  // the one reported, as when they were read one after another.
+  const auto& refs = s.manifest.streams;
+  std::vector<StreamSummary> sums(refs.size());
+  std::vector<std::exception_ptr> errors(refs.size());
+  std::vector<std::size_t> to_scan;
+  std::size_t checked = 0;  // streams whose sidecar was read (the rest come after an error)
   std::set<std::string> names;
-  for (auto& ref : s.manifest.streams) {
-    if (!names.insert(ref.name).second)
-      throw FormatError(ErrorKind::malformed, mlabel + ": key 'streams': stream '" + ref.name + "' is listed twice");
-    StreamSummary sum;
-    for (auto* p : {&stream_json_path, &stream_tsv_path})
-      if (!std::filesystem::exists((*p)(dir, ref.name), ec))
-        throw FormatError(ErrorKind::io, (*p)(dir, ref.name).string() + ": missing; " + mlabel + " lists the stream '" + ref.name + "'");
-    sum.sidecar = read_sidecar(dir, ref.name);
-    if (sum.sidecar.name != ref.name)
-      throw FormatError(ErrorKind::malformed, stream_json_path(dir, ref.name).string() + ": key 'name': expected '" +
-                                                  ref.name + "' (the file's name), found '" + sum.sidecar.name + "'");
-    // every row is checked, or was when the viewer's binary copy of this very file was made
-    auto cached = cached_stream_extent(dir, sum.sidecar);
-    const auto e = cached ? *cached : scan_stream(dir, sum.sidecar);
-    sum.samples = e.samples;
-    sum.first_s = e.first_s;
-    sum.last_s = e.last_s;
-    s.streams.push_back(std::move(sum));
+  for (; checked < refs.size(); ++checked) {
+    const auto& ref = refs[checked];
+    auto& sum = sums[checked];
+    try {
+      if (!names.insert(ref.name).second)
+        throw FormatError(ErrorKind::malformed, mlabel + ": key 'streams': stream '" + ref.name + "' is listed twice");
+      for (auto* p : {&stream_json_path, &stream_tsv_path})
+        if (!std::filesystem::exists((*p)(dir, ref.name), ec))
+          throw FormatError(ErrorKind::io, (*p)(dir, ref.name).string() + ": missing; " + mlabel + " lists the stream '" + ref.name + "'");
+      sum.sidecar = read_sidecar(dir, ref.name);
+      if (sum.sidecar.name != ref.name)
+        throw FormatError(ErrorKind::malformed, stream_json_path(dir, ref.name).string() + ": key 'name': expected '" +
+                                                    ref.name + "' (the file's name), found '" + sum.sidecar.name + "'");
+      // every row is checked, or was when the viewer's binary copy of this very file was made
+      if (auto cached = cached_stream_extent(dir, sum.sidecar)) {
+        sum.samples = cached->samples;
+        sum.first_s = cached->first_s;
+        sum.last_s = cached->last_s;
+      } else {
+        to_scan.push_back(checked);
+      }
+    } catch (...) {
+      errors[checked] = std::current_exception();
+      break;
+    }
   }
+  {
+    std::atomic<std::size_t> next{0};
+    auto worker = [&] {
+      for (std::size_t k; (k = next.fetch_add(1)) < to_scan.size();) {
+        auto& sum = sums[to_scan[k]];
+        try {
+          const auto e = scan_stream(dir, sum.sidecar);
+          sum.samples = e.samples;
+          sum.first_s = e.first_s;
+          sum.last_s = e.last_s;
+        } catch (...) {
+          errors[to_scan[k]] = std::current_exception();
+        }
+      }
+    };
+    const auto jobs = std::min<std::size_t>(to_scan.size(), std::max(1u, std::thread::hardware_concurrency()));
+    std::vector<std::thread> th;
+    try {
+      for (std::size_t j = 1; j < jobs; ++j) th.emplace_back(worker);
+    } catch (const std::system_error&) {  // no thread to be had: the rest on this one
+    }
+    worker();
+    for (auto& t : th) t.join();
+  }
+  for (std::size_t k = 0; k < refs.size() && k <= checked; ++k)
+    if (errors[k]) std::rethrow_exception(errors[k]);
+  for (auto& sum : sums) s.streams.push_back(std::move(sum));
   s.markers = read_markers(dir);
   return s;
 }

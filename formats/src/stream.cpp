@@ -1,8 +1,13 @@
 #include "dyad/formats/stream.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
-#include <fstream>
-#include <sstream>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <stdexcept>
 
 #include "dyad/formats/error.hpp"
 #include "dyad/formats/manifest.hpp"
@@ -128,83 +133,310 @@ void write_sidecar(const std::filesystem::path& dir, const StreamSidecar& s) {
 }
 
 namespace {
-// Every row of a stream table, checked: fn(time_s, device_time_s, reader) per row.
+// The lines of a stream table, read in large blocks (a file) or from memory (a string): no
+// istream, no copy of a line. A line is returned without its LF and without one CR before it.
+class LineSource {
+ public:
+  LineSource(const std::filesystem::path& p, std::string label) : label_(std::move(label)) {
+    file_ = std::fopen(p.c_str(), "rb");
+    if (!file_) throw FormatError(ErrorKind::io, label_ + ": cannot be opened for reading");
+    buf_.resize(kBlock);
+  }
+  LineSource(std::string_view text, std::string label) : label_(std::move(label)), mem_(text) {}
+  ~LineSource() {
+    if (file_) std::fclose(file_);
+  }
+  LineSource(const LineSource&) = delete;
+  LineSource& operator=(const LineSource&) = delete;
+  const std::string& label() const noexcept { return label_; }
+  std::size_t physical() const noexcept { return physical_; }
+
+  /// The next physical line; false at the end of the input.
+  bool next(std::string_view& line) {
+    std::string_view rest = file_ ? std::string_view(buf_.data() + pos_, end_ - pos_) : mem_.substr(pos_);
+    const void* nl = rest.empty() ? nullptr : std::memchr(rest.data(), '\n', rest.size());
+    if (!nl && file_ && !eof_) {
+      refill();
+      rest = std::string_view(buf_.data() + pos_, end_ - pos_);
+      nl = rest.empty() ? nullptr : std::memchr(rest.data(), '\n', rest.size());
+    }
+    std::size_t len;
+    if (nl) {
+      len = static_cast<std::size_t>(static_cast<const char*>(nl) - rest.data());
+      pos_ += len + 1;
+    } else {
+      if (rest.empty()) return false;  // (a final line without LF is a line)
+      len = rest.size();
+      pos_ += len;
+    }
+    line = rest.substr(0, len);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    ++physical_;
+    return true;
+  }
+
+ private:
+  static constexpr std::size_t kBlock = std::size_t{4} << 20;
+  // Moves the unread tail to the front and reads until a LF arrives or the file ends (a line
+  // longer than the buffer grows it).
+  void refill() {
+    std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
+    end_ -= pos_;
+    pos_ = 0;
+    for (;;) {
+      if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);
+      const std::size_t scanned = end_;
+      const std::size_t got = std::fread(buf_.data() + end_, 1, buf_.size() - end_, file_);
+      if (got == 0) {
+        if (std::ferror(file_)) throw FormatError(ErrorKind::io, label_ + ": read error");
+        eof_ = true;
+        return;
+      }
+      end_ += got;
+      if (std::memchr(buf_.data() + scanned, '\n', got)) return;
+    }
+  }
+  std::string label_;
+  std::FILE* file_ = nullptr;
+  std::string_view mem_;
+  std::vector<char> buf_;
+  std::size_t pos_ = 0, end_ = 0, physical_ = 0;
+  bool eof_ = false;
+};
+
+// A plain decimal ("-12.345") of at most 15 digits, exactly as std::from_chars reads it: the
+// digits are an exact integer m < 2^53, 10^k is exact, and one IEEE division is correctly rounded,
+// so m / 10^k is the double nearest the decimal (Clinger 1990). False for anything else.
+inline bool plain_decimal(std::string_view f, double& out) {
+  static constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  const char* p = f.data();
+  const char* const e = p + f.size();
+  const bool neg = p < e && *p == '-';
+  p += neg;
+  std::uint64_t m = 0;
+  int digits = 0, frac = 0;
+  bool dot = false;
+  for (; p < e; ++p) {
+    const auto d = static_cast<unsigned>(*p - '0');
+    if (d < 10) {
+      if (++digits > 15) return false;
+      m = m * 10 + d;
+      frac += dot;
+    } else if (*p == '.' && !dot) {
+      dot = true;
+    } else {
+      return false;
+    }
+  }
+  if (digits == 0) return false;
+  const double v = static_cast<double>(m) / kPow10[frac];
+  out = neg ? -v : v;
+  return true;
+}
+
+// plain_decimal on the field starting at p and ending at the next tab or at e: the field's end,
+// or nullptr when the field is not a plain decimal of at most 15 digits.
+inline const char* plain_field(const char* p, const char* const e, double& out) {
+  static constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  const bool neg = p < e && *p == '-';
+  p += neg;
+  std::uint64_t m = 0;
+  int digits = 0, frac = 0;
+  bool dot = false;
+  for (; p < e && *p != '\t'; ++p) {
+    const auto d = static_cast<unsigned>(*p - '0');
+    if (d < 10) {
+      if (++digits > 15) return nullptr;
+      m = m * 10 + d;
+      frac += dot;
+    } else if (*p == '.' && !dot) {
+      dot = true;
+    } else {
+      return nullptr;
+    }
+  }
+  if (digits == 0) return nullptr;
+  const double v = static_cast<double>(m) / kPow10[frac];
+  out = neg ? -v : v;
+  return p;
+}
+
+// A number as parse_number reads it, with the common cases (a plain decimal) first.
+inline std::optional<double> field_number(std::string_view f) {
+  double v = 0;
+  if (plain_decimal(f, v)) return v;
+  if (!f.empty()) {
+    const auto [ptr, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
+    if (ec == std::errc() && ptr == f.data() + f.size()) return v;
+  }
+  return parse_number(f);  // "+1", "n/a", "NA", or not a number
+}
+
+// Every row of a stream table with the checks of TableReader (header from the sidecar, field
+// count of every row, blank lines, numbers) and time_s never going backwards. Only the fields
+// listed in `parse` (indices into the row: 1 = device_time_s, 2.. = the sidecar's columns) are
+// parsed: fn(time_s, values, count) with values[k] the number in field parse[k], valid during the
+// call only.
 template <class Fn>
-void for_each_stream_row(std::istream& in, const std::string& label, const StreamSidecar& s, Fn&& fn) {
-  TableReader t(in, label);
+void for_each_stream_row(LineSource& src, const StreamSidecar& s, std::span<const std::size_t> parse, Fn&& fn) {
+  const std::string& label = src.label();
   std::vector<std::string> want = {"time_s", "device_time_s"};
   want.insert(want.end(), s.columns.begin(), s.columns.end());
-  if (t.header() != want) {
+  std::string_view line;
+  if (!src.next(line)) throw FormatError(ErrorKind::malformed, label + ":1: the file is empty; expected a header line");
+  if (line.size() >= 3 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);  // UTF-8 BOM
+  const auto header = split(line, '\t');
+  if (!std::equal(header.begin(), header.end(), want.begin(), want.end())) {
     std::string w, f;
     for (auto& x : want) w += (w.empty() ? "" : " ") + x;
-    for (auto& x : t.header()) f += (f.empty() ? "" : " ") + x;
+    for (auto& x : header) f += (f.empty() ? "" : " ") + std::string(x);
     throw FormatError(ErrorKind::malformed, label + ":1: expected the header '" + w + "' (from the sidecar), found '" + f + "'");
   }
+  const std::size_t nf = want.size();
+  std::vector<std::size_t> need(nf, 0);  // field -> 1 + its place in `parse`, or 0
+  for (std::size_t k = 0; k < parse.size(); ++k) need[parse[k]] = k + 1;
+  std::vector<double> vals(parse.size());
+  std::vector<std::string_view> fields(nf);
+  auto fail = [&](const std::string& what) {
+    throw FormatError(ErrorKind::malformed, label + ":" + std::to_string(src.physical()) + ": " + what);
+  };
   double prev = -INFINITY;
-  while (t.next()) {
-    double ts = t.required_number(0);
-    if (ts < prev)
-      throw FormatError(ErrorKind::malformed, label + ":" + std::to_string(t.line()) + ": time_s goes backwards (" +
-                                                  std::string(t.fields()[0]) + " after " + format_number(prev) + ")");
+  std::size_t pending_blank = 0;
+  while (src.next(line)) {
+    if (line.empty()) {
+      ++pending_blank;  // blank lines at the end are ignored
+      continue;
+    }
+    if (pending_blank)
+      throw FormatError(ErrorKind::malformed, label + ":" + std::to_string(src.physical() - 1) + ": blank line inside the table");
+    // One pass over the row: a field wanted is parsed while its end is looked for (the plain
+    // decimals a recorder writes), others are skipped with memchr; every field is counted. The
+    // checks then run in the table reader's order: field count, time_s, the fields in order.
+    std::size_t count = 0, bad = 0;  // bad: the first field after time_s that is not a number
+    bool ts_ok = false;
+    double ts = 0;
+    const char* p = line.data();
+    const char* const e = p + line.size();
+    for (;;) {
+      const char* fe = nullptr;
+      const std::size_t slot = count < nf ? need[count] : 0;
+      if (count == 0 || slot) {
+        double v = 0;
+        bool ok = true;
+        fe = plain_field(p, e, v);
+        if (!fe) {
+          const auto* tab = static_cast<const char*>(std::memchr(p, '\t', static_cast<std::size_t>(e - p)));
+          fe = tab ? tab : e;
+          const auto o = field_number(std::string_view(p, static_cast<std::size_t>(fe - p)));
+          ok = o.has_value();
+          if (ok) v = *o;
+        }
+        if (count == 0) {
+          ts = v;
+          ts_ok = ok;
+        } else if (ok) {
+          vals[slot - 1] = v;
+        } else if (!bad) {
+          bad = count;
+        }
+      } else {
+        const auto* tab = static_cast<const char*>(std::memchr(p, '\t', static_cast<std::size_t>(e - p)));
+        fe = tab ? tab : e;
+      }
+      if (count < nf) fields[count] = std::string_view(p, static_cast<std::size_t>(fe - p));
+      ++count;
+      if (fe == e) break;
+      p = fe + 1;
+    }
+    if (count != nf) {
+      std::string joined;
+      for (std::size_t i = 0; i < nf; ++i) joined += (i ? ", " : "") + want[i];
+      fail("expected " + std::to_string(nf) + " fields (" + joined + "), found " + std::to_string(count));
+    }
+    if (!ts_ok) fail("time_s is not a number: '" + std::string(fields[0]) + "'");
+    if (std::isnan(ts)) fail("time_s is missing (n/a) where a number is required");
+    if (ts < prev) fail("time_s goes backwards (" + std::string(fields[0]) + " after " + format_number(prev) + ")");
     prev = ts;
-    fn(ts, t.number(1), t);
+    if (bad) fail(want[bad] + " is not a number: '" + std::string(fields[bad]) + "'");
+    fn(ts, static_cast<const double*>(vals.data()));
   }
 }
 
-// streams/<name>.tsv with a large read buffer, passed to fn(stream, label).
-template <class Fn>
-void with_stream_file(const std::filesystem::path& dir, const StreamSidecar& s, Fn&& fn) {
-  auto p = stream_tsv_path(dir, s.name);
-  std::ifstream in;
-  std::vector<char> buf(1 << 20);
-  in.rdbuf()->pubsetbuf(buf.data(), static_cast<std::streamsize>(buf.size()));
-  in.open(p, std::ios::binary);
-  if (!in) throw FormatError(ErrorKind::io, p.string() + ": cannot be opened for reading");
-  fn(in, p.string());
+// Every field after time_s: 1 (device_time_s), 2, ... (the sidecar's columns).
+std::vector<std::size_t> all_fields(const StreamSidecar& s) {
+  std::vector<std::size_t> f(s.columns.size() + 1);
+  for (std::size_t i = 0; i < f.size(); ++i) f[i] = i + 1;
+  return f;
 }
 
-StreamData stream_data(std::istream& in, const std::string& label, const StreamSidecar& s) {
+StreamData stream_data(LineSource& src, const StreamSidecar& s) {
   StreamData d;
   d.values.assign(s.columns.size(), {});
-  for_each_stream_row(in, label, s, [&](double ts, double dev, const TableReader& t) {
+  const auto f = all_fields(s);
+  for_each_stream_row(src, s, f, [&](double ts, const double* v) {
     d.time_s.push_back(ts);
-    d.device_time_s.push_back(dev);
-    for (std::size_t c = 0; c < s.columns.size(); ++c) d.values[c].push_back(t.number(c + 2));
+    d.device_time_s.push_back(v[0]);
+    for (std::size_t c = 0; c < s.columns.size(); ++c) d.values[c].push_back(v[c + 1]);
   });
   return d;
 }
 }  // namespace
 
 StreamData read_stream_data(const std::filesystem::path& dir, const StreamSidecar& s) {
-  StreamData d;
-  with_stream_file(dir, s, [&](std::istream& in, const std::string& label) { d = stream_data(in, label, s); });
-  return d;
+  const auto p = stream_tsv_path(dir, s.name);
+  LineSource src(p, p.string());
+  return stream_data(src, s);
 }
 
 StreamData parse_stream_data(const std::string& text, const StreamSidecar& s, const std::string& label) {
-  std::istringstream in(text);
-  return stream_data(in, label, s);
+  LineSource src(std::string_view(text), label);
+  return stream_data(src, s);
 }
 
 void for_each_stream_sample(const std::filesystem::path& dir, const StreamSidecar& s,
                             const std::function<void(double, double, std::span<const double>)>& fn) {
-  std::vector<double> row(s.columns.size());
-  with_stream_file(dir, s, [&](std::istream& in, const std::string& label) {
-    for_each_stream_row(in, label, s, [&](double ts, double dev, const TableReader& t) {
-      for (std::size_t c = 0; c < row.size(); ++c) row[c] = t.number(c + 2);
-      fn(ts, dev, row);
-    });
+  const auto p = stream_tsv_path(dir, s.name);
+  LineSource src(p, p.string());
+  const auto f = all_fields(s);
+  for_each_stream_row(src, s, f, [&](double ts, const double* v) { fn(ts, v[0], std::span<const double>(v + 1, s.columns.size())); });
+}
+
+void read_stream_blocks(const std::filesystem::path& dir, const StreamSidecar& s, std::span<const std::size_t> columns,
+                        const std::function<void(const StreamBlock&)>& fn, std::size_t block_rows) {
+  for (auto c : columns)
+    if (c >= s.columns.size())
+      throw std::invalid_argument("read_stream_blocks: column " + std::to_string(c) + " of stream " + s.name + ", which has " +
+                                  std::to_string(s.columns.size()) + " value columns");
+  if (block_rows == 0) block_rows = 1;
+  const auto p = stream_tsv_path(dir, s.name);
+  LineSource src(p, p.string());
+  std::vector<std::size_t> fields(columns.size());
+  for (std::size_t k = 0; k < columns.size(); ++k) fields[k] = columns[k] + 2;
+  StreamBlock b;
+  b.time_s.reserve(block_rows);
+  b.values.assign(columns.size(), {});
+  for (auto& v : b.values) v.reserve(block_rows);
+  auto flush = [&] {
+    if (!b.time_s.empty()) fn(b);
+    b.time_s.clear();
+    for (auto& v : b.values) v.clear();
+  };
+  for_each_stream_row(src, s, fields, [&](double ts, const double* v) {
+    b.time_s.push_back(ts);
+    for (std::size_t k = 0; k < fields.size(); ++k) b.values[k].push_back(v[k]);
+    if (b.time_s.size() == block_rows) flush();
   });
+  flush();
 }
 
 StreamExtent scan_stream(const std::filesystem::path& dir, const StreamSidecar& s) {
   StreamExtent e;
-  with_stream_file(dir, s, [&](std::istream& in, const std::string& label) {
-    for_each_stream_row(in, label, s, [&](double ts, double, const TableReader& t) {
-      for (std::size_t c = 0; c < s.columns.size(); ++c) t.number(c + 2);  // checked, not kept
-      if (e.samples++ == 0) e.first_s = ts;
-      e.last_s = ts;
-    });
+  const auto p = stream_tsv_path(dir, s.name);
+  LineSource src(p, p.string());
+  const auto f = all_fields(s);  // checked, not kept
+  for_each_stream_row(src, s, f, [&](double ts, const double*) {
+    if (e.samples++ == 0) e.first_s = ts;
+    e.last_s = ts;
   });
   return e;
 }

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
+#include <span>
 #include <limits>
 #include <fstream>
 #include <random>
@@ -10,6 +12,7 @@
 #include <stdexcept>
 
 #include "dyad/dsp/blood_pressure.hpp"
+#include "dyad/dsp/chunked.hpp"
 #include "dyad/dsp/ecg.hpp"
 #include "dyad/dsp/eda.hpp"
 #include "dyad/dsp/filter.hpp"
@@ -279,6 +282,83 @@ TEST(Ppg, InvalidParametersAreSentences) {
   c.beat_window_s = 0.05;
   EXPECT_EQ(message_of([&] { PpgPeakDetector d(c); }), "PpgPeakDetector: need 0 < peak_window_s < beat_window_s (got 0.111 and 0.05 s).");
 }
+
+// --- chunked peak detection (bounded memory) -------------------------------------------------
+
+namespace {
+/// Peaks of `x` through ChunkedPeakDetector fed in blocks of `block` samples, as indices.
+std::vector<std::size_t> chunked_peaks(std::span<const double> x, double fs, const ChunkConfig& cc, std::size_t align, std::size_t refr,
+                                       const std::function<std::vector<std::size_t>(std::span<const double>)>& detect,
+                                       std::size_t block) {
+  ChunkedPeakDetector d(detect, fs, cc, align, refr);
+  std::vector<double> t(x.size());
+  for (std::size_t i = 0; i < t.size(); ++i) t[i] = static_cast<double>(i);
+  for (std::size_t i = 0; i < x.size(); i += block) {
+    const std::size_t n = std::min(block, x.size() - i);
+    d.push(std::span<const double>(t.data() + i, n), x.subspan(i, n));
+  }
+  d.finish();
+  std::vector<std::size_t> out;
+  for (double v : d.peak_times()) out.push_back(static_cast<std::size_t>(v));
+  return out;
+}
+}  // namespace
+
+TEST(ChunkedPeaks, EqualTheWholeRunOnMitBih100AndNeuroKitEcgAndPpg) {
+  const auto sig = read_fixture("mitdb100_120s.tsv");
+  std::vector<double> mv;
+  for (double a : sig[0]) mv.push_back((a - 1024) / 200);
+  EcgConfig c;
+  c.sample_rate_hz = 360;
+  const EcgPeakDetector det(c);
+  const auto whole = det.detect(mv);
+  ChunkConfig cc;
+  cc.core_s = 15;  // 8 chunks in 120 s
+  for (std::size_t block : {1000u, 4096u, 43200u}) {
+    const auto ch = chunked_peaks(mv, 360, cc, det.decimation(), static_cast<std::size_t>(c.refractory_s * 360),
+                                  [&](std::span<const double> x) { return det.detect(x); }, block);
+    EXPECT_EQ(ch, whole) << "block " << block;
+  }
+  const auto nk = read_fixture("neurokit_resting_90s.tsv");
+  EcgConfig ec;
+  ec.sample_rate_hz = 100;
+  const EcgPeakDetector de(ec);
+  cc.core_s = 10;
+  EXPECT_EQ(chunked_peaks(nk[0], 100, cc, 1, 20, [&](std::span<const double> x) { return de.detect(x); }, 999), de.detect(nk[0]));
+  const PpgPeakDetector dp{PpgConfig{}};
+  EXPECT_EQ(chunked_peaks(nk[1], 100, cc, 1, 20, [&](std::span<const double> x) { return dp.detect(x); }, 999), dp.detect(nk[1]));
+}
+
+TEST(ChunkedPeaks, EqualTheWholeRunAt1000HzWithDecimationAndAmplitudeChanges) {
+  const double dur = 600;
+  dt::EcgSynthOptions o;
+  o.rate_hz = 1000;
+  o.amp_mod = 0.3;
+  const auto ecg = dt::synth_ecg(dt::beat_times(dur, 0.8, 0.05, 3), dur, o);
+  EcgConfig c;
+  const EcgPeakDetector det(c);
+  ASSERT_EQ(det.decimation(), 4u);
+  const auto whole = det.detect(ecg);
+  ChunkConfig cc;
+  cc.core_s = 60;
+  const auto ch = chunked_peaks(ecg, 1000, cc, det.decimation(), static_cast<std::size_t>(c.refractory_s * 1000),
+                                [&](std::span<const double> x) { return det.detect(x); }, 65536);
+  EXPECT_EQ(ch, whole);
+  cc.core_s = 0;  // the whole run at once
+  EXPECT_EQ(chunked_peaks(ecg, 1000, cc, 4, 200, [&](std::span<const double> x) { return det.detect(x); }, 5000), whole);
+}
+
+TEST(ChunkedPeaks, InvalidParametersAreSentences) {
+  ChunkConfig cc;
+  cc.core_s = 0.5;
+  EXPECT_EQ(message_of([&] { ChunkedPeakDetector d({}, 100, cc, 1, 0); }),
+            "ChunkedPeakDetector: core_s must be 0 (the whole run) or at least 1 s (got 0.5).");
+  cc.core_s = 10;
+  cc.pre_s = -1;
+  EXPECT_EQ(message_of([&] { ChunkedPeakDetector d({}, 100, cc, 1, 0); }),
+            "ChunkedPeakDetector: core_s, pre_s and post_s must not be negative (got 10, -1 and 10).");
+}
+
 
 // --- HRV -------------------------------------------------------------------------------------
 

@@ -1,13 +1,17 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
+#include <random>
 
 #include "dyad/formats/audio.hpp"
 #include "dyad/formats/error.hpp"
 #include "dyad/formats/files.hpp"
+#include "dyad/formats/manifest.hpp"
 #include "dyad/formats/markers.hpp"
 #include "dyad/formats/session.hpp"
 #include "dyad/formats/stream.hpp"
+#include "dyad/formats/text.hpp"
 #include "test_util.hpp"
 
 using namespace dyad::formats;
@@ -274,4 +278,198 @@ TEST(Session, RefusesANonEmptyFolder) {
   create_session_dir(d / "s");
   write_markers(d / "s", {});
   EXPECT_THROW(create_session_dir(d / "s"), FormatError);
+}
+
+// The stream reader (read in large blocks, split with memchr, only the columns asked for parsed):
+// malformed input gives the same one-line messages as the table reader, naming file:line.
+namespace {
+struct StreamFile {
+  dyad::test::TempDir d;
+  StreamSidecar sc;
+  explicit StreamFile(const std::string& text) {
+    create_session_dir(d / "s");
+    sc.name = "ecg_A";
+    sc.kind = "ecg";
+    sc.role = "A";
+    sc.nominal_rate_hz = 4;
+    sc.columns = {"ecg", "aux"};
+    sc.units = {"mV", ""};
+    write_sidecar(d / "s", sc);
+    std::ofstream(stream_tsv_path(d / "s", "ecg_A"), std::ios::binary) << text;
+  }
+  std::string path() const { return stream_tsv_path(d / "s", "ecg_A").string(); }
+  // time_s and the first value column through read_stream_blocks (blocks of `rows`).
+  std::pair<std::vector<double>, std::vector<double>> blocks(std::size_t rows = 2) const {
+    std::pair<std::vector<double>, std::vector<double>> out;
+    const std::size_t col = 0;
+    read_stream_blocks(d / "s", sc, std::span<const std::size_t>(&col, 1), [&](const StreamBlock& b) {
+      EXPECT_LE(b.size(), rows);
+      EXPECT_EQ(b.values.size(), 1u);
+      out.first.insert(out.first.end(), b.time_s.begin(), b.time_s.end());
+      out.second.insert(out.second.end(), b.values[0].begin(), b.values[0].end());
+    }, rows);
+    return out;
+  }
+  std::string error_of_blocks() const {
+    try {
+      blocks();
+    } catch (const FormatError& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::malformed);
+      return e.what();
+    }
+    return "no error";
+  }
+  std::string error_of_read() const {
+    try {
+      read_stream_data(d / "s", sc);
+    } catch (const FormatError& e) {
+      return e.what();
+    }
+    return "no error";
+  }
+};
+const char* kHead = "time_s\tdevice_time_s\tecg\taux\n";
+}  // namespace
+
+TEST(StreamReader, ReadsBlocksOfTheColumnsAskedFor) {
+  StreamFile f(std::string(kHead) + "0\t10\t1.5\tx\n0.25\tn/a\t-2e-3\t\n0.5\t+1\tn/a\t7\n0.75\t1\t+4\t8\n1\t1\t5\t9\n");
+  const auto [t, v] = f.blocks(2);
+  EXPECT_EQ(t, (std::vector<double>{0, 0.25, 0.5, 0.75, 1}));
+  ASSERT_EQ(v.size(), 5u);
+  EXPECT_EQ(v[0], 1.5);
+  EXPECT_EQ(v[1], -2e-3);
+  EXPECT_TRUE(std::isnan(v[2]));
+  EXPECT_EQ(v[3], 4);
+  // aux (not asked for) is not parsed; read_stream_data parses every column
+  EXPECT_EQ(f.error_of_read(), f.path() + ":2: aux is not a number: 'x'");
+  const std::size_t bad = 2;
+  EXPECT_THROW(read_stream_blocks(f.d / "s", f.sc, std::span<const std::size_t>(&bad, 1), [](const StreamBlock&) {}), std::invalid_argument);
+}
+
+TEST(StreamReader, CrlfAndAMissingFinalNewlineAndTrailingBlankLines) {
+  StreamFile crlf(std::string("time_s\tdevice_time_s\tecg\taux\r\n") + "0\t0\t1\t0\r\n0.25\t0\t2\t0\r\n0.5\t0\t3\t0");
+  EXPECT_EQ(crlf.blocks().second, (std::vector<double>{1, 2, 3}));
+  StreamFile blank_end(std::string(kHead) + "0\t0\t1\t0\n0.25\t0\t2\t0\n\n\r\n");
+  EXPECT_EQ(blank_end.blocks().second, (std::vector<double>{1, 2}));
+  StreamFile bom(std::string("\xEF\xBB\xBF") + kHead + "0\t0\t1\t0\n");
+  EXPECT_EQ(bom.blocks().second, (std::vector<double>{1}));
+  StreamFile empty_table(kHead);
+  EXPECT_TRUE(empty_table.blocks().first.empty());
+}
+
+TEST(StreamReader, MalformedRowsGiveOneClearMessage) {
+  struct C {
+    std::string rows, message;  // message after "<file>"
+  };
+  const std::vector<C> cases = {
+      {"0\t0\t1\t0\n0.25\t0\t2\n", ":3: expected 4 fields (time_s, device_time_s, ecg, aux), found 3"},    // short row
+      {"0\t0\t1\t0\n0.25\t0\t2\t0\t9\n", ":3: expected 4 fields (time_s, device_time_s, ecg, aux), found 5"},  // long row
+      {"0\t0\t1\t0\n0.25\t0\t1.2.3\t0\n", ":3: ecg is not a number: '1.2.3'"},  // a used column
+      {"0\t0\t1\t0\n0.25\t0\t\t0\n", ":3: ecg is not a number: ''"},
+      {"0\t0\t1\t0\n0.5\t0\t1\t0\n0.25\t0\t1\t0\n", ":4: time_s goes backwards (0.25 after 0.5)"},
+      {"0\t0\t1\t0\nabc\t0\t1\t0\n", ":3: time_s is not a number: 'abc'"},
+      {"0\t0\t1\t0\nn/a\t0\t1\t0\n", ":3: time_s is missing (n/a) where a number is required"},
+      {"0\t0\t1\t0\n\n0.5\t0\t1\t0\n", ":3: blank line inside the table"},
+      {"0\t0\t1\t0\r\n0.25\t0\t2\r\n", ":3: expected 4 fields (time_s, device_time_s, ecg, aux), found 3"},  // CRLF
+      {"0\t0\t1\t0\n0.25\t0\tx\t0", ":3: ecg is not a number: 'x'"},  // no final newline
+  };
+  for (const auto& c : cases) {
+    StreamFile f(std::string(kHead) + c.rows);
+    EXPECT_EQ(f.error_of_blocks(), f.path() + c.message) << c.rows;
+    EXPECT_EQ(f.error_of_read(), f.path() + c.message) << c.rows;  // read_stream_data: the same
+  }
+  StreamFile header("time_s\tdevice_time_s\tecg\n0\t0\t1\n");
+  EXPECT_EQ(header.error_of_blocks(), header.path() + ":1: expected the header 'time_s device_time_s ecg aux' (from the sidecar), found "
+                                                      "'time_s device_time_s ecg'");
+  StreamFile empty("");
+  EXPECT_EQ(empty.error_of_blocks(), empty.path() + ":1: the file is empty; expected a header line");
+  StreamFile gone("");
+  std::filesystem::remove(gone.path());
+  try {
+    gone.blocks();
+    FAIL() << "no error";
+  } catch (const FormatError& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::io);
+    EXPECT_EQ(std::string(e.what()), gone.path() + ": cannot be opened for reading");
+  }
+}
+
+// Lines across the reader's 4 MiB blocks, against the generic table reader.
+TEST(StreamReader, AFileOfManyBlocksReadsAsTheTableReaderReadsIt) {
+  std::string text = kHead;
+  // values of every length (the reader's exact fast path takes up to 15 digits, from_chars the rest)
+  std::mt19937_64 g(7);
+  std::uniform_real_distribution<double> u(-1, 1);
+  const char* odd[] = {"1.", ".5", "-.25", "-0", "007.50", "1e-3", "+2", "n/a", "1E5", "123456789012345", "1234567890123456",
+                       "0.1234567890123456789", "inf", "-nan"};
+  for (int i = 0; i < 200000; ++i) {  // ~5.5 MB: lines across the 4 MiB blocks
+    std::string v;
+    switch (i % 4) {
+      case 0: v = format_number(u(g) * std::pow(10.0, static_cast<double>(i % 13) - 6)); break;
+      case 1: v = format_fixed(u(g) * 1000, i % 9); break;
+      case 2: v = odd[(i / 4) % (sizeof odd / sizeof *odd)]; break;
+      default: v = std::to_string(std::sin(i * 0.01));
+    }
+    text += format_number(i * 0.001) + "\t" + std::to_string(i) + "\t" + v + "\t0";
+    text += (i % 3 == 0) ? "\r\n" : "\n";
+  }
+  ASSERT_GT(text.size(), std::size_t{4} << 20);  // more than one of the reader's blocks
+  StreamFile f(text);
+  const auto [t, v] = f.blocks(65536);
+  const auto tab = read_table_file(f.path());
+  ASSERT_EQ(t.size(), tab.rows.size());
+  std::size_t wrong = 0;
+  for (std::size_t r = 0; r < tab.rows.size(); ++r) {
+    const double want = tab.number(r, 2);
+    wrong += t[r] != tab.number(r, 0) || !(v[r] == want || (std::isnan(v[r]) && std::isnan(want))) || std::signbit(v[r]) != std::signbit(want);
+  }
+  EXPECT_EQ(wrong, 0u);
+  EXPECT_EQ(scan_stream(f.d / "s", f.sc).samples, 200000u);
+}
+
+// Session::open scans its streams side by side; the error reported is still the first in the
+// streams' order (a damaged row of the first stream before a missing sidecar of the second).
+TEST(Session, StreamsScannedSideBySideReportTheFirstErrorInOrder) {
+  dyad::test::TempDir d;
+  const auto dir = d / "s";
+  create_session_dir(dir);
+  auto m = new_manifest("C1", 1, "dosing");
+  m.participants = {{"A", "p1"}, {"B", "p2"}};
+  for (const char* name : {"ecg_A", "ecg_B", "ecg_C"}) {
+    StreamSidecar sc;
+    sc.name = name;
+    sc.kind = "ecg";
+    sc.role = "A";
+    sc.nominal_rate_hz = 4;
+    sc.columns = {"ecg"};
+    sc.units = {"mV"};
+    StreamData data;
+    data.time_s = {0, 0.25, 0.5};
+    data.device_time_s = data.time_s;
+    data.values = {{1, 2, 3}};
+    write_stream(dir, sc, data);
+    m.streams.push_back({name, "ecg", "A"});
+  }
+  write_manifest(dir, m);
+  auto s = Session::open(dir);
+  ASSERT_EQ(s.streams.size(), 3u);
+  EXPECT_EQ(s.streams[2].sidecar.name, "ecg_C");
+  EXPECT_EQ(s.streams[1].samples, 3u);
+  EXPECT_EQ(s.streams[1].last_s, 0.5);
+  auto message = [&] {
+    try {
+      Session::open(dir);
+    } catch (const FormatError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  { std::ofstream(stream_tsv_path(dir, "ecg_C"), std::ios::app) << "0.1\t0\t1\n"; }
+  EXPECT_EQ(message(), stream_tsv_path(dir, "ecg_C").string() + ":5: time_s goes backwards (0.1 after 0.5)");
+  { std::ofstream(stream_tsv_path(dir, "ecg_A"), std::ios::app) << "1\t0\n"; }
+  EXPECT_EQ(message(), stream_tsv_path(dir, "ecg_A").string() + ":5: expected 3 fields (time_s, device_time_s, ecg), found 2");
+  std::filesystem::remove(stream_json_path(dir, "ecg_B"));
+  EXPECT_EQ(message(), stream_tsv_path(dir, "ecg_A").string() + ":5: expected 3 fields (time_s, device_time_s, ecg), found 2");
+  { std::ofstream(stream_tsv_path(dir, "ecg_A"), std::ios::trunc) << "time_s\tdevice_time_s\tecg\n0\t0\t1\n"; }
+  EXPECT_EQ(message(), stream_json_path(dir, "ecg_B").string() + ": missing; " + (dir / "session.json").string() + " lists the stream 'ecg_B'");
 }

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dyad/dsp/blood_pressure.hpp"
+#include "dyad/dsp/chunked.hpp"
 #include "dyad/dsp/ecg.hpp"
 #include "dyad/dsp/eda.hpp"
 #include "dyad/dsp/hrv.hpp"
@@ -53,6 +54,13 @@ struct PhysioConfig {
   double sync_hr_lowpass_hz = 0.15;
   double reactivity_before_s = 5;  ///< per turn: reference period before the turn's end (s)
   double reactivity_after_s = 5;   ///< per turn: response period after the turn's end (s)
+  /// ECG and PPG runs are searched for beats in chunks of chunk.core_s with chunk.pre_s and
+  /// chunk.post_s of context (memory bounded whatever the session's length; the beats equal the
+  /// whole run's on every recording tested); chunk.core_s = 0: each run whole.
+  dsp::ChunkConfig chunk;
+  /// Streams read and analysed side by side: threads (0 = one per core; 1 = one at a time). The
+  /// results do not depend on it.
+  unsigned threads = 0;
 };
 
 /// One column of a table's codebook.

@@ -30,6 +30,9 @@ class EcgPeakDetector {
   /// Sample indices of the R peaks, increasing.
   std::vector<std::size_t> detect(std::span<const double> ecg) const;
   const EcgConfig& config() const noexcept { return c_; }
+  /// The block-averaging factor detect() applies before detection (1 = none): a run cut into
+  /// chunks gives the same blocks when each chunk starts at a multiple of it.
+  std::size_t decimation() const noexcept;
 
  private:
   std::vector<std::size_t> detect_at(std::span<const double> ecg, double fs, double& polarity) const;

@@ -47,6 +47,12 @@ class EdaAnalyzer {
  public:
   explicit EdaAnalyzer(const EdaConfig& c);
   EdaResult compute(std::span<const double> eda_us) const;
+  /// compute() on the run already block-averaged by decimation() (dsp::decimate_mean's blocks,
+  /// the last one possibly shorter): a reader can average as it reads and never hold the run at
+  /// its sample rate. Times are those of compute().
+  EdaResult compute_decimated(std::vector<double> averaged) const;
+  /// Samples per block average (1 = none).
+  std::size_t decimation() const noexcept;
 
  private:
   EdaConfig c_;

@@ -30,6 +30,10 @@ class RespirationAnalyzer {
  public:
   explicit RespirationAnalyzer(const RespConfig& c);
   RespResult compute(std::span<const double> resp) const;
+  /// compute() on the run already block-averaged by decimation() (dsp::decimate_mean's blocks).
+  RespResult compute_decimated(std::vector<double> averaged) const;
+  /// Samples per block average (1 = none).
+  std::size_t decimation() const noexcept;
   /// Rate and variability of breath peak times (s) inside [start_s, end_s).
   static RespResult summarise(const std::vector<Breath>& breaths, double start_s, double end_s);
 

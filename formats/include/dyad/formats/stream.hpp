@@ -60,10 +60,27 @@ StreamData parse_stream_data(const std::string& text, const StreamSidecar& s, co
 
 /// Every row of streams/<name>.tsv, with every check of read_stream_data, in constant memory:
 /// fn(time_s, device_time_s, values) per row (values: the sidecar's columns, valid during the
-/// call only). A reader that keeps part of a long stream (the physiology keeps time_s and the
-/// columns it uses) needs neither the whole table nor vectors grown row by row.
+/// call only). A reader that needs only some columns of a long stream (the physiology) is faster
+/// with read_stream_blocks, which parses only those.
 void for_each_stream_sample(const std::filesystem::path& session_dir, const StreamSidecar& s,
                             const std::function<void(double time_s, double device_time_s, std::span<const double> values)>& fn);
+
+/// Rows of a stream in blocks: time_s and the value columns asked for, column-wise.
+struct StreamBlock {
+  std::vector<double> time_s;
+  std::vector<std::vector<double>> values;  ///< values[k][row]: the k-th column asked for
+  std::size_t size() const { return time_s.size(); }
+};
+
+/// streams/<name>.tsv in blocks of at most `block_rows` rows, in constant memory, read in large
+/// blocks and split with memchr: fn(block) per block (valid during the call only). `columns`
+/// are indices into the sidecar's columns; only time_s and those fields are parsed as numbers
+/// (device_time_s and other columns are not: a non-number there is not an error here, unlike
+/// read_stream_data). Every other check of read_stream_data holds: the header, the field count of
+/// every row, blank lines inside the table, time_s a number that never goes backwards; the
+/// messages name the file and line. Throws std::invalid_argument for a column index out of range.
+void read_stream_blocks(const std::filesystem::path& session_dir, const StreamSidecar& s, std::span<const std::size_t> columns,
+                        const std::function<void(const StreamBlock& block)>& fn, std::size_t block_rows = 65536);
 
 /// What streams/<name>.tsv holds, with every check of read_stream_data, in constant memory.
 struct StreamExtent {
