@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
@@ -165,7 +166,9 @@ struct CrosstalkVad::Impl {
   std::vector<double> G;       // C*C*K
   std::vector<float> Gb;       // C*C*nb
   std::vector<double> hist;    // C*C*K*kHistBins
-  std::vector<double> rest_k, leak_k;  // K scratch
+  std::vector<double> rest_k;  // K scratch
+  std::vector<float> nb_k;     // K scratch
+  std::vector<std::uint32_t> band_of32;  // band of each analysed bin
   std::vector<char> dirty;     // C*C*K: histogram changed since the gains were read
   double weight = 1;
   int refresh = 0;
@@ -400,10 +403,10 @@ struct CrosstalkVad::Impl {
       // per bin: the noise floor, the power above it (this frame in the ring of the last `taps`),
       // its maximum over them and that decaying at most at the reverberation's rate
       float* __restrict nbv = x.Nb.data();
-      for (std::size_t k = 0, b = 0; k < K; ++k) {
-        const float v = static_cast<float>(x.N[k] * inv_width[k]);
-        for (const std::size_t hi = band_edge[k + 1]; b < hi; ++b) nbv[b] = v;
-      }
+      float* __restrict nk = nb_k.data();
+      for (std::size_t k = 0; k < K; ++k) nk[k] = static_cast<float>(x.N[k] * inv_width[k]);
+      const std::uint32_t* __restrict bk = band_of32.data();
+      for (std::size_t b = 0; b < nb; ++b) nbv[b] = nk[bk[b]];  // no short inner loops (their branches cost more than the copies)
       const float* __restrict pb = x.Pb.data();
       float* __restrict e = x.Eb_taps.data() + tap * nb;
       float* __restrict d = x.Db.data();
@@ -437,17 +440,22 @@ struct CrosstalkVad::Impl {
         first = false;
       }
       if (first) std::fill(lk, lk + nb, 0.f);
-      for (std::size_t b = 0; b < nb; ++b) rest[b] = std::max(pb[b] - lk[b], 0.f);
-      // per band: what is left above the band's noise floor, against the noise plus the leak
+      float leak_sum = 0;
+#pragma omp simd reduction(+ : leak_sum)
+      for (std::size_t b = 0; b < nb; ++b) {
+        rest[b] = std::max(pb[b] - lk[b], 0.f);
+        leak_sum += lk[b];
+      }
+      // per band: what is left above the band's noise floor, against the noise plus the leak (only
+      // its total counts)
       band_sums(rest, rest_k.data());
-      band_sums(lk, leak_k.data());
-      double own = 0, den = 0, noise = 0, leak = 0;
+      double own = 0, noise = 0;
       for (std::size_t k = 0; k < K; ++k) {
         own += std::max(rest_k[k] - x.N[k], 0.0);
-        den += x.N[k] + leak_k[k];
         noise += x.N[k];
-        leak += leak_k[k];
       }
+      const double leak = leak_sum;
+      const double den = noise + leak;
       const double ratio = own / (static_cast<double>(den) + kTiny);
       bool speech = x.asm_.speaking() ? ratio >= off_ratio : ratio > on_ratio;
       speech = speech && x.level > min_level && own >= x.speech_level * below_level;
@@ -923,7 +931,8 @@ CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : 
   p.hist.assign(p.C * p.C * p.K * kHistBins, 0.0);
   p.dirty.assign(p.C * p.C * p.K, 1);
   p.rest_k.assign(p.K, 0.0);
-  p.leak_k.assign(p.K, 0.0);
+  p.nb_k.assign(p.K, 0.f);
+  for (std::size_t k : p.band_of) p.band_of32.push_back(static_cast<std::uint32_t>(k));
   {
     std::lock_guard<std::mutex> lock(detail::fftw_planner_mutex());
     p.zin = fftwf_alloc_complex(p.nfft);
