@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
@@ -33,6 +34,11 @@ constexpr int kRefreshFrames = 20;
 void check(bool ok, const char* name, double v, const char* expected) {
   if (!ok) throw std::invalid_argument(std::string("CrosstalkVad: ") + name + " must be " + expected + ", got " + detail::num(v));
 }
+
+// Eight floats as one value (GCC/Clang vector extension: AVX registers where the clone has them).
+typedef float V8 __attribute__((vector_size(32), aligned(4), may_alias));
+#define DYAD_LOAD8(p) (*reinterpret_cast<const V8*>(p))
+#define DYAD_STORE8(p, v) (*reinterpret_cast<V8*>(p) = (v))
 
 /// 10 log10(x) for x > 0 from the float's exponent and a cubic in its mantissa (error < 0.01 dB):
 /// the leak histograms have 0.5 dB bins and see one value per band and frame.
@@ -78,6 +84,8 @@ struct CrosstalkVad::Impl {
   std::vector<std::size_t> band_edge;         // K + 1 band edges in analysed bins (0 .. nb)
   std::vector<double> inv_width;              // 1 / bins per band
   std::vector<float> window;
+  std::vector<float> pw0, pw1;  // scratch: bin powers of the two channels of a transform
+  std::vector<float> zre, zim;  // scratch: that transform in split form (N + 1 bins, bin N = bin 0)
   double spec_scale = 1;       // |X|^2 -> mean square contribution
   int taps = 1;                // frames of leak delay held
   float decay = 0;             // per-frame factor of the predicted leak's decay
@@ -91,9 +99,10 @@ struct CrosstalkVad::Impl {
   double level_step = 0.002;   // per-frame weight of a speech frame in the speech level
   double below_level = 0;      // speech is at least this fraction of the speech level
 
-  // FFT
-  float* fin = nullptr;
-  fftwf_complex* fout = nullptr;
+  // FFT: the analysis windows of two channels at once, one as the real and one as the imaginary
+  // part of a complex transform (one complex transform costs far less than two real ones here)
+  fftwf_complex* zin = nullptr;
+  fftwf_complex* zout = nullptr;
   fftwf_plan plan = nullptr;
 
   // Leak cancellation: partitioned-block frequency-domain NLMS (overlap-save, blocks of F samples,
@@ -102,8 +111,9 @@ struct CrosstalkVad::Impl {
   std::size_t M = 0;            // partitions (0: no cancellation)
   std::size_t NC = 0, NBc = 0;  // transform length, bins
   float* cin = nullptr;
-  fftwf_complex* cspec = nullptr;
-  fftwf_plan cfwd = nullptr, cinv = nullptr;
+  fftwf_complex* hspec = nullptr;          // the complex transform of NC / 2 points behind the real ones
+  fftwf_plan hfwd = nullptr, hinv = nullptr;
+  std::vector<float> hre, him, twc, tws;  // scratch: hspec in split form (NC / 2 + 1); cos, sin(2 pi k / NC)
   float cmu = 0.5f;
   double cancel_dominance = 4;  // the reference's raw block must be this much louder to adapt
   double cancel_reg = 30;       // normalization floor: this times the reference's noise
@@ -115,6 +125,7 @@ struct CrosstalkVad::Impl {
   std::vector<float> Wc;        // filters from -> to: (from * C + to) * M partitions of 2 * NBc (re, im)
   std::vector<char> open;       // C*C: the filter from -> to ran on the current block
   std::vector<float> cY, cE, cD, ct;  // scratch: output spectrum, error spectrum, normalization, time
+  std::vector<const float*> term_w, term_x;  // scratch: the filter partitions and reference spectra summed into one channel
 
   // per channel
   struct Chan {
@@ -155,7 +166,9 @@ struct CrosstalkVad::Impl {
   std::vector<double> G;       // C*C*K
   std::vector<float> Gb;       // C*C*nb
   std::vector<double> hist;    // C*C*K*kHistBins
-  std::vector<double> rest_k, leak_k;  // K scratch
+  std::vector<double> rest_k;  // K scratch
+  std::vector<float> nb_k;     // K scratch
+  std::vector<std::uint32_t> band_of32;  // band of each analysed bin
   std::vector<char> dirty;     // C*C*K: histogram changed since the gains were read
   double weight = 1;
   int refresh = 0;
@@ -163,12 +176,12 @@ struct CrosstalkVad::Impl {
   ~Impl() {
     std::lock_guard<std::mutex> lock(detail::fftw_planner_mutex());
     if (plan) fftwf_destroy_plan(plan);
-    fftwf_free(fin);
-    fftwf_free(fout);
-    if (cfwd) fftwf_destroy_plan(cfwd);
-    if (cinv) fftwf_destroy_plan(cinv);
+    fftwf_free(zin);
+    fftwf_free(zout);
+    if (hfwd) fftwf_destroy_plan(hfwd);
+    if (hinv) fftwf_destroy_plan(hinv);
     fftwf_free(cin);
-    fftwf_free(cspec);
+    fftwf_free(hspec);
   }
 
   std::size_t gi(std::size_t from, std::size_t to, std::size_t k) const { return (from * C + to) * K + k; }
@@ -296,36 +309,85 @@ struct CrosstalkVad::Impl {
     }
   }
 
-  /// Bin and band powers of channel x's window starting at decimated index a.
-  void spectrum(Chan& x, std::int64_t a) {
+  /// Channel x's Hann-windowed samples from decimated index a into the real (part 0) or imaginary
+  /// (part 1) parts of zin.
+  DYAD_VAD_CLONES void window_into(const Chan& x, std::int64_t a, int part) {
     const std::size_t off = static_cast<std::size_t>(a - x.buf0);
     const std::size_t avail = x.len > off ? std::min(W, x.len - off) : 0;
     const float* __restrict s = x.buf.data() + off;
     const float* __restrict w = window.data();
-    float* __restrict in = fin;
-    for (std::size_t n = 0; n < avail; ++n) in[n] = s[n] * w[n];
-    for (std::size_t n = avail; n < nfft; ++n) in[n] = 0.f;
+    float* __restrict in = &zin[0][0] + part;
+    for (std::size_t n = 0; n < avail; ++n) in[2 * n] = s[n] * w[n];
+    for (std::size_t n = avail; n < nfft; ++n) in[2 * n] = 0.f;
+  }
+
+  /// Bin and band powers of the windows starting at decimated index a of channels c and c + 1 (or
+  /// of c alone when it is the last): z = x_c + i x_{c+1}, Z = DFT(z), and then
+  /// X_c[k] = (Z[k] + conj Z[N-k]) / 2, X_{c+1}[k] = (Z[k] - conj Z[N-k]) / 2i.
+  DYAD_VAD_CLONES void spectra_pair(std::size_t c0, std::int64_t a) {
+    const bool two = c0 + 1 < C;
+    const Chan& x0 = ch[c0];
+    const Chan* x1 = two ? &ch[c0 + 1] : nullptr;
+    const auto full = [&](const Chan& x) { return a >= x.buf0 && a + static_cast<std::int64_t>(W) <= x.buf0 + static_cast<std::int64_t>(x.len); };
+    if (two && W == nfft && full(x0) && full(*x1)) {  // the usual case: one interleaving loop
+      const float* __restrict s0 = x0.buf.data() + (a - x0.buf0);
+      const float* __restrict s1 = x1->buf.data() + (a - x1->buf0);
+      const float* __restrict w = window.data();
+      float* __restrict in = &zin[0][0];
+      for (std::size_t n = 0; n < nfft; ++n) {
+        in[2 * n] = s0[n] * w[n];
+        in[2 * n + 1] = s1[n] * w[n];
+      }
+    } else {
+      window_into(x0, a, 0);
+      if (two) {
+        window_into(*x1, a, 1);
+      } else {
+        float* __restrict in = &zin[0][0];
+        for (std::size_t n = 0; n < nfft; ++n) in[2 * n + 1] = 0.f;
+      }
+    }
     fftwf_execute(plan);
-    const float sc = static_cast<float>(2 * spec_scale);  // one-sided spectrum: every bin but DC and Nyquist twice
-    const float* __restrict zf = &fout[0][0];
-    float total = 0;
-    const std::size_t bins = nfft / 2 + 1;
+    const std::size_t half = nfft / 2;
+    // split form first (plain vector loops below; bin N - k read backwards)
+    const float* __restrict z = &zout[0][0];
+    float* __restrict zr = zre.data();
+    float* __restrict zi = zim.data();
+    for (std::size_t k = 0; k < nfft; ++k) {
+      zr[k] = z[2 * k];
+      zi[k] = z[2 * k + 1];
+    }
+    zr[nfft] = zr[0];  // bin N is bin 0
+    zi[nfft] = zi[0];
+    float* __restrict p0 = pw0.data();
+    float* __restrict p1 = pw1.data();
+    for (std::size_t k = 0; k <= half; ++k) {
+      const float ar = zr[k], ai = zi[k], br = zr[nfft - k], bi = zi[nfft - k];
+      const float sr = ar + br, si = ai - bi, dr = ar - br, di = ai + bi;
+      p0[k] = 0.25f * (sr * sr + si * si);
+      p1[k] = 0.25f * (dr * dr + di * di);
+    }
+    for (std::size_t q = 0; q < (two ? 2u : 1u); ++q) {
+      Chan& x = ch[c0 + q];
+      const float* __restrict pk = q == 0 ? p0 : p1;
+      float total = 0;
 #pragma omp simd reduction(+ : total)
-    for (std::size_t b = 0; b < 2 * bins; ++b) total += zf[b] * zf[b];
-    total = 2 * total - (fout[0][0] * fout[0][0] + fout[nfft / 2][0] * fout[nfft / 2][0]);
-    x.level = static_cast<double>(total) * spec_scale;
-    float* __restrict pb = x.Pb.data();
-    const fftwf_complex* __restrict z = fout + b0;
-    for (std::size_t b = 0; b < nb; ++b) pb[b] = sc * (z[b][0] * z[b][0] + z[b][1] * z[b][1]);
-    band_sums(pb, x.P.data());
+      for (std::size_t k = 0; k <= half; ++k) total += pk[k];
+      total = 2 * total - (pk[0] + pk[half]);  // one-sided: every bin but DC and Nyquist twice
+      x.level = static_cast<double>(total) * spec_scale;
+      const float sc = static_cast<float>(2 * spec_scale);
+      float* __restrict pb = x.Pb.data();
+      for (std::size_t b = 0; b < nb; ++b) pb[b] = sc * pk[b0 + b];
+      band_sums(pb, x.P.data());
+    }
   }
 
   /// Frame t (all channels): features, decisions, learning.
   DYAD_VAD_CLONES void frame(std::int64_t t, double t0, double t1) {
     const std::int64_t a = t * static_cast<std::int64_t>(F) - static_cast<std::int64_t>(lead);
     const std::size_t tap = static_cast<std::size_t>(t % taps);
+    for (std::size_t c0 = 0; c0 < C; c0 += 2) spectra_pair(c0, a);
     for (auto& x : ch) {
-      spectrum(x, a);
       if (!x.floor_set) {
         for (std::size_t k = 0; k < K; ++k) x.Ps[k] = x.Nmin[k] = x.N[k] = std::max(x.P[k], floor_min);
         x.floor_set = true;
@@ -341,10 +403,10 @@ struct CrosstalkVad::Impl {
       // per bin: the noise floor, the power above it (this frame in the ring of the last `taps`),
       // its maximum over them and that decaying at most at the reverberation's rate
       float* __restrict nbv = x.Nb.data();
-      for (std::size_t k = 0, b = 0; k < K; ++k) {
-        const float v = static_cast<float>(x.N[k] * inv_width[k]);
-        for (const std::size_t hi = band_edge[k + 1]; b < hi; ++b) nbv[b] = v;
-      }
+      float* __restrict nk = nb_k.data();
+      for (std::size_t k = 0; k < K; ++k) nk[k] = static_cast<float>(x.N[k] * inv_width[k]);
+      const std::uint32_t* __restrict bk = band_of32.data();
+      for (std::size_t b = 0; b < nb; ++b) nbv[b] = nk[bk[b]];  // no short inner loops (their branches cost more than the copies)
       const float* __restrict pb = x.Pb.data();
       float* __restrict e = x.Eb_taps.data() + tap * nb;
       float* __restrict d = x.Db.data();
@@ -378,17 +440,22 @@ struct CrosstalkVad::Impl {
         first = false;
       }
       if (first) std::fill(lk, lk + nb, 0.f);
-      for (std::size_t b = 0; b < nb; ++b) rest[b] = std::max(pb[b] - lk[b], 0.f);
-      // per band: what is left above the band's noise floor, against the noise plus the leak
+      float leak_sum = 0;
+#pragma omp simd reduction(+ : leak_sum)
+      for (std::size_t b = 0; b < nb; ++b) {
+        rest[b] = std::max(pb[b] - lk[b], 0.f);
+        leak_sum += lk[b];
+      }
+      // per band: what is left above the band's noise floor, against the noise plus the leak (only
+      // its total counts)
       band_sums(rest, rest_k.data());
-      band_sums(lk, leak_k.data());
-      double own = 0, den = 0, noise = 0, leak = 0;
+      double own = 0, noise = 0;
       for (std::size_t k = 0; k < K; ++k) {
         own += std::max(rest_k[k] - x.N[k], 0.0);
-        den += x.N[k] + leak_k[k];
         noise += x.N[k];
-        leak += leak_k[k];
       }
+      const double leak = leak_sum;
+      const double den = noise + leak;
       const double ratio = own / (static_cast<double>(den) + kTiny);
       bool speech = x.asm_.speaking() ? ratio >= off_ratio : ratio > on_ratio;
       speech = speech && x.level > min_level && own >= x.speech_level * below_level;
@@ -458,21 +525,54 @@ struct CrosstalkVad::Impl {
     return idx >= x.buf0 && idx < x.buf0 + static_cast<std::int64_t>(x.len) ? x.buf[static_cast<std::size_t>(idx - x.buf0)] : 0.f;
   }
 
-  /// The transform's interleaved spectrum (cspec) to split form (NBc real parts, then NBc
-  /// imaginary parts, so the filter's complex products are plain vector loops), and back.
-  void spec_to_split(float* __restrict out) const {
-    const float* __restrict z = &cspec[0][0];
-    for (std::size_t b = 0; b < NBc; ++b) {
-      out[b] = z[2 * b];
-      out[NBc + b] = z[2 * b + 1];
+  /// The real transform of the NC samples in cin, in split form (NBc real parts, then NBc
+  /// imaginary parts, so the filter's complex products are plain vector loops), from one complex
+  /// transform of NC / 2 points (z[n] = cin[2n] + i cin[2n+1]; far cheaper here than FFTW's real
+  /// transform of NC): X[k] = E[k] + W^k O[k], E[k] = (Z[k] + conj Z[H-k]) / 2,
+  /// O[k] = (Z[k] - conj Z[H-k]) / 2i, W = exp(-2 pi i / NC), H = NC / 2.
+  DYAD_VAD_CLONES void fwd_split(float* __restrict out) {
+    fftwf_execute(hfwd);
+    const std::size_t H = NC / 2;
+    const float* __restrict z = &hspec[0][0];
+    float* __restrict zr = hre.data();
+    float* __restrict zi = him.data();
+    for (std::size_t k = 0; k < H; ++k) {
+      zr[k] = z[2 * k];
+      zi[k] = z[2 * k + 1];
+    }
+    zr[H] = zr[0];  // bin H is bin 0
+    zi[H] = zi[0];
+    const float* __restrict tc = twc.data();
+    const float* __restrict ts = tws.data();
+    float* __restrict xr = out;
+    float* __restrict xi = out + NBc;
+    for (std::size_t k = 0; k <= H; ++k) {
+      const float ar = zr[k], ai = zi[k], br = zr[H - k], bi = zi[H - k];
+      const float er = 0.5f * (ar + br), ei = 0.5f * (ai - bi);
+      const float orr = 0.5f * (ai + bi), oi = -0.5f * (ar - br);
+      xr[k] = er + (tc[k] * orr + ts[k] * oi);
+      xi[k] = ei + (tc[k] * oi - ts[k] * orr);
     }
   }
-  void split_to_spec(const float* __restrict in) {
-    float* __restrict z = &cspec[0][0];
-    for (std::size_t b = 0; b < NBc; ++b) {
-      z[2 * b] = in[b];
-      z[2 * b + 1] = in[NBc + b];
+
+  /// The inverse (unnormalized, NC times the samples, as FFTW's c2r) of a split spectrum of NC / 2
+  /// + 1 bins into cin, from one complex transform of NC / 2 points: Z[k] = P[k] + i Q[k],
+  /// P[k] = X[k] + conj X[H-k], Q[k] = (X[k] - conj X[H-k]) W^-k.
+  DYAD_VAD_CLONES void inv_split(const float* __restrict in) {
+    const std::size_t H = NC / 2;
+    const float* __restrict xr = in;
+    const float* __restrict xi = in + NBc;
+    const float* __restrict tc = twc.data();
+    const float* __restrict ts = tws.data();
+    float* __restrict z = &hspec[0][0];
+    for (std::size_t k = 0; k < H; ++k) {
+      const float ar = xr[k], ai = xi[k], br = xr[H - k], bi = xi[H - k];
+      const float pr = ar + br, pi = ai - bi, dr = ar - br, di = ai + bi;
+      const float qr = dr * tc[k] - di * ts[k], qi = dr * ts[k] + di * tc[k];
+      z[2 * k] = pr - qi;
+      z[2 * k + 1] = pi + qr;
     }
+    fftwf_execute(hinv);
   }
 
   /// Raw decimated samples [idx, idx + F) of channel x into out (0 outside what is held).
@@ -496,8 +596,7 @@ struct CrosstalkVad::Impl {
       if (x.x_block[slot] == b) continue;
       std::memcpy(cin, x.raw_ring.data() + static_cast<std::size_t>((b - 1 + R) % R) * F, F * sizeof(float));
       std::memcpy(cin + F, x.raw_ring.data() + static_cast<std::size_t>(b % R) * F, F * sizeof(float));
-      fftwf_execute(cfwd);
-      spec_to_split(x.X.data() + slot * nbin2);
+      fwd_split(x.X.data() + slot * nbin2);
       x.x_block[slot] = b;
     }
   }
@@ -544,35 +643,51 @@ struct CrosstalkVad::Impl {
         x.err_power = x.raw_power;
         continue;
       }
+      // the filters' outputs, summed over the open filters and their partitions in registers, eight
+      // bins at a time (the same sums in the same order per bin as one bin at a time)
       float* __restrict yr = cY.data();
       float* __restrict yi = cY.data() + NBc;
-      std::fill(yr, yr + nbin2, 0.f);
+      const float** wp = term_w.data();
+      const float** xp = term_x.data();
+      std::size_t terms = 0;
       for (std::size_t j = 0; j < C; ++j) {
         if (!open[j * C + i]) continue;
         ensure_spectra(ch[j], u);
         const std::size_t parts = static_cast<std::size_t>(std::min<std::int64_t>(static_cast<std::int64_t>(M), u + 1));
         for (std::size_t m = 0; m < parts; ++m) {
-          const float* __restrict w = Wc.data() + ((j * C + i) * M + m) * nbin2;
-          const float* __restrict xs = ch[j].X.data() + static_cast<std::size_t>((u - static_cast<std::int64_t>(m)) % static_cast<std::int64_t>(M)) * nbin2;
-          const float* __restrict wr = w;
-          const float* __restrict wi = w + NBc;
-          const float* __restrict xr = xs;
-          const float* __restrict xi = xs + NBc;
-          for (std::size_t b = 0; b < NBc; ++b) {
-            yr[b] += wr[b] * xr[b] - wi[b] * xi[b];
-            yi[b] += wr[b] * xi[b] + wi[b] * xr[b];
-          }
+          wp[terms] = Wc.data() + ((j * C + i) * M + m) * nbin2;
+          xp[terms] = ch[j].X.data() + static_cast<std::size_t>((u - static_cast<std::int64_t>(m)) % static_cast<std::int64_t>(M)) * nbin2;
+          ++terms;
         }
       }
-      split_to_spec(yr);
-      fftwf_execute(cinv);
+      std::size_t b = 0;
+      for (; b + 8 <= NBc; b += 8) {
+        V8 ar{}, ai{};
+        for (std::size_t q = 0; q < terms; ++q) {
+          const V8 wr = DYAD_LOAD8(wp[q] + b), wi = DYAD_LOAD8(wp[q] + NBc + b), xr = DYAD_LOAD8(xp[q] + b), xi = DYAD_LOAD8(xp[q] + NBc + b);
+          ar += wr * xr - wi * xi;
+          ai += wr * xi + wi * xr;
+        }
+        DYAD_STORE8(yr + b, ar);
+        DYAD_STORE8(yi + b, ai);
+      }
+      for (; b < NBc; ++b) {
+        float ar = 0, ai = 0;
+        for (std::size_t q = 0; q < terms; ++q) {
+          const float wr = wp[q][b], wi = wp[q][NBc + b], xr = xp[q][b], xi = xp[q][NBc + b];
+          ar += wr * xr - wi * xi;
+          ai += wr * xi + wi * xr;
+        }
+        yr[b] = ar;
+        yi[b] = ai;
+      }
+      inv_split(yr);
       float* __restrict e = x.err.data();
+      const float* __restrict yt = cin + F;
+      for (std::size_t n = 0; n < F; ++n) e[n] = cur[n] - yt[n] * inv_n;
       float ep = 0;
 #pragma omp simd reduction(+ : ep)
-      for (std::size_t n = 0; n < F; ++n) {
-        e[n] = cur[n] - cin[F + n] * inv_n;
-        ep += e[n] * e[n];
-      }
+      for (std::size_t n = 0; n < F; ++n) ep += e[n] * e[n];
       x.err_power = static_cast<double>(ep) / static_cast<double>(F);
       // the residual replaces the samples held (those beyond the end at a flush are not held)
       if (s >= x.buf0 && s + static_cast<std::int64_t>(F) <= x.buf0 + static_cast<std::int64_t>(x.len)) {
@@ -630,8 +745,7 @@ struct CrosstalkVad::Impl {
         // the error's spectrum: F zeros, then the residual
         std::fill(cin, cin + F, 0.f);
         std::copy(ch[i].err.begin(), ch[i].err.end(), cin + F);
-        fftwf_execute(cfwd);
-        spec_to_split(cE.data());
+        fwd_split(cE.data());
         const float* __restrict er = cE.data();
         const float* __restrict ei = cE.data() + NBc;
         for (std::size_t m = 0; m < M; ++m) {
@@ -651,12 +765,10 @@ struct CrosstalkVad::Impl {
             g[NBc + b] = w[NBc + b] + d[b] * gi_;
           }
           if (!constrain) continue;
-          split_to_spec(g);
-          fftwf_execute(cinv);
+          inv_split(g);
           for (std::size_t n2 = 0; n2 < F; ++n2) cin[n2] *= inv_n;
           std::fill(cin + F, cin + NC, 0.f);
-          fftwf_execute(cfwd);
-          spec_to_split(w);
+          fwd_split(w);
         }
       }
     }
@@ -762,6 +874,10 @@ CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : 
     w2 += static_cast<double>(p.window[n]) * p.window[n];
   }
   p.spec_scale = 1.0 / (static_cast<double>(p.nfft) * w2);
+  p.pw0.assign(p.nfft / 2 + 1, 0.f);
+  p.pw1.assign(p.nfft / 2 + 1, 0.f);
+  p.zre.assign(p.nfft + 1, 0.f);
+  p.zim.assign(p.nfft + 1, 0.f);
   // Bands: mel-spaced edges, at least one bin each.
   const double nyq = p.rate_a / 2, bin_hz = p.rate_a / static_cast<double>(p.nfft);
   const double hi = std::min(c.band_high_hz, nyq);
@@ -815,12 +931,13 @@ CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : 
   p.hist.assign(p.C * p.C * p.K * kHistBins, 0.0);
   p.dirty.assign(p.C * p.C * p.K, 1);
   p.rest_k.assign(p.K, 0.0);
-  p.leak_k.assign(p.K, 0.0);
+  p.nb_k.assign(p.K, 0.f);
+  for (std::size_t k : p.band_of) p.band_of32.push_back(static_cast<std::uint32_t>(k));
   {
     std::lock_guard<std::mutex> lock(detail::fftw_planner_mutex());
-    p.fin = fftwf_alloc_real(p.nfft);
-    p.fout = fftwf_alloc_complex(p.nfft / 2 + 1);
-    p.plan = fftwf_plan_dft_r2c_1d(static_cast<int>(p.nfft), p.fin, p.fout, FFTW_ESTIMATE);
+    p.zin = fftwf_alloc_complex(p.nfft);
+    p.zout = fftwf_alloc_complex(p.nfft);
+    p.plan = fftwf_plan_dft_1d(static_cast<int>(p.nfft), p.zin, p.zout, FFTW_FORWARD, FFTW_ESTIMATE);
   }
   if (!p.plan) throw std::runtime_error("CrosstalkVad: FFTW could not plan a transform of " + std::to_string(p.nfft));
   if (c.cancel_length_s > 0 && channels > 1) {
@@ -841,15 +958,25 @@ CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : 
     }
     p.Wc.assign(p.C * p.C * p.M * nbin2, 0.f);
     p.open.assign(p.C * p.C, 0);
+    p.term_w.assign((p.C - 1) * p.M, nullptr);
+    p.term_x.assign((p.C - 1) * p.M, nullptr);
     p.cY.assign(nbin2, 0.f);
     p.cE.assign(nbin2, 0.f);
     p.cD.assign(p.NBc, 0.f);
+    p.hre.assign(p.F + 1, 0.f);
+    p.him.assign(p.F + 1, 0.f);
+    for (std::size_t k = 0; k <= p.F; ++k) {
+      const double ang = 2 * M_PI * static_cast<double>(k) / static_cast<double>(p.NC);
+      p.twc.push_back(static_cast<float>(std::cos(ang)));
+      p.tws.push_back(k == p.F ? 0.f : static_cast<float>(std::sin(ang)));
+    }
     std::lock_guard<std::mutex> lock(detail::fftw_planner_mutex());
     p.cin = fftwf_alloc_real(p.NC);
-    p.cspec = fftwf_alloc_complex(p.NBc);
-    p.cfwd = fftwf_plan_dft_r2c_1d(static_cast<int>(p.NC), p.cin, p.cspec, FFTW_ESTIMATE);
-    p.cinv = fftwf_plan_dft_c2r_1d(static_cast<int>(p.NC), p.cspec, p.cin, FFTW_ESTIMATE);
-    if (!p.cfwd || !p.cinv) throw std::runtime_error("CrosstalkVad: FFTW could not plan a transform of " + std::to_string(p.NC));
+    p.hspec = fftwf_alloc_complex(p.F);
+    auto* hz = reinterpret_cast<fftwf_complex*>(p.cin);  // NC reals as NC / 2 complex values (FFTW's alignment)
+    p.hfwd = fftwf_plan_dft_1d(static_cast<int>(p.F), hz, p.hspec, FFTW_FORWARD, FFTW_ESTIMATE);
+    p.hinv = fftwf_plan_dft_1d(static_cast<int>(p.F), p.hspec, hz, FFTW_BACKWARD, FFTW_ESTIMATE);
+    if (!p.hfwd || !p.hinv) throw std::runtime_error("CrosstalkVad: FFTW could not plan a transform of " + std::to_string(p.NC));
   }
   p.reset();
 }
