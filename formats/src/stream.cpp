@@ -204,38 +204,10 @@ class LineSource {
   bool eof_ = false;
 };
 
-// A plain decimal ("-12.345") of at most 15 digits, exactly as std::from_chars reads it: the
-// digits are an exact integer m < 2^53, 10^k is exact, and one IEEE division is correctly rounded,
-// so m / 10^k is the double nearest the decimal (Clinger 1990). False for anything else.
-inline bool plain_decimal(std::string_view f, double& out) {
-  static constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-  const char* p = f.data();
-  const char* const e = p + f.size();
-  const bool neg = p < e && *p == '-';
-  p += neg;
-  std::uint64_t m = 0;
-  int digits = 0, frac = 0;
-  bool dot = false;
-  for (; p < e; ++p) {
-    const auto d = static_cast<unsigned>(*p - '0');
-    if (d < 10) {
-      if (++digits > 15) return false;
-      m = m * 10 + d;
-      frac += dot;
-    } else if (*p == '.' && !dot) {
-      dot = true;
-    } else {
-      return false;
-    }
-  }
-  if (digits == 0) return false;
-  const double v = static_cast<double>(m) / kPow10[frac];
-  out = neg ? -v : v;
-  return true;
-}
-
-// plain_decimal on the field starting at p and ending at the next tab or at e: the field's end,
-// or nullptr when the field is not a plain decimal of at most 15 digits.
+// The field starting at p and ending at the next tab or at e, when it is a plain decimal ("-12.345")
+// of at most 15 digits: its value in `out`, exactly as std::from_chars reads it (the digits are an
+// exact integer m < 2^53, 10^k is exact, and one IEEE division is correctly rounded, so m / 10^k
+// is the double nearest the decimal; Clinger 1990), and the field's end; else nullptr.
 inline const char* plain_field(const char* p, const char* const e, double& out) {
   static constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
   const bool neg = p < e && *p == '-';
@@ -259,6 +231,12 @@ inline const char* plain_field(const char* p, const char* const e, double& out) 
   const double v = static_cast<double>(m) / kPow10[frac];
   out = neg ? -v : v;
   return p;
+}
+
+// f as one plain decimal (plain_field over the whole of f; false for anything else).
+inline bool plain_decimal(std::string_view f, double& out) {
+  const char* const e = f.data() + f.size();
+  return plain_field(f.data(), e, out) == e;
 }
 
 // A number as parse_number reads it, with the common cases (a plain decimal) first.
