@@ -11,9 +11,11 @@
 #include <filesystem>
 #include <span>
 #include <string>
-#include <system_error>
 #include <type_traits>
 #include <vector>
+
+#include "dyad/formats/error.hpp"
+#include "dyad/formats/files.hpp"
 
 namespace dyad::analysis::detail {
 
@@ -60,7 +62,7 @@ class SpillVector {
     std::size_t k = i0;
     if (k < in_file_) {
       const std::size_t m = std::min(i1, in_file_) - k;
-      pread_all(out.data(), m * sizeof(T), static_cast<off_t>(k * sizeof(T)));
+      formats::pread_all(fd_, out.data(), m * sizeof(T), k * sizeof(T), dir_, "cannot read a temporary file");
       k += m;
     }
     if (k < i1) std::memcpy(out.data() + (k - i0), buf_.data() + (k - in_file_), (i1 - k) * sizeof(T));
@@ -99,34 +101,14 @@ class SpillVector {
       if (fd_ < 0) {  // a file system without O_TMPFILE: a named file removed at once
         std::string tmpl = (dir_ / ".dyad-spill-XXXXXX").string();
         fd_ = ::mkostemp(tmpl.data(), O_CLOEXEC);
-        if (fd_ < 0) throw std::system_error(errno, std::generic_category(), dir_.string() + ": cannot create a temporary file");
+        if (fd_ < 0)
+          throw formats::FormatError(formats::ErrorKind::io, dir_.string() + ": cannot create a temporary file: " + std::strerror(errno));
         ::unlink(tmpl.c_str());
       }
     }
-    const char* p = reinterpret_cast<const char*>(buf_.data());
-    std::size_t left = buf_.size() * sizeof(T);
-    off_t off = static_cast<off_t>(in_file_ * sizeof(T));
-    while (left > 0) {
-      const ssize_t w = ::pwrite(fd_, p, left, off);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) throw std::system_error(errno ? errno : EIO, std::generic_category(), dir_.string() + ": writing a temporary file");
-      p += w;
-      left -= static_cast<std::size_t>(w);
-      off += w;
-    }
+    formats::pwrite_all(fd_, buf_.data(), buf_.size() * sizeof(T), in_file_ * sizeof(T), dir_, "cannot write a temporary file");
     in_file_ += buf_.size();
     buf_.clear();
-  }
-  void pread_all(void* dst, std::size_t bytes, off_t off) const {
-    char* p = static_cast<char*>(dst);
-    while (bytes > 0) {
-      const ssize_t r = ::pread(fd_, p, bytes, off);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) throw std::system_error(errno ? errno : EIO, std::generic_category(), dir_.string() + ": reading a temporary file");
-      p += r;
-      bytes -= static_cast<std::size_t>(r);
-      off += r;
-    }
   }
   void close() {
     if (fd_ >= 0) ::close(fd_);

@@ -131,6 +131,35 @@ void create_private_file(const fs::path& path) {
   ::close(fd);
 }
 
+void pwrite_all(int fd, const void* data, std::size_t n, std::uint64_t offset, const fs::path& path, const std::string& what) {
+  const char* c = static_cast<const char*>(data);
+  while (n > 0) {
+    const ssize_t w = ::pwrite(fd, c, n, static_cast<off_t>(offset));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      throw_errno(what, path);
+    }
+    c += w;
+    n -= static_cast<std::size_t>(w);
+    offset += static_cast<std::uint64_t>(w);
+  }
+}
+
+void pread_all(int fd, void* data, std::size_t n, std::uint64_t offset, const fs::path& path, const std::string& what) {
+  char* c = static_cast<char*>(data);
+  while (n > 0) {
+    const ssize_t r = ::pread(fd, c, n, static_cast<off_t>(offset));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      throw_errno(what, path);
+    }
+    if (r == 0) throw FormatError(ErrorKind::io, path.string() + ": " + what + ": the file ends early");
+    c += r;
+    n -= static_cast<std::size_t>(r);
+    offset += static_cast<std::uint64_t>(r);
+  }
+}
+
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw FormatError(ErrorKind::io, path.string() + ": cannot be opened for reading");

@@ -45,20 +45,7 @@ static_assert(sizeof(Header) == 64);
 
 std::string errno_text() { return std::strerror(errno); }
 
-/// Writes at an offset, all or throw.
-void pwrite_all(int fd, const void* data, std::size_t n, std::uint64_t offset, const std::filesystem::path& p) {
-  const char* c = static_cast<const char*>(data);
-  while (n > 0) {
-    ssize_t w = ::pwrite(fd, c, n, static_cast<off_t>(offset));
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      throw FormatError(ErrorKind::io, p.string() + ": cannot write the audio overview: " + errno_text());
-    }
-    c += w;
-    n -= static_cast<std::size_t>(w);
-    offset += static_cast<std::uint64_t>(w);
-  }
-}
+constexpr const char kCannotWrite[] = "cannot write the audio overview";
 
 /// A min/max being accumulated, per channel.
 struct Acc {
@@ -132,10 +119,10 @@ void build_overview(const std::filesystem::path& audio, const std::filesystem::p
   h.base_frames = config.base_frames;
   h.factor = config.factor;
   h.levels = static_cast<std::uint32_t>(levels.size());
-  pwrite_all(fd, &h, sizeof h, 0, tmp);
+  pwrite_all(fd, &h, sizeof h, 0, tmp, kCannotWrite);
   std::vector<std::uint64_t> table;
   for (auto& l : levels) table.insert(table.end(), {l.bin_frames, l.bins, l.offset});
-  pwrite_all(fd, table.data(), table.size() * sizeof(std::uint64_t), sizeof h, tmp);
+  pwrite_all(fd, table.data(), table.size() * sizeof(std::uint64_t), sizeof h, tmp, kCannotWrite);
 
   // Per level: the bin being accumulated and a buffer of finished bins written in chunks.
   const std::size_t nl = levels.size();
@@ -147,7 +134,7 @@ void build_overview(const std::filesystem::path& audio, const std::filesystem::p
   auto flush = [&](std::size_t l) {
     if (buf[l].empty()) return;
     std::uint64_t at = levels[l].offset + written[l] * static_cast<std::uint64_t>(ch) * 2 * sizeof(float);
-    pwrite_all(fd, buf[l].data(), buf[l].size() * sizeof(float), at, tmp);
+    pwrite_all(fd, buf[l].data(), buf[l].size() * sizeof(float), at, tmp, kCannotWrite);
     written[l] += buf[l].size() / (static_cast<std::size_t>(ch) * 2);
     buf[l].clear();
   };

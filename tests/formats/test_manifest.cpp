@@ -1,4 +1,8 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <string>
 
 #include "dyad/formats/error.hpp"
 #include "dyad/formats/files.hpp"
@@ -77,6 +81,35 @@ TEST(Manifest, AtomicWriteIsPrivateAndLeavesNoTemporary) {
   EXPECT_EQ(dyad::test::mode_of(d / "session.json"), 0600u);
   EXPECT_FALSE(std::filesystem::exists(d / "session.json.tmp"));
   EXPECT_EQ(read_manifest(d.path()).couple_id, "C07");
+}
+
+TEST(Files, PwriteAllAndPreadAllAtOffsetsAndAShortFile) {
+  dyad::test::TempDir d;
+  const auto p = d / "f.bin";
+  create_private_file(p);
+  const int fd = ::open(p.c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  const char a[] = "abcdef", b[] = "XY";
+  pwrite_all(fd, a, 6, 0, p, "cannot write");
+  pwrite_all(fd, b, 2, 10, p, "cannot write");  // a hole between
+  char got[12] = {};
+  pread_all(fd, got, 12, 0, p, "cannot read");
+  EXPECT_EQ(std::string(got, 6), "abcdef");
+  EXPECT_EQ(std::string(got + 10, 2), "XY");
+  try {
+    pread_all(fd, got, 4, 10, p, "cannot read");
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::io);
+    EXPECT_EQ(std::string(e.what()), p.string() + ": cannot read: the file ends early");
+  }
+  ::close(fd);
+  try {
+    pwrite_all(fd, a, 6, 0, p, "cannot write");  // closed
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(p.string() + ": cannot write: ", 0), 0u) << e.what();
+  }
 }
 
 TEST(Manifest, NewerFormatIsUnsupported) {
