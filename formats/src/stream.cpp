@@ -1,11 +1,13 @@
 #include "dyad/formats/stream.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 
@@ -142,7 +144,7 @@ class LineSource {
     if (!file_) throw FormatError(ErrorKind::io, label_ + ": cannot be opened for reading");
     buf_.resize(kBlock);
   }
-  LineSource(std::string_view text, std::string label) : label_(std::move(label)), mem_(text) {}
+  LineSource(std::string_view text, std::string label) : label_(std::move(label)), mem_(text) { find_last_lf(); }
   ~LineSource() {
     if (file_) std::fclose(file_);
   }
@@ -150,6 +152,19 @@ class LineSource {
   LineSource& operator=(const LineSource&) = delete;
   const std::string& label() const noexcept { return label_; }
   std::size_t physical() const noexcept { return physical_; }
+
+  /// The buffered lines from the current position up to and including the buffer's last LF (so
+  /// every line in it ends with a LF; reading more from the file first when none is buffered);
+  /// empty when no complete line is left. Lines taken from it are passed to consume().
+  std::string_view complete_lines() {
+    if (file_ && !eof_ && (last_lf_ == kNone || last_lf_ < pos_)) refill();
+    if (last_lf_ == kNone || last_lf_ < pos_) return {};
+    return std::string_view((file_ ? buf_.data() : mem_.data()) + pos_, last_lf_ + 1 - pos_);
+  }
+  void consume(std::size_t bytes, std::size_t lines) noexcept {
+    pos_ += bytes;
+    physical_ += lines;
+  }
 
   /// The next physical line; false at the end of the input.
   bool next(std::string_view& line) {
@@ -190,48 +205,101 @@ class LineSource {
       if (got == 0) {
         if (std::ferror(file_)) throw FormatError(ErrorKind::io, label_ + ": read error");
         eof_ = true;
-        return;
+        break;
       }
       end_ += got;
-      if (std::memchr(buf_.data() + scanned, '\n', got)) return;
+      if (std::memchr(buf_.data() + scanned, '\n', got)) break;
     }
+    find_last_lf();
   }
+  void find_last_lf() {
+    const char* d = file_ ? buf_.data() : mem_.data();
+    const std::size_t n = file_ ? end_ : mem_.size();
+    const void* lf = n ? memrchr(d, '\n', n) : nullptr;
+    last_lf_ = lf ? static_cast<std::size_t>(static_cast<const char*>(lf) - d) : kNone;
+  }
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
   std::string label_;
   std::FILE* file_ = nullptr;
   std::string_view mem_;
   std::vector<char> buf_;
-  std::size_t pos_ = 0, end_ = 0, physical_ = 0;
+  std::size_t pos_ = 0, end_ = 0, physical_ = 0, last_lf_ = kNone;
   bool eof_ = false;
 };
 
-// The field starting at p and ending at the next tab or at e, when it is a plain decimal ("-12.345")
-// of at most 15 digits: its value in `out`, exactly as std::from_chars reads it (the digits are an
-// exact integer m < 2^53, 10^k is exact, and one IEEE division is correctly rounded, so m / 10^k
-// is the double nearest the decimal; Clinger 1990), and the field's end; else nullptr.
-inline const char* plain_field(const char* p, const char* const e, double& out) {
-  static constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-  const bool neg = p < e && *p == '-';
+// m / 10^k as the double nearest it (m < 10^19 and k <= 27 here), when that can be had without
+// a general conversion: with at most 15 digits and k <= 22 both are exact doubles and one IEEE
+// division is correctly rounded (Clinger 1990). Otherwise, where long double has a 64-bit
+// significand (x86), both are exact long doubles and the quotient, correctly rounded to 64 bits,
+// rounds to the same double as the exact quotient unless it lies exactly halfway between two
+// doubles (rounding to nearest keeps a value on its side of every midpoint, which 64 bits can
+// hold): that one case, like everything else, is left to std::from_chars (false).
+inline bool nearest_quotient(std::uint64_t m, int k, int sig, double& out) {
+  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  if (sig <= 15 && k <= 22) {
+    out = static_cast<double>(m) / kPow10[k];
+    return true;
+  }
+  if constexpr (std::numeric_limits<long double>::digits >= 64) {
+    static constexpr long double kPow10L[] = {1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
+                                              1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
+                                              1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+    if (k > 27) return false;
+    const long double r = static_cast<long double>(m) / kPow10L[k];
+    const double d = static_cast<double>(r);
+    const long double diff = r - static_cast<long double>(d);  // exact (Sterbenz)
+    if (diff != 0) {  // (d > 0 here: m > 0) the double next to d on r's side
+      const double next = std::bit_cast<double>(std::bit_cast<std::uint64_t>(d) + (diff > 0 ? 1 : -1));
+      if (2 * std::fabs(diff) == std::fabs(static_cast<long double>(next) - static_cast<long double>(d))) return false;
+    }
+    out = d;
+    return true;
+  }
+  return false;
+}
+
+// A plain decimal ("-12.345", up to 19 significant digits) starting at p: its value in `out`,
+// exactly as std::from_chars reads it (nearest_quotient), and the field's end; else nullptr.
+// kInLine: the field ends at the next tab or at e (a line without its LF). Otherwise (rows read
+// in place, e unused) it ends at the next tab or LF, which the caller guarantees comes before the
+// end of the memory.
+template <bool kInLine>
+inline const char* decimal_field(const char* p, [[maybe_unused]] const char* const e, double& out) {
+  const bool neg = (!kInLine || p < e) && *p == '-';
   p += neg;
   std::uint64_t m = 0;
-  int digits = 0, frac = 0;
-  bool dot = false;
-  for (; p < e && *p != '\t'; ++p) {
+  int sig = 0, frac = 0;
+  bool digits = false, dot = false;
+  for (;; ++p) {
+    if constexpr (kInLine)
+      if (p == e) break;
     const auto d = static_cast<unsigned>(*p - '0');
     if (d < 10) {
-      if (++digits > 15) return nullptr;
-      m = m * 10 + d;
+      digits = true;
       frac += dot;
+      if (m == 0 && d == 0) continue;  // a leading zero
+      if (++sig > 19) return nullptr;
+      m = m * 10 + d;
     } else if (*p == '.' && !dot) {
       dot = true;
     } else {
-      return nullptr;
+      break;
     }
   }
-  if (digits == 0) return nullptr;
-  const double v = static_cast<double>(m) / kPow10[frac];
+  if constexpr (kInLine) {
+    if (p != e && *p != '\t') return nullptr;
+  } else {
+    if (*p != '\t' && *p != '\n') return nullptr;
+  }
+  double v = 0;
+  if (!digits || !nearest_quotient(m, frac, sig, v)) return nullptr;
   out = neg ? -v : v;
   return p;
 }
+
+// The field from p to the next tab or e (a line without its LF), as decimal_field.
+inline const char* plain_field(const char* p, const char* const e, double& out) { return decimal_field<true>(p, e, out); }
 
 // f as one plain decimal (plain_field over the whole of f; false for anything else).
 inline bool plain_decimal(std::string_view f, double& out) {
@@ -280,7 +348,50 @@ void for_each_stream_row(LineSource& src, const StreamSidecar& s, std::span<cons
   };
   double prev = -INFINITY;
   std::size_t pending_blank = 0;
-  while (src.next(line)) {
+  // Rows read in place from the buffer, without finding each line's end first: a row whose
+  // wanted fields are all plain decimals, with nf fields and a LF right after the last, and a
+  // time_s not going backwards. Any other row (and everything after a blank line) is left to the
+  // line-by-line reading below, which gives it the same checks and messages as ever.
+  auto fast_rows = [&] {
+    if (pending_blank) return;
+    const std::string_view w = src.complete_lines();
+    const char* p = w.data();
+    const char* const end = p + w.size();
+    std::size_t rows = 0;
+    while (p < end) {
+      const char* q = p;
+      double ts = 0;
+      bool ok = true;
+      for (std::size_t f = 0; f < nf; ++f) {
+        const std::size_t slot = need[f];
+        if (f == 0 || slot) {
+          double v = 0;
+          q = decimal_field<false>(q, nullptr, v);
+          if (!q) {
+            ok = false;
+            break;
+          }
+          (f == 0 ? ts : vals[slot - 1]) = v;
+        } else {
+          while (*q != '\t' && *q != '\n') ++q;
+        }
+        if (*q != (f + 1 == nf ? '\n' : '\t')) {
+          ok = false;
+          break;
+        }
+        ++q;
+      }
+      if (!ok || ts < prev) break;
+      prev = ts;
+      fn(ts, static_cast<const double*>(vals.data()));
+      ++rows;
+      p = q;
+    }
+    src.consume(static_cast<std::size_t>(p - w.data()), rows);
+  };
+  for (;;) {
+    fast_rows();
+    if (!src.next(line)) break;
     if (line.empty()) {
       ++pending_blank;  // blank lines at the end are ignored
       continue;

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <charconv>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <random>
 
@@ -397,11 +399,13 @@ TEST(StreamReader, MalformedRowsGiveOneClearMessage) {
 // Lines across the reader's 4 MiB blocks, against the generic table reader.
 TEST(StreamReader, AFileOfManyBlocksReadsAsTheTableReaderReadsIt) {
   std::string text = kHead;
-  // values of every length (the reader's exact fast path takes up to 15 digits, from_chars the rest)
+  // values of every length (the reader's exact fast paths take up to 15 digits, from_chars the rest;
+  // 15 digits with a dot are 16 characters, past what the SSE2 path sees at once)
   std::mt19937_64 g(7);
   std::uniform_real_distribution<double> u(-1, 1);
   const char* odd[] = {"1.", ".5", "-.25", "-0", "007.50", "1e-3", "+2", "n/a", "1E5", "123456789012345", "1234567890123456",
-                       "0.1234567890123456789", "inf", "-nan"};
+                       "0.1234567890123456789", "inf", "-nan", "123456789.012345", "-12345678901234.5", "99999999.9999999",
+                       "0.000000000000001", "5.", "-8", "12345678.1234567", "-0.00", "100000000"};
   for (int i = 0; i < 200000; ++i) {  // ~5.5 MB: lines across the 4 MiB blocks
     std::string v;
     switch (i % 4) {
@@ -425,6 +429,44 @@ TEST(StreamReader, AFileOfManyBlocksReadsAsTheTableReaderReadsIt) {
   }
   EXPECT_EQ(wrong, 0u);
   EXPECT_EQ(scan_stream(f.d / "s", f.sc).samples, 200000u);
+}
+
+// The reader's own decimal conversion (up to 19 significant digits, exact powers of ten, one
+// division, a long double one past 15 digits with its halfway cases left to from_chars) gives
+// exactly the double std::from_chars gives: shortest round-trip forms of random doubles over 16
+// decades, random 16-19 digit decimals, and decimals exactly halfway between two doubles.
+TEST(StreamReader, DecimalsOfUpTo19DigitsReadExactlyAsFromCharsReadsThem) {
+  std::mt19937_64 g(11);
+  std::vector<std::string> vals;
+  for (int i = 0; i < 120000; ++i) {
+    char b[64];
+    const double x = std::ldexp(static_cast<double>(g() >> 11), -53) * std::pow(10.0, static_cast<double>(i % 17) - 8);
+    vals.emplace_back(b, std::to_chars(b, b + sizeof b, (i & 1) ? -x : x).ptr);  // shortest form: up to 17 digits
+  }
+  for (int i = 0; i < 60000; ++i) {  // 16-19 digits with the dot anywhere
+    const int n = 16 + i % 4;
+    std::string v;
+    for (int k = 0; k < n; ++k) v += static_cast<char>('0' + g() % 10);
+    v.insert(static_cast<std::size_t>(g() % static_cast<unsigned>(n + 1)), ".");
+    vals.push_back(v);
+  }
+  for (std::uint64_t k = 1; k < 4000; k += 2) {  // 2^53 + odd, 2^54 + 2 (mod 4): halfway between two doubles
+    vals.push_back(std::to_string((std::uint64_t{1} << 53) + k));
+    vals.push_back(std::to_string((std::uint64_t{1} << 54) + 2 * k));
+    vals.push_back("0." + std::to_string((std::uint64_t{1} << 53) + k));
+  }
+  std::string text = kHead;
+  for (std::size_t i = 0; i < vals.size(); ++i) text += std::to_string(i) + "\t0\t" + vals[i] + "\t0\n";
+  StreamFile f(text);
+  const auto [t, v] = f.blocks(4096);
+  ASSERT_EQ(v.size(), vals.size());
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < vals.size(); ++i) {
+    double want = 0;
+    std::from_chars(vals[i].data(), vals[i].data() + vals[i].size(), want);
+    if (std::memcmp(&v[i], &want, sizeof want) != 0 && ++wrong < 5) ADD_FAILURE() << vals[i] << " read as " << v[i] << ", from_chars " << want;
+  }
+  EXPECT_EQ(wrong, 0u);
 }
 
 // Session::open scans its streams side by side; the error reported is still the first in the
