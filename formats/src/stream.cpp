@@ -263,37 +263,41 @@ inline bool nearest_quotient(std::uint64_t m, int k, int sig, double& out) {
 // exactly as std::from_chars reads it (nearest_quotient), and the field's end; else nullptr.
 // kInLine: the field ends at the next tab or at e (a line without its LF). Otherwise (rows read
 // in place, e unused) it ends at the next tab or LF, which the caller guarantees comes before the
-// end of the memory.
+// end of the memory. (Leading zeros add nothing to m, so m is exact whenever the significant
+// digits are at most 19; they are only counted for fields longer than that.)
 template <bool kInLine>
 inline const char* decimal_field(const char* p, [[maybe_unused]] const char* const e, double& out) {
+  auto digit = [e](const char* q) -> unsigned {
+    if constexpr (kInLine)
+      if (q == e) return 10;
+    return static_cast<unsigned>(*q - '0');
+  };
   const bool neg = (!kInLine || p < e) && *p == '-';
   p += neg;
+  const char* const start = p;
   std::uint64_t m = 0;
-  int sig = 0, frac = 0;
-  bool digits = false, dot = false;
-  for (;; ++p) {
-    if constexpr (kInLine)
-      if (p == e) break;
-    const auto d = static_cast<unsigned>(*p - '0');
-    if (d < 10) {
-      digits = true;
-      frac += dot;
-      if (m == 0 && d == 0) continue;  // a leading zero
-      if (++sig > 19) return nullptr;
-      m = m * 10 + d;
-    } else if (*p == '.' && !dot) {
-      dot = true;
-    } else {
-      break;
-    }
+  for (unsigned d; (d = digit(p)) < 10; ++p) m = m * 10 + d;
+  int n = static_cast<int>(p - start), frac = 0;
+  if ((!kInLine || p < e) && *p == '.') {
+    const char* const f = ++p;
+    for (unsigned d; (d = digit(p)) < 10; ++p) m = m * 10 + d;
+    frac = static_cast<int>(p - f);
+    n += frac;
   }
   if constexpr (kInLine) {
     if (p != e && *p != '\t') return nullptr;
   } else {
     if (*p != '\t' && *p != '\n') return nullptr;
   }
+  if (n == 0) return nullptr;
+  int sig = n;
+  if (n > 15) {  // the significant digits
+    const char* q = start;
+    for (; q < p && (*q == '0' || *q == '.'); ++q) sig -= *q == '0';
+    if (sig > 19) return nullptr;
+  }
   double v = 0;
-  if (!digits || !nearest_quotient(m, frac, sig, v)) return nullptr;
+  if (!nearest_quotient(m, frac, sig, v)) return nullptr;
   out = neg ? -v : v;
   return p;
 }
