@@ -70,6 +70,17 @@ int stream(const std::uint8_t* d, std::size_t n) {
     for (auto& v : data.values) check(v.size() == data.size(), "every column as long as time_s");
     check(data.device_time_s.size() == data.size(), "device_time_s as long as time_s");
     for (std::size_t i = 1; i < data.size(); ++i) check(!(data.time_s[i] < data.time_s[i - 1]), "time_s never goes back");
+    // The stream reader's own row and number parsing against the generic table reader's
+    // (parse_number, std::from_chars): the same rows, the same doubles to the bit.
+    std::istringstream in(text_of(d + 1, n - 1));
+    const auto t = f::read_table(in, "x_A.tsv");
+    check(t.rows.size() == data.size(), "as many rows as the table reader reads");
+    auto same = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0 || (std::isnan(a) && std::isnan(b)); };
+    for (std::size_t r = 0; r < t.rows.size(); ++r) {
+      check(same(t.number(r, 0), data.time_s[r]), "time_s as the table reader reads it");
+      check(same(t.number(r, 1), data.device_time_s[r]), "device_time_s as the table reader reads it");
+      for (std::size_t c = 0; c < nc; ++c) check(same(t.number(r, c + 2), data.values[c][r]), "values as the table reader reads them");
+    }
   } catch (const f::FormatError&) {
   }
   return 0;
