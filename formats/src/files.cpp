@@ -137,7 +137,7 @@ void pwrite_all(int fd, const void* data, std::size_t n, std::uint64_t offset, c
     const ssize_t w = ::pwrite(fd, c, n, static_cast<off_t>(offset));
     if (w < 0) {
       if (errno == EINTR) continue;
-      throw_errno(what, path);
+      throw_errno(errno == ENOSPC ? what + " (disk full)" : what, path);
     }
     c += w;
     n -= static_cast<std::size_t>(w);

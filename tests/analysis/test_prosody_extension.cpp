@@ -1,8 +1,13 @@
 // The prosody extension inside `dyad analyze`: pitch_<role>.tsv, turn and window columns,
 // summary.json, baselines and entrainment, on tone-burst sessions (A at 220 Hz, B at 330 Hz).
 #include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +15,7 @@
 #include "dyad/analysis/analyze.hpp"
 #include "dyad/analysis/prosody.hpp"
 #include "dyad/analysis/simulate.hpp"
+#include "dyad/formats/error.hpp"
 #include "dyad/formats/files.hpp"
 #include "dyad/formats/text.hpp"
 #include "tone_session.hpp"
@@ -180,6 +186,48 @@ TEST(ProsodyExtension, VoiceQualityAndSpeechRateColumns) {
 // results do not depend on the chunk (tiny chunks here: every turn, window and partner value goes
 // through the chunked paths, the session-level ones through the exact streamed percentiles), and
 // nothing is left in the session folder.
+// The prosody's temporary track files (in the session folder) on a disk that fills while the
+// partners are analysed side by side (a real small tmpfs; root only, else SKIP): the analysis
+// stops with the disk-full error naming the session folder, from whichever partner's thread met
+// it, and the session is as it was (no features/, no temporary files).
+TEST(ProsodyExtension, TrackFilesOnAFullDiskStopTheAnalysisWithAClearErrorAndChangeNothing) {
+  test::TempDir d;
+  const fs::path mnt = d / "small";
+  fs::create_directories(mnt);
+  if (::getuid() != 0 || ::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=64m,mode=0700") != 0)
+    GTEST_SKIP() << "cannot mount a tmpfs (needs root and CAP_SYS_ADMIN): " << std::strerror(errno);
+  struct Unmount {
+    fs::path p;
+    ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
+  } unmount{mnt};
+  analysis::SimulationConfig cfg;
+  cfg.duration_s = 30;
+  cfg.seed = 6;
+  cfg.rate_hz = 16000;
+  analysis::simulate_session(mnt / "s", cfg);
+  struct statvfs v{};
+  ASSERT_EQ(::statvfs(mnt.c_str(), &v), 0);
+  const std::uintmax_t used = (v.f_blocks - v.f_bfree) * v.f_frsize;
+  const std::string opts = "size=" + std::to_string(used + 3 * 4096) + ",mode=0700";
+  ASSERT_EQ(::mount("tmpfs", mnt.c_str(), "tmpfs", MS_REMOUNT, opts.c_str()), 0) << std::strerror(errno);
+  std::vector<std::string> before;
+  for (auto& e : fs::recursive_directory_iterator(mnt / "s")) before.push_back(e.path().string());
+  analysis::ProsodyOptions small;
+  small.chunk_values = 37;  // tracks go to their files after 37 values
+  analysis::AnalyzeOptions o;
+  o.extensions = {[small] { return analysis::make_prosody_extension(small); }};
+  try {
+    analysis::analyze_session(mnt / "s", o);
+    ADD_FAILURE() << "no error on a full disk";
+  } catch (const formats::FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("disk full"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find((mnt / "s").string()), std::string::npos) << e.what();
+  }
+  std::vector<std::string> after;
+  for (auto& e : fs::recursive_directory_iterator(mnt / "s")) after.push_back(e.path().string());
+  EXPECT_EQ(before, after);
+}
+
 TEST(ProsodyExtension, ChunkedTracksGiveTheSameFeatures) {
   test::TempDir d;
   analysis::SimulationConfig cfg;

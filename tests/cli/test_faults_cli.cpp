@@ -5,9 +5,12 @@
 // and a sample against the other commands; DYAD_FULL=1 runs every pair.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <random>
 #include <thread>
@@ -289,3 +292,46 @@ TEST(FaultsCli, AnalyzeInterruptedHalfWayThenRunAgainIsCompleteAndTheRecordingUn
   }
   RecordProperty("analyze_full_s", std::to_string(full_s));
 }
+
+
+// A disk that fills during `dyad analyze` (a real small tmpfs holding the session, with less room
+// than the new features need; root only, else SKIP): one clear line naming the full disk, a
+// non-zero exit, the recording and the previous features/ untouched, no temporary files left.
+TEST(FaultsCli, AnalyzeOnAFullDiskFailsCleanlyAndKeepsThePreviousFeatures) {
+  dyad::test::TempDir t;
+  const fs::path mnt = t / "small";
+  fs::create_directories(mnt);
+  if (::getuid() != 0 || ::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=64m,mode=0700") != 0)
+    GTEST_SKIP() << "cannot mount a tmpfs (needs root and CAP_SYS_ADMIN): " << std::strerror(errno);
+  struct Unmount {
+    fs::path p;
+    ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
+  } unmount{mnt};
+  const fs::path s = mnt / "s";
+  fs::copy(pristine(), s, fs::copy_options::recursive);
+  std::uintmax_t features_bytes = 0;
+  for (auto& e : fs::recursive_directory_iterator(s / "features"))
+    if (e.is_regular_file()) features_bytes += (e.file_size() + 4095) / 4096 * 4096;
+  ASSERT_GT(features_bytes, 64u * 1024);
+  // shrink the filesystem to what it holds now plus a third of a new features/ folder, then to
+  // nearly nothing (the prosody's temporary track files fail first)
+  for (const std::uintmax_t room : {features_bytes / 3, std::uintmax_t{8192}}) {
+    SCOPED_TRACE("room " + std::to_string(room) + " bytes");
+    struct statvfs v{};
+    ASSERT_EQ(::statvfs(s.c_str(), &v), 0);
+    const std::uintmax_t used = (v.f_blocks - v.f_bfree) * v.f_frsize;
+    const std::string opts = "size=" + std::to_string((used + room) / 4096 * 4096) + ",mode=0700";
+    ASSERT_EQ(::mount("tmpfs", mnt.c_str(), "tmpfs", MS_REMOUNT, opts.c_str()), 0) << std::strerror(errno);
+    const auto before = dyad::test::snapshot(s);
+    const CliRun r = dyad::test::run_shell(dyad::test::dyad_bin() + " analyze " + quoted(s) + " --jobs 2 >/dev/null", t / "err");
+    EXPECT_NE(r.status, 0) << r.err;
+    EXPECT_NE(r.err.find("disk full"), std::string::npos) << r.err;
+    std::size_t errors = 0;  // one error line (besides progress and the batch summary)
+    for (std::size_t at = 0; (at = r.err.find("dyad: error:", at)) != std::string::npos; ++at) ++errors;
+    EXPECT_EQ(errors, 1u) << r.err;
+    EXPECT_EQ(dyad::test::differences(before, dyad::test::snapshot(s)), "") << "a failed analysis changed the session";
+    for (auto& e : fs::directory_iterator(s)) EXPECT_EQ(e.path().filename().string().rfind(".features.", 0), std::string::npos) << e.path();
+    RecordProperty("error_room_" + std::to_string(room), r.err.substr(r.err.find("dyad: error:")));
+  }
+}
+

@@ -54,7 +54,7 @@ void create_private_file(const fs::path& path);
 std::string read_file(const fs::path& path);
 
 /// Writes n bytes at `offset` of the open file `fd`, retrying short writes and EINTR; throws
-/// FormatError(io) "<path>: <what>: <reason>".
+/// FormatError(io) "<path>: <what>: <reason>" ("<what> (disk full)" when the disk is full).
 void pwrite_all(int fd, const void* data, std::size_t n, std::uint64_t offset, const fs::path& path, const std::string& what);
 /// Reads exactly n bytes at `offset` of `fd`; FormatError(io) as pwrite_all, also when the file ends first.
 void pread_all(int fd, void* data, std::size_t n, std::uint64_t offset, const fs::path& path, const std::string& what);
