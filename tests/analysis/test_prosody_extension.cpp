@@ -1,13 +1,8 @@
 // The prosody extension inside `dyad analyze`: pitch_<role>.tsv, turn and window columns,
 // summary.json, baselines and entrainment, on tone-burst sessions (A at 220 Hz, B at 330 Hz).
 #include <gtest/gtest.h>
-#include <sys/mount.h>
-#include <sys/statvfs.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -193,23 +188,14 @@ TEST(ProsodyExtension, VoiceQualityAndSpeechRateColumns) {
 TEST(ProsodyExtension, TrackFilesOnAFullDiskStopTheAnalysisWithAClearErrorAndChangeNothing) {
   test::TempDir d;
   const fs::path mnt = d / "small";
-  fs::create_directories(mnt);
-  if (::getuid() != 0 || ::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=64m,mode=0700") != 0)
-    GTEST_SKIP() << "cannot mount a tmpfs (needs root and CAP_SYS_ADMIN): " << std::strerror(errno);
-  struct Unmount {
-    fs::path p;
-    ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
-  } unmount{mnt};
+  test::Tmpfs fs_(mnt);
+  if (!fs_.mounted()) GTEST_SKIP() << fs_.why();
   analysis::SimulationConfig cfg;
   cfg.duration_s = 30;
   cfg.seed = 6;
   cfg.rate_hz = 16000;
   analysis::simulate_session(mnt / "s", cfg);
-  struct statvfs v{};
-  ASSERT_EQ(::statvfs(mnt.c_str(), &v), 0);
-  const std::uintmax_t used = (v.f_blocks - v.f_bfree) * v.f_frsize;
-  const std::string opts = "size=" + std::to_string(used + 3 * 4096) + ",mode=0700";
-  ASSERT_EQ(::mount("tmpfs", mnt.c_str(), "tmpfs", MS_REMOUNT, opts.c_str()), 0) << std::strerror(errno);
+  ASSERT_TRUE(fs_.shrink(3 * 4096)) << fs_.why();
   std::vector<std::string> before;
   for (auto& e : fs::recursive_directory_iterator(mnt / "s")) before.push_back(e.path().string());
   analysis::ProsodyOptions small;

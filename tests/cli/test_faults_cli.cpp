@@ -5,12 +5,9 @@
 // and a sample against the other commands; DYAD_FULL=1 runs every pair.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 
 #include <chrono>
-#include <cstring>
 #include <functional>
 #include <random>
 #include <thread>
@@ -300,13 +297,8 @@ TEST(FaultsCli, AnalyzeInterruptedHalfWayThenRunAgainIsCompleteAndTheRecordingUn
 TEST(FaultsCli, AnalyzeOnAFullDiskFailsCleanlyAndKeepsThePreviousFeatures) {
   dyad::test::TempDir t;
   const fs::path mnt = t / "small";
-  fs::create_directories(mnt);
-  if (::getuid() != 0 || ::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=64m,mode=0700") != 0)
-    GTEST_SKIP() << "cannot mount a tmpfs (needs root and CAP_SYS_ADMIN): " << std::strerror(errno);
-  struct Unmount {
-    fs::path p;
-    ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
-  } unmount{mnt};
+  dyad::test::Tmpfs small(mnt);
+  if (!small.mounted()) GTEST_SKIP() << small.why();
   const fs::path s = mnt / "s";
   fs::copy(pristine(), s, fs::copy_options::recursive);
   std::uintmax_t features_bytes = 0;
@@ -317,11 +309,7 @@ TEST(FaultsCli, AnalyzeOnAFullDiskFailsCleanlyAndKeepsThePreviousFeatures) {
   // nearly nothing (the prosody's temporary track files fail first)
   for (const std::uintmax_t room : {features_bytes / 3, std::uintmax_t{8192}}) {
     SCOPED_TRACE("room " + std::to_string(room) + " bytes");
-    struct statvfs v{};
-    ASSERT_EQ(::statvfs(s.c_str(), &v), 0);
-    const std::uintmax_t used = (v.f_blocks - v.f_bfree) * v.f_frsize;
-    const std::string opts = "size=" + std::to_string((used + room) / 4096 * 4096) + ",mode=0700";
-    ASSERT_EQ(::mount("tmpfs", mnt.c_str(), "tmpfs", MS_REMOUNT, opts.c_str()), 0) << std::strerror(errno);
+    ASSERT_TRUE(small.shrink(room)) << small.why();
     const auto before = dyad::test::snapshot(s);
     const CliRun r = dyad::test::run_shell(dyad::test::dyad_bin() + " analyze " + quoted(s) + " --jobs 2 >/dev/null", t / "err");
     EXPECT_NE(r.status, 0) << r.err;

@@ -1,11 +1,15 @@
 #pragma once
 /// \file Shared test helpers: temporary folders, seeded signals, tolerance checks.
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -35,6 +39,47 @@ class TempDir {
 };
 
 /// Unix permission bits of a path (e.g. 0700).
+/// A real small file system for disk-full tests: a tmpfs mounted on `dir` (root with
+/// CAP_SYS_ADMIN only; else mounted() is false and why() says so, for GTEST_SKIP), unmounted when
+/// this goes. shrink() makes its size what it holds now plus `room` bytes.
+class Tmpfs {
+ public:
+  explicit Tmpfs(const std::filesystem::path& dir, const std::string& size = "64m") : dir_(dir) {
+    std::filesystem::create_directories(dir);
+    if (::getuid() != 0) {
+      why_ = "needs root (a tmpfs mount)";
+    } else if (::mount("tmpfs", dir.c_str(), "tmpfs", 0, ("size=" + size + ",mode=0700").c_str()) != 0) {
+      why_ = std::string("cannot mount a tmpfs (needs CAP_SYS_ADMIN): ") + std::strerror(errno);
+    } else {
+      mounted_ = true;
+    }
+  }
+  ~Tmpfs() {
+    if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
+  }
+  Tmpfs(const Tmpfs&) = delete;
+  Tmpfs& operator=(const Tmpfs&) = delete;
+  bool mounted() const noexcept { return mounted_; }
+  const std::string& why() const noexcept { return why_; }
+  /// Remounts with room for `room` more bytes (whole pages); false with why() on failure.
+  bool shrink(std::uintmax_t room) {
+    struct statvfs v {};
+    if (::statvfs(dir_.c_str(), &v) != 0) return fail("statvfs");
+    const std::uintmax_t used = (v.f_blocks - v.f_bfree) * v.f_frsize;
+    const std::string opts = "size=" + std::to_string((used + room + 4095) / 4096 * 4096) + ",mode=0700";
+    return ::mount("tmpfs", dir_.c_str(), "tmpfs", MS_REMOUNT, opts.c_str()) == 0 || fail("remount");
+  }
+
+ private:
+  bool fail(const char* what) {
+    why_ = std::string(what) + ": " + std::strerror(errno);
+    return false;
+  }
+  std::filesystem::path dir_;
+  bool mounted_ = false;
+  std::string why_;
+};
+
 inline unsigned mode_of(const std::filesystem::path& p) {
   struct stat st {};
   ::stat(p.c_str(), &st);

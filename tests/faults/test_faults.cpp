@@ -9,7 +9,6 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 
 #include <cstring>
@@ -213,14 +212,9 @@ TEST(Faults, DiskFullOnARealSmallFilesystemStopsCleanlyAndLosesNothingWritten) {
   SKIP_WITHOUT_JACK();
   dyad::test::TempDir d;
   const fs::path mnt = d / "small";
-  fs::create_directories(mnt);
-  if (::getuid() != 0 || ::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=3m,mode=0700") != 0)
-    GTEST_SKIP() << "cannot mount a 3 MB tmpfs (needs root and CAP_SYS_ADMIN): " << std::strerror(errno)
-                 << "; the file-size-limit test (Live.FileSizeLimitStopsCleanlyWithAValidSession) still runs";
-  struct Unmount {
-    fs::path p;
-    ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
-  } unmount{mnt};
+  dyad::test::Tmpfs small(mnt, "3m");
+  if (!small.mounted())
+    GTEST_SKIP() << "no 3 MB tmpfs: " << small.why() << "; the file-size-limit test (Live.FileSizeLimitStopsCleanlyWithAValidSession) still runs";
   const fs::path dir = mnt / "s";
   const std::string port = std::to_string(free_port(99));
   // (no --duration: the disk check would refuse it up front; a watchdog stops it if it never fills)
