@@ -6,7 +6,9 @@
 
 /// Hot loops get a second, AVX2 + FMA copy chosen at load time on CPUs that have them (x86-64
 /// only; GCC's target_clones). Results may differ from the baseline copy in the last bits (FMA).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+/// Not under ThreadSanitizer: the loader runs the clones' resolvers before TSan's runtime is up,
+/// and their instrumented entries crash the program before main.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define DYAD_HOT_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define DYAD_HOT_CLONES

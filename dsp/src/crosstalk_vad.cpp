@@ -25,7 +25,7 @@ constexpr int kRefreshFrames = 20;
 // The per-frame work is vector loops over the frequency bins: on x86-64 they are compiled twice,
 // for AVX2 and for the baseline, and the loader picks one for the CPU (GCC function
 // multiversioning).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define DYAD_VAD_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define DYAD_VAD_CLONES
