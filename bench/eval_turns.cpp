@@ -15,7 +15,8 @@
 // (onsets within 100 ms, same roles), FTO mean absolute error over matched floor transfers.
 // Pooled over seeds (ratios of sums). Prints Markdown tables; --tsv writes one row per run;
 // --dump DIR writes the first conversation (audio.wav, truth.tsv, one <detector>.tsv each);
-// --dump-all DIR writes every case so, into DIR/0, DIR/1, ... (in the order run);
+// --dump-all DIR writes every case's truth and detections (not the audio) into DIR/0, DIR/1, ...
+// (in the order run);
 // --set NAME=VALUE changes a parameter of the crosstalk detector (dsp::set_parameter names).
 #include <sys/resource.h>
 
@@ -134,7 +135,7 @@ void dump(const std::string& name, const std::vector<dsp::Segment>& segs, const 
 std::vector<DetectorRun> run_detectors(const Case& k) {
   std::vector<DetectorRun> out;
   if (!g_dump_all.empty()) g_dump = g_dump_all / std::to_string(g_dump_case++);
-  if (!g_dump.empty()) {
+  if (!g_dump.empty() && g_dump_all.empty()) {
     fs::create_directories(g_dump);
     fs::remove(g_dump / "audio.wav");
     formats::AudioWriter w(g_dump / "audio.wav", k.rate_hz, static_cast<int>(k.mics.size()));
@@ -143,8 +144,8 @@ std::vector<DetectorRun> run_detectors(const Case& k) {
       for (std::size_t c = 0; c < k.mics.size(); ++c) inter[i * k.mics.size() + c] = k.mics[c][i];
     w.write(inter);
     w.close();
-    dump("truth", k.truth, k.roles);
   }
+  dump("truth", k.truth, k.roles);
   {
     dsp::CrosstalkVadConfig cc = g_cfg;
     cc.sample_rate_hz = k.rate_hz;
