@@ -3,7 +3,7 @@
 // simulate`) and on conversations composed from real read speech (FDA-UE, two speakers).
 //
 //   eval_turns [--quick] [--data DIR] [--seeds N] [--duration S] [--sim-duration S] [--tsv FILE]
-//              [--no-sim] [--no-composed] [--no-baselines] [--truth-db DB] [--keep DIR] [--dump DIR] [--set NAME=VALUE]...
+//              [--no-sim] [--no-composed] [--no-baselines] [--truth-db DB] [--keep DIR] [--dump DIR] [--dump-all DIR] [--set NAME=VALUE]...
 //              [--point XT_DB,DELAY_MS,SNR_DB,OVERLAP_RATE]...   (composed conversations at these points only)
 //   eval_turns score SESSION...     score SESSION/features/segments.tsv against SESSION/truth/
 //
@@ -15,6 +15,8 @@
 // (onsets within 100 ms, same roles), FTO mean absolute error over matched floor transfers.
 // Pooled over seeds (ratios of sums). Prints Markdown tables; --tsv writes one row per run;
 // --dump DIR writes the first conversation (audio.wav, truth.tsv, one <detector>.tsv each);
+// --dump-all DIR writes every case's truth and detections (not the audio) into DIR/0, DIR/1, ...
+// (in the order run);
 // --set NAME=VALUE changes a parameter of the crosstalk detector (dsp::set_parameter names).
 #include <sys/resource.h>
 
@@ -55,6 +57,8 @@ struct Opts {
 };
 
 fs::path g_dump;
+fs::path g_dump_all;  // --dump-all DIR: every case into DIR/NN/ (cases numbered in run order from 0)
+int g_dump_case = 0;
 bool g_baselines = true;  // --no-baselines: the crosstalk detector only
 dsp::CrosstalkVadConfig g_cfg;  // --set NAME=VALUE  // --dump: the first case's audio, truth and detections go here
 
@@ -130,7 +134,8 @@ void dump(const std::string& name, const std::vector<dsp::Segment>& segs, const 
 
 std::vector<DetectorRun> run_detectors(const Case& k) {
   std::vector<DetectorRun> out;
-  if (!g_dump.empty()) {
+  if (!g_dump_all.empty()) g_dump = g_dump_all / std::to_string(g_dump_case++);
+  if (!g_dump.empty() && g_dump_all.empty()) {
     fs::create_directories(g_dump);
     fs::remove(g_dump / "audio.wav");
     formats::AudioWriter w(g_dump / "audio.wav", k.rate_hz, static_cast<int>(k.mics.size()));
@@ -139,8 +144,8 @@ std::vector<DetectorRun> run_detectors(const Case& k) {
       for (std::size_t c = 0; c < k.mics.size(); ++c) inter[i * k.mics.size() + c] = k.mics[c][i];
     w.write(inter);
     w.close();
-    dump("truth", k.truth, k.roles);
   }
+  dump("truth", k.truth, k.roles);
   {
     dsp::CrosstalkVadConfig cc = g_cfg;
     cc.sample_rate_hz = k.rate_hz;
@@ -326,6 +331,7 @@ int main(int argc, char** argv) {
     else if (a == "--tsv") o.tsv = next();
     else if (a == "--keep") o.keep = next();
     else if (a == "--dump") o.dump = next();
+    else if (a == "--dump-all") g_dump_all = next();
     else if (a == "--set") {
       auto kv = next();
       auto eq = kv.find('=');
@@ -335,7 +341,7 @@ int main(int argc, char** argv) {
       }
     }
     else {
-      std::fprintf(stderr, "usage: eval_turns [--quick] [--data DIR] [--seeds N] [--duration S] [--sim-duration S] [--tsv FILE] [--no-sim] [--no-composed] [--no-baselines] [--truth-db DB] [--keep DIR] [--dump DIR] [--set NAME=VALUE]... [--point XT,DELAY,SNR,OVERLAP]...\n"
+      std::fprintf(stderr, "usage: eval_turns [--quick] [--data DIR] [--seeds N] [--duration S] [--sim-duration S] [--tsv FILE] [--no-sim] [--no-composed] [--no-baselines] [--truth-db DB] [--keep DIR] [--dump DIR] [--dump-all DIR] [--set NAME=VALUE]... [--point XT,DELAY,SNR,OVERLAP]...\n"
                            "       eval_turns score SESSION...\n");
       return 2;
     }

@@ -98,6 +98,9 @@ struct CrosstalkVad::Impl {
   double level_window = 0.01;  // frames above this fraction of the speech level count in it
   double level_step = 0.002;   // per-frame weight of a speech frame in the speech level
   double below_level = 0;      // speech is at least this fraction of the speech level
+  float leak_cap = 1;          // leak_cap_db as a ratio (0: no cap)
+  double back_ratio = 0;       // onset_back_db as a ratio
+  std::size_t back_frames = 0; // onset_back_s in frames
 
   // FFT: the analysis windows of two channels at once, one as the real and one as the imaginary
   // part of a complex transform (one complex transform costs far less than two real ones here)
@@ -145,6 +148,7 @@ struct CrosstalkVad::Impl {
     double speech_frames = 0; // speech frames counted in it so far
     bool floor_set = false;
     bool speech = false;      // this frame's decision (before bridging)
+    std::size_t back_run = 0; // frames in a row (up to back_frames) just before this one that were not speech but above onset_back_db
     // leak cancellation: this channel's raw samples of the previous and current block, the spectra
     // of its last M blocks (a ring; the reference of the other channels' filters), the residual
     std::vector<float> X, err;
@@ -200,6 +204,7 @@ struct CrosstalkVad::Impl {
       x.speech_frames = 0;
       x.floor_set = false;
       x.speech = false;
+      x.back_run = 0;
       for (auto* v : {&x.raw_ring, &x.X, &x.err}) std::fill(v->begin(), v->end(), 0.f);
       std::fill(x.x_block.begin(), x.x_block.end(), -1);
       x.since_speech = std::max(M, static_cast<std::size_t>(taps)) + 2;
@@ -440,11 +445,26 @@ struct CrosstalkVad::Impl {
         first = false;
       }
       if (first) std::fill(lk, lk + nb, 0.f);
+      // while the channel speaks, the leak counted against its own energy is at most the power
+      // there, bin by bin (raised by leak_cap_db): where the prediction exceeds the power heard
+      // it is overestimated (the cancellation removed more of the leak than the band gains
+      // learned), and in double talk that overestimate would end the partner's own softer speech
+      // early (the ends of turns overlapped by the other partner). Onsets keep the whole
+      // prediction, so the leak alone does not start a talkspurt.
       float leak_sum = 0;
+      if (x.asm_.speaking() && leak_cap > 0) {
+        const float cap = leak_cap;
 #pragma omp simd reduction(+ : leak_sum)
-      for (std::size_t b = 0; b < nb; ++b) {
-        rest[b] = std::max(pb[b] - lk[b], 0.f);
-        leak_sum += lk[b];
+        for (std::size_t b = 0; b < nb; ++b) {
+          rest[b] = std::max(pb[b] - lk[b], 0.f);
+          leak_sum += std::min(lk[b], cap * pb[b]);
+        }
+      } else {
+#pragma omp simd reduction(+ : leak_sum)
+        for (std::size_t b = 0; b < nb; ++b) {
+          rest[b] = std::max(pb[b] - lk[b], 0.f);
+          leak_sum += lk[b];
+        }
       }
       // per band: what is left above the band's noise floor, against the noise plus the leak (only
       // its total counts)
@@ -459,7 +479,11 @@ struct CrosstalkVad::Impl {
       const double ratio = own / (static_cast<double>(den) + kTiny);
       bool speech = x.asm_.speaking() ? ratio >= off_ratio : ratio > on_ratio;
       speech = speech && x.level > min_level && own >= x.speech_level * below_level;
-      x.asm_.frame(speech, t0, t1);
+      // an onset moves back over the frames just before it that were above onset_back_db (a
+      // hysteresis backwards: the rise of the voice from the noise)
+      const double onset = speech && !x.asm_.speaking() && x.back_run > 0 ? static_cast<double>((t - static_cast<std::int64_t>(x.back_run)) * static_cast<std::int64_t>(frame_in)) / c.sample_rate_hz : t0;
+      x.asm_.frame(speech, t0, t1, onset);
+      x.back_run = !speech && back_frames > 0 && ratio >= back_ratio && x.level > min_level && own >= x.speech_level * below_level ? std::min(x.back_run + 1, back_frames) : 0;
       x.speech = speech;
       x.since_speech = speech ? 0 : std::min(x.since_speech + 1, std::max(M, static_cast<std::size_t>(taps)) + 2);
       // The channel's active speech level: mean own power of its speech frames within 20 dB of
@@ -844,6 +868,9 @@ CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : 
   check(std::isfinite(c.below_speech_level_db) && c.below_speech_level_db > 0, "below_speech_level_db", c.below_speech_level_db, "> 0");
   check(std::isfinite(c.speech_level_memory_s) && c.speech_level_memory_s >= c.frame_s, "speech_level_memory_s", c.speech_level_memory_s,
         ">= frame_s");
+  check(std::isfinite(c.leak_cap_db) && c.leak_cap_db <= 100, "leak_cap_db", c.leak_cap_db, "at most 100");
+  check(std::isfinite(c.onset_back_db), "onset_back_db", c.onset_back_db, "finite");
+  check(std::isfinite(c.onset_back_s) && c.onset_back_s >= 0 && c.onset_back_s <= 1, "onset_back_s", c.onset_back_s, "between 0 and 1");
   check(std::isfinite(c.min_pause_s) && c.min_pause_s >= 0, "min_pause_s", c.min_pause_s, ">= 0");
   check(std::isfinite(c.min_talkspurt_s) && c.min_talkspurt_s >= 0, "min_talkspurt_s", c.min_talkspurt_s, ">= 0");
   if (channels < 1 || channels > 16)
@@ -913,6 +940,9 @@ CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : 
   p.dominance = std::pow(10.0, c.solo_dominance_db / 10);
   p.growth = std::exp(frame_true_s / c.leak_memory_s);
   p.below_level = std::pow(10.0, -c.below_speech_level_db / 10);
+  p.back_ratio = std::pow(10.0, c.onset_back_db / 10);
+  p.leak_cap = c.leak_cap_db >= 100 ? 0.f : static_cast<float>(std::pow(10.0, c.leak_cap_db / 10));
+  p.back_frames = static_cast<std::size_t>(std::floor(c.onset_back_s / frame_true_s + 1e-9));
   p.noise_step = 1 - std::exp(-frame_true_s / c.noise_memory_s);
   p.noise_span = std::pow(10.0, c.noise_above_envelope_db / 10);
   p.band_solo = std::pow(10.0, c.solo_band_snr_db / 10);
@@ -1019,6 +1049,9 @@ bool set_parameter(CrosstalkVadConfig& c, std::string_view name, double v) {
                                  {"below_speech_level_db", &CrosstalkVadConfig::below_speech_level_db},
                                  {"speech_level_memory_s", &CrosstalkVadConfig::speech_level_memory_s},
                                  {"speech_level_window_db", &CrosstalkVadConfig::speech_level_window_db},
+                                 {"leak_cap_db", &CrosstalkVadConfig::leak_cap_db},
+                                 {"onset_back_db", &CrosstalkVadConfig::onset_back_db},
+                                 {"onset_back_s", &CrosstalkVadConfig::onset_back_s},
                                  {"min_pause_s", &CrosstalkVadConfig::min_pause_s},
                                  {"min_talkspurt_s", &CrosstalkVadConfig::min_talkspurt_s}};
   if (name == "bands") {
@@ -1075,6 +1108,9 @@ std::vector<NamedParameter> CrosstalkVad::parameters() const {
           {"below_speech_level_db", c.below_speech_level_db},
           {"speech_level_memory_s", c.speech_level_memory_s},
           {"speech_level_window_db", c.speech_level_window_db},
+          {"leak_cap_db", c.leak_cap_db},
+          {"onset_back_db", c.onset_back_db},
+          {"onset_back_s", c.onset_back_s},
           {"min_pause_s", c.min_pause_s},
           {"min_talkspurt_s", c.min_talkspurt_s}};
 }

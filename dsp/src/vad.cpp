@@ -31,10 +31,12 @@ EnergyChannelVad::EnergyChannelVad(const EnergyVadConfig& c) : c_(c) {
 void TalkspurtAssembler::reset() {
   on_ = false;
   pending_ = false;
+  last_end_ = -std::numeric_limits<double>::infinity();
   out_.clear();
 }
 
 void TalkspurtAssembler::close_raw(double end_s) {
+  last_end_ = end_s;
   if (pending_ && raw_start_ - pend_.end_s < min_pause_s_) {
     pend_.end_s = end_s;
     return;
@@ -44,8 +46,10 @@ void TalkspurtAssembler::close_raw(double end_s) {
   pending_ = true;
 }
 
-void TalkspurtAssembler::frame(bool speech, double t0, double t1) {
-  if (speech && !on_) raw_start_ = t0;
+void TalkspurtAssembler::frame(bool speech, double t0, double t1, double onset_s) {
+  // (NaN: t0) an onset moved back stays after the previous talkspurt, and after a whole pause
+  // when that one is already final
+  if (speech && !on_) raw_start_ = onset_s < t0 ? std::min(t0, std::max(onset_s, pending_ ? last_end_ : last_end_ + min_pause_s_)) : t0;
   if (!speech && on_) close_raw(t0);
   on_ = speech;
   // A talkspurt followed by a long enough silence is final.

@@ -417,6 +417,27 @@ TEST(TalkspurtAssembler, BridgesShortPausesAndDropsShortTalkspurts) {
   expect_spans(got, {{0, 0.8}, {2.0, 2.4}});
 }
 
+TEST(TalkspurtAssembler, OnsetsMovedBackStayAfterThePreviousTalkspurt) {
+  TalkspurtAssembler a(0.2, 0.1);
+  auto run = [&](double from, double to, bool speech, double onset) {
+    for (double t = from; t < to - 1e-9; t += 0.01) a.frame(speech, t, t + 0.01, onset);
+  };
+  // speech 0.5-1.0 starting in the frame at 0.5 but moved back to 0.45
+  run(0, 0.5, false, std::nan(""));
+  a.frame(true, 0.5, 0.51, 0.45);
+  run(0.51, 1.0, true, std::nan(""));
+  // a pause of 0.1 s, then an onset moved back before the previous end: it starts at that end (bridged)
+  run(1.0, 1.1, false, std::nan(""));
+  a.frame(true, 1.1, 1.11, 0.9);
+  run(1.11, 1.5, true, std::nan(""));
+  // 0.3 s of silence make 0.45-1.5 final; an onset moved back into that pause keeps a whole pause
+  run(1.5, 1.8, false, std::nan(""));
+  a.frame(true, 1.8, 1.81, 1.6);
+  run(1.81, 2.2, true, std::nan(""));
+  a.finish(2.2);
+  expect_spans(a.take(), {{0.45, 1.5}, {1.7, 2.2}});
+}
+
 TEST(CrosstalkVad, OneChannelIsANoiseFloorDetector) {
   const std::vector<std::pair<double, double>> a = {{0.5, 1.7}, {3.0, 3.4}};
   auto mics = mix({voice(kRate, 5, a, 150)}, kRate, -120, 0);

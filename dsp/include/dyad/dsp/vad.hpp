@@ -15,6 +15,7 @@
 /// talkspurts.
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -64,8 +65,11 @@ class TalkspurtAssembler {
  public:
   TalkspurtAssembler(double min_pause_s = 0.2, double min_talkspurt_s = 0.1) : min_pause_s_(min_pause_s), min_talkspurt_s_(min_talkspurt_s) {}
   void reset();
-  /// The decision of the frame [t0_s, t1_s); frames must follow each other without holes.
-  void frame(bool speech, double t0_s, double t1_s);
+  /// The decision of the frame [t0_s, t1_s); frames must follow each other without holes. When
+  /// speech starts in this frame, `onset_s` (<= t0_s; NaN: t0_s) is where it is taken to start:
+  /// a detector may move an onset back over frames just before it (never before the end of the
+  /// previous talkspurt).
+  void frame(bool speech, double t0_s, double t1_s, double onset_s = std::numeric_limits<double>::quiet_NaN());
   /// Ends the input at end_s (a talkspurt still open ends there).
   void finish(double end_s);
   bool speaking() const noexcept { return on_; }
@@ -79,6 +83,7 @@ class TalkspurtAssembler {
   double raw_start_ = 0;
   bool pending_ = false;  // a talkspurt waiting to see whether the next pause is long enough
   Interval pend_{};
+  double last_end_ = -std::numeric_limits<double>::infinity();  // end of the last raw talkspurt
   std::vector<Interval> out_;
 };
 
@@ -173,6 +178,9 @@ struct CrosstalkVadConfig {
   double below_speech_level_db = 25;  ///< own energy more than this below the channel's active speech level is not speech
   double speech_level_memory_s = 10;  ///< time constant of that level (mean own power of the speech frames ...
   double speech_level_window_db = 20; ///< ... within this of it)
+  double leak_cap_db = 0;             ///< while a channel speaks, the predicted leak counted against its own energy is at most the channel's power, bin by bin, raised by this (100: no cap)
+  double onset_back_db = -10;         ///< a talkspurt's start is moved back over the frames just before it whose own energy was this far above the noise floor plus the predicted leak ...
+  double onset_back_s = 0.05;         ///< ... by at most this (0: off)
   double min_pause_s = 0.2;           ///< silences shorter than this inside speech are bridged
   double min_talkspurt_s = 0.1;       ///< talkspurts shorter than this (after bridging) are dropped
 };
@@ -201,8 +209,13 @@ bool set_parameter(CrosstalkVadConfig& c, std::string_view name, double value);
 /// own = sum_k max(sum_{b in k} R[b] - N[k], 0); i speaks when own / sum_k (N[k] + margin * leak[k])
 /// exceeds on_db (off_db to continue), the frame is louder than min_level_dbfs and own is within
 /// below_speech_level_db of i's active speech level (the mean own power of its speech frames,
-/// time constant speech_level_memory_s). Decisions then go through TalkspurtAssembler
-/// (min_pause_s, min_talkspurt_s).
+/// time constant speech_level_memory_s). While i speaks, the leak in that denominator is capped
+/// bin by bin at i's power P[b] raised by leak_cap_db (a prediction above what is heard is an
+/// overestimate; uncapped it ends a partner's soft speech early when the other talks over it).
+/// When i starts speaking, the start is moved back over the frames just before (at most
+/// onset_back_s) whose ratio was at least onset_back_db, louder than min_level_dbfs and within
+/// below_speech_level_db of the speech level (a hysteresis backwards: the voice's rise from the
+/// noise). Decisions then go through TalkspurtAssembler (min_pause_s, min_talkspurt_s).
 ///
 /// Before all this, the leak is cancelled in the time domain (cancel_length_s > 0, two or more
 /// channels): for every microphone i and every other one j, an adaptive FIR filter of
