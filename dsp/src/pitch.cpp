@@ -68,10 +68,15 @@ struct PitchTracker::Impl {
   std::vector<float> windowf;
   std::vector<double> rw;        // normalised autocorrelation of the window
   std::vector<double> rwinv;     // 1 / rw
-  float* fin = nullptr;          // FFT input
-  fftwf_complex* fspec = nullptr;
-  float* fac = nullptr;          // autocorrelation out
-  fftwf_plan fwd = nullptr, inv = nullptr;
+  std::vector<float> frame_buf;  // two prepared frames (slots), nw samples each
+  fftwf_complex* zin = nullptr;  // complex transforms of two frames at once
+  fftwf_complex* zout = nullptr;
+  fftwf_plan zfwd = nullptr, zinv = nullptr;
+  struct Prepared {
+    double time_s = 0, local_peak = 0, global_peak = 0;
+    bool correlate = false;  // its candidates are needed
+  };
+  Prepared prep[2];
   std::vector<double> rx;        // corrected autocorrelation, lags 0..nlag
   SampleRing ring;
 
@@ -83,6 +88,7 @@ struct PitchTracker::Impl {
   // path finder: pending (undecided) frames in a ring of records
   struct Record {
     double time_s = 0, local_peak = 0;
+    double global_peak = 0;             // the peak its unvoiced strength is relative to
     double max_r = 0;                   // strongest voiced candidate (before the path finder)
     int n = 0;                          // candidates including unvoiced (index 0)
     double f[32]{}, r[32]{};            // f[0] = 0
@@ -100,11 +106,10 @@ struct PitchTracker::Impl {
 
   ~Impl() {
     std::lock_guard<std::mutex> lock(fftw_planner_mutex());
-    if (fwd) fftwf_destroy_plan(fwd);
-    if (inv) fftwf_destroy_plan(inv);
-    fftwf_free(fin);
-    fftwf_free(fspec);
-    fftwf_free(fac);
+    if (zfwd) fftwf_destroy_plan(zfwd);
+    if (zinv) fftwf_destroy_plan(zinv);
+    fftwf_free(zin);
+    fftwf_free(zout);
   }
 
   double centre(std::int64_t k) const { return first_sample + static_cast<double>(k) * step_samples; }
@@ -114,8 +119,9 @@ struct PitchTracker::Impl {
 
   detail::SincPeak sinc;  // rx mirrored for the windowed-sinc interpolation of its maxima
 
-  /// Analyses frame k into a new pending record (candidates), then runs one path-finder step.
-  void analyse(std::int64_t k, const PitchConfig& cfg) {
+  /// Frame k's windowed samples (local mean removed, Hanning window) into slot `slot`, with the
+  /// running peak up to its last sample; decides whether its autocorrelation is needed.
+  void prepare(std::int64_t k, int slot, const PitchConfig& cfg) {
     const std::int64_t start = window_start(k);
     const std::int64_t ic = start + static_cast<std::int64_t>(nw / 2) - 1;
     // running peak up to this frame's last sample (data-determined, independent of block cuts)
@@ -125,56 +131,105 @@ struct PitchTracker::Impl {
       if (upto > peak_upto) running_peak = std::max(running_peak, static_cast<double>(ring.max_abs(std::max<std::int64_t>(peak_upto, 0), upto)));
       peak_upto = std::max(peak_upto, upto);
     }
-    ring.copy(start, nw, fin);
+    float* x = frame_buf.data() + static_cast<std::size_t>(slot) * nw;
+    ring.copy(start, nw, x);
     // local mean over two floor periods around the centre
-    double mean = 0;
-    {
-      std::int64_t a = std::max<std::int64_t>(ic + 1 - half_period, start), b = std::min<std::int64_t>(ic + half_period, end - 1);
-      float sum = 0;
-      const float* q = fin + (a - start);
-      const std::size_t cnt = static_cast<std::size_t>(b - a + 1);
+    const std::int64_t a = std::max<std::int64_t>(ic + 1 - half_period, start), b = std::min<std::int64_t>(ic + half_period, end - 1);
+    const double lp = window_frame(x, static_cast<std::size_t>(a - start), static_cast<std::size_t>(b - a + 1));
+    Prepared& p = prep[slot];
+    p.time_s = centre(k) / fs;
+    p.local_peak = lp;
+    p.global_peak = cfg.reference_peak > 0 ? cfg.reference_peak : running_peak;
+    // A frame so quiet that its unvoiced candidate outscores any voiced one (strength <= 1) by more
+    // than two voiced/unvoiced transitions is unvoiced on every best path: its voiced candidates
+    // cannot change the result, so they are not computed.
+    const bool hopeless = unvoiced_score(lp, p.global_peak, cfg) > 1 + 2 * cfg.voiced_unvoiced_cost * time_correction;
+    p.correlate = lp > 0 && !hopeless;
+  }
+
+  /// Subtracts the mean of x[a, a + cnt) from the frame and applies the window; returns the
+  /// windowed frame's absolute peak.
+  DYAD_HOT_CLONES double window_frame(float* x, std::size_t a, std::size_t cnt) const noexcept {
+    float sum = 0;
+    const float* q = x + a;
 #pragma omp simd reduction(+ : sum)
-      for (std::size_t i = 0; i < cnt; ++i) sum += q[i];
-      mean = static_cast<double>(sum) / static_cast<double>(cnt);
-    }
-    float lpf = 0;
+    for (std::size_t i = 0; i < cnt; ++i) sum += q[i];
+    const double mean = static_cast<double>(sum) / static_cast<double>(cnt);
     const float meanf = static_cast<float>(mean);
     const float* wf = windowf.data();
-#pragma omp simd reduction(max : lpf)
-    for (std::size_t j = 0; j < nw; ++j) {
-      float v = (fin[j] - meanf) * wf[j];
-      fin[j] = v;
-      lpf = std::max(lpf, std::abs(v));
+    // four independent maxima (the maximum does not depend on the order)
+    float m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+    std::size_t j = 0;
+    const std::size_t n4 = nw - nw % 4;
+#pragma omp simd reduction(max : m0, m1, m2, m3)
+    for (j = 0; j < n4; j += 4) {
+      const float v0 = (x[j] - meanf) * wf[j], v1 = (x[j + 1] - meanf) * wf[j + 1];
+      const float v2 = (x[j + 2] - meanf) * wf[j + 2], v3 = (x[j + 3] - meanf) * wf[j + 3];
+      x[j] = v0;
+      x[j + 1] = v1;
+      x[j + 2] = v2;
+      x[j + 3] = v3;
+      m0 = std::max(m0, std::abs(v0));
+      m1 = std::max(m1, std::abs(v1));
+      m2 = std::max(m2, std::abs(v2));
+      m3 = std::max(m3, std::abs(v3));
     }
-    const double lp = lpf;
-    std::fill(fin + nw, fin + nfft, 0.f);
+    for (j = n4; j < nw; ++j) {
+      const float v = (x[j] - meanf) * wf[j];
+      x[j] = v;
+      m0 = std::max(m0, std::abs(v));
+    }
+    return std::max(std::max(m0, m1), std::max(m2, m3));
+  }
 
+  /// The autocorrelations of the prepared slots [0, count) that need one, by one complex transform
+  /// pair: slot 0 is the real part, slot 1 the imaginary part (two real frames for the price of
+  /// one complex transform each way). Slot s's autocorrelation (times 4 nfft) is then zout[l][s].
+  DYAD_HOT_CLONES void correlate(int count) noexcept {
+    const bool use0 = prep[0].correlate, use1 = count > 1 && prep[1].correlate;
+    const float* x0 = frame_buf.data();
+    const float* x1 = frame_buf.data() + nw;
+    for (std::size_t j = 0; j < nw; ++j) {
+      zin[j][0] = use0 ? x0[j] : 0.f;
+      zin[j][1] = use1 ? x1[j] : 0.f;
+    }
+    std::memset(static_cast<void*>(zin + nw), 0, (nfft - nw) * sizeof(fftwf_complex));
+    fftwf_execute(zfwd);
+    // |X0|^2 = |Z[k] + conj Z[N-k]|^2 / 4 and |X1|^2 = |Z[k] - conj Z[N-k]|^2 / 4, both even in k:
+    // their sum X0^2 + i X1^2 transforms back to r0 + i r1 (the common factor 4 is normalised away)
+    const std::size_t half = nfft / 2;
+    for (std::size_t k = 0; k <= half; ++k) {
+      const std::size_t m = k == 0 ? 0 : nfft - k;
+      const float ar = zout[k][0] + zout[m][0], ai = zout[k][1] - zout[m][1];
+      const float br = zout[k][0] - zout[m][0], bi = zout[k][1] + zout[m][1];
+      const float p0 = ar * ar + ai * ai, p1 = br * br + bi * bi;
+      zin[k][0] = p0;
+      zin[k][1] = p1;
+      zin[m][0] = p0;
+      zin[m][1] = p1;
+    }
+    fftwf_execute(zinv);
+  }
+
+  /// Frame in slot `slot` (prepared, correlated) into a new pending record (candidates), then one
+  /// path-finder step.
+  void complete(int slot, const PitchConfig& cfg) {
+    const Prepared& p = prep[slot];
     Record& rec = push_record();
-    rec.time_s = centre(k) / fs;
-    rec.local_peak = lp;
+    rec.time_s = p.time_s;
+    rec.local_peak = p.local_peak;
+    rec.global_peak = p.global_peak;
     rec.n = 1;
     rec.max_r = 0;
     rec.f[0] = 0;
     rec.r[0] = 0;
     rec.lf[0] = 0;
-    // A frame so quiet that its unvoiced candidate outscores any voiced one (strength <= 1) by more
-    // than two voiced/unvoiced transitions is unvoiced on every best path: its voiced candidates
-    // cannot change the result, so they are not computed.
-    const bool hopeless = local_score(rec, 0, cfg) > 1 + 2 * cfg.voiced_unvoiced_cost * time_correction;
-    if (lp > 0 && !hopeless) {
-      fftwf_execute(fwd);
-      const std::size_t nb = nfft / 2 + 1;
-      for (std::size_t i = 0; i < nb; ++i) {
-        float re = fspec[i][0], im = fspec[i][1];
-        fspec[i][0] = re * re + im * im;
-        fspec[i][1] = 0;
-      }
-      fftwf_execute(inv);
-      const double r0 = fac[0];
+    if (p.correlate) {
+      const double r0 = zout[0][slot];
       if (r0 > 0) {
         const double inv0 = 1.0 / r0;
-        double* p = sinc.data();
-        for (std::size_t i = 0; i <= nuse; ++i) p[i] = rx[i] = fac[i] * inv0 * rwinv[i];
+        double* q = sinc.data();
+        for (std::size_t i = 0; i <= nuse; ++i) q[i] = rx[i] = zout[i][slot] * inv0 * rwinv[i];
         sinc.mirror(nuse + 1);
         find_candidates(rec, cfg);
         for (int j = 1; j < rec.n; ++j) rec.max_r = std::max(rec.max_r, rec.r[j]);
@@ -220,12 +275,13 @@ struct PitchTracker::Impl {
     return pend[idx];
   }
 
+  static double unvoiced_score(double local_peak, double global_peak, const PitchConfig& cfg) {
+    double ratio = global_peak > 0 ? local_peak / global_peak : 0;
+    return cfg.voicing_threshold + std::max(0.0, 2 - ratio / (cfg.silence_threshold / (1 + cfg.voicing_threshold)));
+  }
+
   double local_score(const Record& rec, int j, const PitchConfig& cfg) const {
-    if (j == 0) {
-      double gp = cfg.reference_peak > 0 ? cfg.reference_peak : running_peak;
-      double ratio = gp > 0 ? rec.local_peak / gp : 0;
-      return cfg.voicing_threshold + std::max(0.0, 2 - ratio / (cfg.silence_threshold / (1 + cfg.voicing_threshold)));
-    }
+    if (j == 0) return unvoiced_score(rec.local_peak, rec.global_peak, cfg);
     return rec.r[j] - cfg.octave_cost * (log2_ceiling - rec.lf[j]);
   }
 
@@ -391,13 +447,16 @@ PitchTracker::PitchTracker(const PitchConfig& c) : cfg_(c) {
   m.path.resize(max_pending + 1);
   {
     std::lock_guard<std::mutex> lock(fftw_planner_mutex());
-    m.fin = fftwf_alloc_real(m.nfft);
-    m.fspec = fftwf_alloc_complex(m.nfft / 2 + 1);
-    m.fac = fftwf_alloc_real(m.nfft);
-    m.fwd = fftwf_plan_dft_r2c_1d(static_cast<int>(m.nfft), m.fin, m.fspec, FFTW_ESTIMATE);
-    m.inv = fftwf_plan_dft_c2r_1d(static_cast<int>(m.nfft), m.fspec, m.fac, FFTW_ESTIMATE);
+    m.zin = fftwf_alloc_complex(m.nfft);
+    m.zout = fftwf_alloc_complex(m.nfft);
+    if (m.zin && m.zout) {
+      std::memset(static_cast<void*>(m.zin), 0, m.nfft * sizeof(fftwf_complex));
+      m.zfwd = fftwf_plan_dft_1d(static_cast<int>(m.nfft), m.zin, m.zout, FFTW_FORWARD, FFTW_ESTIMATE);
+      m.zinv = fftwf_plan_dft_1d(static_cast<int>(m.nfft), m.zin, m.zout, FFTW_BACKWARD, FFTW_ESTIMATE);
+    }
   }
-  if (!m.fwd || !m.inv) throw std::runtime_error("PitchTracker: FFTW could not plan a transform of " + num(static_cast<double>(m.nfft)) + " points.");
+  m.frame_buf.assign(2 * nw, 0.f);
+  if (!m.zfwd || !m.zinv) throw std::runtime_error("PitchTracker: FFTW could not plan a transform of " + num(static_cast<double>(m.nfft)) + " points.");
   reset();
 }
 
@@ -436,15 +495,20 @@ std::size_t PitchTracker::process(std::span<const float> block, std::span<PitchF
     std::size_t take = std::min<std::size_t>(block.size() - pos, static_cast<std::size_t>(std::max<std::int64_t>(room, 0)));
     m.ring.push(block.data() + pos, take);
     pos += take;
-    // analyse every frame whose window is complete
-    while (m.window_start(m.next_frame) + static_cast<std::int64_t>(m.nw) <= m.ring.total()) {
-      m.analyse(m.next_frame, cfg_);
-      ++m.next_frame;
-      if (++m.frames_since_check >= 32) {
-        m.frames_since_check = 0;
-        written += m.emit_converged(out.data() + written);
+    // analyse frames two by two once both windows are complete (finish() takes the last one)
+    while (m.window_start(m.next_frame + 1) + static_cast<std::int64_t>(m.nw) <= m.ring.total()) {
+      m.prepare(m.next_frame, 0, cfg_);
+      m.prepare(m.next_frame + 1, 1, cfg_);
+      if (m.prep[0].correlate || m.prep[1].correlate) m.correlate(2);
+      for (int slot = 0; slot < 2; ++slot) {
+        m.complete(slot, cfg_);
+        ++m.next_frame;
+        if (++m.frames_since_check >= 32) {
+          m.frames_since_check = 0;
+          written += m.emit_converged(out.data() + written);
+        }
+        if (m.pend_count + 1 >= m.pend.size()) written += m.emit_forced(out.data() + written);
       }
-      if (m.pend_count + 1 >= m.pend.size()) written += m.emit_forced(out.data() + written);
     }
   }
   return written;
@@ -455,9 +519,14 @@ std::size_t PitchTracker::finish(std::span<PitchFrame> out) noexcept {
   std::size_t written = 0;
   const double n = static_cast<double>(m.ring.total());
   while (m.centre(m.next_frame) < n) {
-    m.analyse(m.next_frame, cfg_);
-    ++m.next_frame;
-    if (m.pend_count + 1 >= m.pend.size()) written += m.emit_forced(out.data() + written);
+    const int count = m.centre(m.next_frame + 1) < n ? 2 : 1;
+    for (int slot = 0; slot < count; ++slot) m.prepare(m.next_frame + slot, slot, cfg_);
+    if (m.prep[0].correlate || (count > 1 && m.prep[1].correlate)) m.correlate(count);
+    for (int slot = 0; slot < count; ++slot) {
+      m.complete(slot, cfg_);
+      ++m.next_frame;
+      if (m.pend_count + 1 >= m.pend.size()) written += m.emit_forced(out.data() + written);
+    }
   }
   if (m.pend_count > 0) {
     const Impl::Record& last = m.pend_at(m.pend_count - 1);
