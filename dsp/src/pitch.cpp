@@ -72,6 +72,7 @@ struct PitchTracker::Impl {
   fftwf_complex* zin = nullptr;  // complex transforms of two frames at once
   fftwf_complex* zout = nullptr;
   fftwf_plan zfwd = nullptr, zinv = nullptr;
+  std::vector<float> zrev;       // the forward transform in reversed order (Z[N - k])
   struct Prepared {
     double time_s = 0, local_peak = 0, global_peak = 0;
     bool correlate = false;  // its candidates are needed
@@ -157,29 +158,35 @@ struct PitchTracker::Impl {
     const double mean = static_cast<double>(sum) / static_cast<double>(cnt);
     const float meanf = static_cast<float>(mean);
     const float* wf = windowf.data();
-    // four independent maxima (the maximum does not depend on the order)
-    float m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+#pragma omp simd
+    for (std::size_t j = 0; j < nw; ++j) x[j] = (x[j] - meanf) * wf[j];
+    // the absolute peak in four independent 8-float maxima (the maximum does not depend on the order)
+    V8 m0{}, m1{}, m2{}, m3{};
+    const I8 mag = I8{} + 0x7fffffff;  // every bit but the sign
     std::size_t j = 0;
-    const std::size_t n4 = nw - nw % 4;
-#pragma omp simd reduction(max : m0, m1, m2, m3)
-    for (j = 0; j < n4; j += 4) {
-      const float v0 = (x[j] - meanf) * wf[j], v1 = (x[j + 1] - meanf) * wf[j + 1];
-      const float v2 = (x[j + 2] - meanf) * wf[j + 2], v3 = (x[j + 3] - meanf) * wf[j + 3];
-      x[j] = v0;
-      x[j + 1] = v1;
-      x[j + 2] = v2;
-      x[j + 3] = v3;
-      m0 = std::max(m0, std::abs(v0));
-      m1 = std::max(m1, std::abs(v1));
-      m2 = std::max(m2, std::abs(v2));
-      m3 = std::max(m3, std::abs(v3));
+    for (; j + 32 <= nw; j += 32) {
+      m0 = vmax(m0, vabs(load8(x + j), mag));
+      m1 = vmax(m1, vabs(load8(x + j + 8), mag));
+      m2 = vmax(m2, vabs(load8(x + j + 16), mag));
+      m3 = vmax(m3, vabs(load8(x + j + 24), mag));
     }
-    for (j = n4; j < nw; ++j) {
-      const float v = (x[j] - meanf) * wf[j];
-      x[j] = v;
-      m0 = std::max(m0, std::abs(v));
-    }
-    return std::max(std::max(m0, m1), std::max(m2, m3));
+    const V8 m = vmax(vmax(m0, m1), vmax(m2, m3));
+    float peak = 0;
+    for (int l = 0; l < 8; ++l) peak = std::max(peak, m[l]);
+    for (; j < nw; ++j) peak = std::max(peak, std::abs(x[j]));
+    return peak;
+  }
+
+  typedef float V8 __attribute__((vector_size(32)));  // GCC / Clang vector extension: 8 floats
+  typedef int I8 __attribute__((vector_size(32)));
+  [[gnu::always_inline]] static inline V8 load8(const float* p) noexcept {
+    V8 v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  [[gnu::always_inline]] static inline V8 vmax(V8 a, V8 b) noexcept { return a > b ? a : b; }
+  [[gnu::always_inline]] static inline V8 vabs(V8 a, I8 mag) noexcept {
+    return reinterpret_cast<V8>(reinterpret_cast<I8>(a) & mag);
   }
 
   /// The autocorrelations of the prepared slots [0, count) that need one, by one complex transform
@@ -189,24 +196,40 @@ struct PitchTracker::Impl {
     const bool use0 = prep[0].correlate, use1 = count > 1 && prep[1].correlate;
     const float* x0 = frame_buf.data();
     const float* x1 = frame_buf.data() + nw;
-    for (std::size_t j = 0; j < nw; ++j) {
-      zin[j][0] = use0 ? x0[j] : 0.f;
-      zin[j][1] = use1 ? x1[j] : 0.f;
+    float* zi = reinterpret_cast<float*>(zin);
+    if (use0 && use1) {
+#pragma omp simd
+      for (std::size_t j = 0; j < nw; ++j) {
+        zi[2 * j] = x0[j];
+        zi[2 * j + 1] = x1[j];
+      }
+    } else {
+      const float* x = use0 ? x0 : x1;
+      const std::size_t o = use0 ? 0 : 1;
+#pragma omp simd
+      for (std::size_t j = 0; j < nw; ++j) {
+        zi[2 * j + o] = x[j];
+        zi[2 * j + 1 - o] = 0.f;
+      }
     }
     std::memset(static_cast<void*>(zin + nw), 0, (nfft - nw) * sizeof(fftwf_complex));
     fftwf_execute(zfwd);
     // |X0|^2 = |Z[k] + conj Z[N-k]|^2 / 4 and |X1|^2 = |Z[k] - conj Z[N-k]|^2 / 4, both even in k:
     // their sum X0^2 + i X1^2 transforms back to r0 + i r1 (the common factor 4 is normalised away)
-    const std::size_t half = nfft / 2;
-    for (std::size_t k = 0; k <= half; ++k) {
-      const std::size_t m = k == 0 ? 0 : nfft - k;
-      const float ar = zout[k][0] + zout[m][0], ai = zout[k][1] - zout[m][1];
-      const float br = zout[k][0] - zout[m][0], bi = zout[k][1] + zout[m][1];
-      const float p0 = ar * ar + ai * ai, p1 = br * br + bi * bi;
-      zin[k][0] = p0;
-      zin[k][1] = p1;
-      zin[m][0] = p0;
-      zin[m][1] = p1;
+    const float* z = reinterpret_cast<const float*>(zout);
+    float* zr = zrev.data();
+    zr[0] = z[0];
+    zr[1] = z[1];
+    for (std::size_t k = 1; k < nfft; ++k) {
+      zr[2 * k] = z[2 * (nfft - k)];
+      zr[2 * k + 1] = z[2 * (nfft - k) + 1];
+    }
+#pragma omp simd
+    for (std::size_t k = 0; k < nfft; ++k) {
+      const float ar = z[2 * k] + zr[2 * k], ai = z[2 * k + 1] - zr[2 * k + 1];
+      const float br = z[2 * k] - zr[2 * k], bi = z[2 * k + 1] + zr[2 * k + 1];
+      zi[2 * k] = ar * ar + ai * ai;
+      zi[2 * k + 1] = br * br + bi * bi;
     }
     fftwf_execute(zinv);
   }
@@ -456,6 +479,7 @@ PitchTracker::PitchTracker(const PitchConfig& c) : cfg_(c) {
     }
   }
   m.frame_buf.assign(2 * nw, 0.f);
+  m.zrev.assign(2 * m.nfft, 0.f);
   if (!m.zfwd || !m.zinv) throw std::runtime_error("PitchTracker: FFTW could not plan a transform of " + num(static_cast<double>(m.nfft)) + " points.");
   reset();
 }
