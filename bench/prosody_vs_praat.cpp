@@ -92,8 +92,9 @@ int dyad_only(const fs::path& wav, bool peak_pass, bool pitch_only) {
     double a = thread_cpu_s();
     n = r.read(buf);
     if (n <= 0) break;
-    for (std::int64_t i = 0; i < n; ++i) mono[static_cast<std::size_t>(i)] = buf[static_cast<std::size_t>(i * ch)];
-    std::span<const float> b(mono.data(), static_cast<std::size_t>(n));
+    if (ch > 1)
+      for (std::int64_t i = 0; i < n; ++i) mono[static_cast<std::size_t>(i)] = buf[static_cast<std::size_t>(i * ch)];
+    std::span<const float> b(ch > 1 ? mono.data() : buf.data(), static_cast<std::size_t>(n));  // mono: no copy
     read_s += since(a);
     a = thread_cpu_s();
     std::size_t k = pt.process(b, pf);

@@ -71,6 +71,7 @@ struct PitchTracker::Impl {
   std::vector<float> frame_buf;  // two prepared frames (slots), nw samples each
   fftwf_complex* zin = nullptr;  // complex transforms of two frames at once
   fftwf_complex* zout = nullptr;
+  fftwf_complex* zspec = nullptr;  // the two power spectra (input of the inverse transform)
   fftwf_plan zfwd = nullptr, zinv = nullptr;
   std::vector<float> zrev;       // the forward transform in reversed order (Z[N - k])
   struct Prepared {
@@ -78,7 +79,6 @@ struct PitchTracker::Impl {
     bool correlate = false;  // its candidates are needed
   };
   Prepared prep[2];
-  std::vector<double> rx;        // corrected autocorrelation, lags 0..nlag
   SampleRing ring;
 
   // streaming state
@@ -111,6 +111,7 @@ struct PitchTracker::Impl {
     if (zinv) fftwf_destroy_plan(zinv);
     fftwf_free(zin);
     fftwf_free(zout);
+    fftwf_free(zspec);
   }
 
   double centre(std::int64_t k) const { return first_sample + static_cast<double>(k) * step_samples; }
@@ -212,12 +213,12 @@ struct PitchTracker::Impl {
         zi[2 * j + 1 - o] = 0.f;
       }
     }
-    std::memset(static_cast<void*>(zin + nw), 0, (nfft - nw) * sizeof(fftwf_complex));
-    fftwf_execute(zfwd);
+    fftwf_execute(zfwd);  // (out of place: zin's zero tail stays)
     // |X0|^2 = |Z[k] + conj Z[N-k]|^2 / 4 and |X1|^2 = |Z[k] - conj Z[N-k]|^2 / 4, both even in k:
     // their sum X0^2 + i X1^2 transforms back to r0 + i r1 (the common factor 4 is normalised away)
     const float* z = reinterpret_cast<const float*>(zout);
     float* zr = zrev.data();
+    float* y = reinterpret_cast<float*>(zspec);
     zr[0] = z[0];
     zr[1] = z[1];
     for (std::size_t k = 1; k < nfft; ++k) {
@@ -228,8 +229,8 @@ struct PitchTracker::Impl {
     for (std::size_t k = 0; k < nfft; ++k) {
       const float ar = z[2 * k] + zr[2 * k], ai = z[2 * k + 1] - zr[2 * k + 1];
       const float br = z[2 * k] - zr[2 * k], bi = z[2 * k + 1] + zr[2 * k + 1];
-      zi[2 * k] = ar * ar + ai * ai;
-      zi[2 * k + 1] = br * br + bi * bi;
+      y[2 * k] = ar * ar + ai * ai;
+      y[2 * k + 1] = br * br + bi * bi;
     }
     fftwf_execute(zinv);
   }
@@ -251,8 +252,7 @@ struct PitchTracker::Impl {
       const double r0 = zout[0][slot];
       if (r0 > 0) {
         const double inv0 = 1.0 / r0;
-        double* q = sinc.data();
-        for (std::size_t i = 0; i <= nuse; ++i) q[i] = rx[i] = zout[i][slot] * inv0 * rwinv[i];
+        normalise(slot, inv0);
         sinc.mirror(nuse + 1);
         find_candidates(rec, cfg);
         for (int j = 1; j < rec.n; ++j) rec.max_r = std::max(rec.max_r, rec.r[j]);
@@ -261,7 +261,18 @@ struct PitchTracker::Impl {
     path_step(cfg);
   }
 
+  /// The corrected, normalised autocorrelation of slot `slot`, lags 0..nuse, into the sinc
+  /// interpolator's array (which the candidates read as rx).
+  DYAD_HOT_CLONES void normalise(int slot, double inv0) noexcept {
+    double* q = sinc.data();
+    const float* z = reinterpret_cast<const float*>(zout) + slot;
+    const double* w = rwinv.data();
+#pragma omp simd
+    for (std::size_t i = 0; i <= nuse; ++i) q[i] = static_cast<double>(z[2 * i]) * inv0 * w[i];
+  }
+
   DYAD_HOT_CLONES void find_candidates(Record& rec, const PitchConfig& cfg) {
+    const double* rx = sinc.data();
     const double thr = 0.5 * cfg.voicing_threshold;
     double rank[32];
     for (std::int64_t i = std::max<std::int64_t>(min_lag, 1); i <= max_lag && i + 1 <= static_cast<std::int64_t>(nuse); ++i) {
@@ -462,7 +473,6 @@ PitchTracker::PitchTracker(const PitchConfig& c) : cfg_(c) {
   }
   for (std::size_t l = m.nlag + 1; l-- > 0;) m.rw[l] /= m.rw[0];
   for (double v : m.rw) m.rwinv.push_back(1.0 / v);
-  m.rx.assign(m.nlag + 1, 0.0);
   m.sinc.init(m.sinc_depth, m.nlag);
   m.ring.init(nw + static_cast<std::size_t>(std::ceil(m.step_samples)) + 4096);
   std::size_t max_pending = static_cast<std::size_t>(std::ceil(c.max_undecided_s / c.time_step_s)) + 2;
@@ -472,10 +482,11 @@ PitchTracker::PitchTracker(const PitchConfig& c) : cfg_(c) {
     std::lock_guard<std::mutex> lock(fftw_planner_mutex());
     m.zin = fftwf_alloc_complex(m.nfft);
     m.zout = fftwf_alloc_complex(m.nfft);
-    if (m.zin && m.zout) {
+    m.zspec = fftwf_alloc_complex(m.nfft);
+    if (m.zin && m.zout && m.zspec) {
+      m.zfwd = fftwf_plan_dft_1d(static_cast<int>(m.nfft), m.zin, m.zout, FFTW_FORWARD, FFTW_ESTIMATE | FFTW_PRESERVE_INPUT);
       std::memset(static_cast<void*>(m.zin), 0, m.nfft * sizeof(fftwf_complex));
-      m.zfwd = fftwf_plan_dft_1d(static_cast<int>(m.nfft), m.zin, m.zout, FFTW_FORWARD, FFTW_ESTIMATE);
-      m.zinv = fftwf_plan_dft_1d(static_cast<int>(m.nfft), m.zin, m.zout, FFTW_BACKWARD, FFTW_ESTIMATE);
+      m.zinv = fftwf_plan_dft_1d(static_cast<int>(m.nfft), m.zspec, m.zout, FFTW_BACKWARD, FFTW_ESTIMATE);
     }
   }
   m.frame_buf.assign(2 * nw, 0.f);
