@@ -288,17 +288,18 @@ struct PitchTracker::Impl {
       if (val > 1) val = 1 / val;  // a strength above 1 is an artefact of the window division
       double f = fs / lag;
       if (!(f >= cfg.f0_min_hz && f <= cfg.f0_max_hz)) continue;
-      double score = val - cfg.octave_cost * std::log2(cfg.f0_max_hz / f);
+      const double lf = std::log2(f);
+      double score = val - cfg.octave_cost * (log2_ceiling - lf);  // as local_score ranks it
       if (rec.n - 1 < max_voiced) {
         rank[rec.n] = score;
         rec.f[rec.n] = f;
         rec.r[rec.n] = val;
-        rec.lf[rec.n] = std::log2(f);
+        rec.lf[rec.n] = lf;
         ++rec.n;
       } else {
         int worst = 1;
         for (int j = 2; j < rec.n; ++j) if (rank[j] < rank[worst]) worst = j;
-        if (score > rank[worst]) { rank[worst] = score; rec.f[worst] = f; rec.r[worst] = val; rec.lf[worst] = std::log2(f); }
+        if (score > rank[worst]) { rank[worst] = score; rec.f[worst] = f; rec.r[worst] = val; rec.lf[worst] = lf; }
       }
     }
   }
@@ -602,8 +603,25 @@ struct IntensityTracker::Impl {
     std::memcpy(&v, p, sizeof v);
     return v;
   }
+  typedef int I8 __attribute__((vector_size(32)));
+  // Sums of 8 lanes, all in the order ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7)): one vector's
+  // (hsum), or six vectors' at once by a transposing tree of shuffles (hsum6: 9 additions instead of 42)
   [[gnu::always_inline]] static inline float hsum(V8 v) noexcept {
-    return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+    return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+  }
+  [[gnu::always_inline]] static inline V8 pair_add(V8 a, V8 b) noexcept {
+    return __builtin_shuffle(a, b, I8{0, 8, 2, 10, 4, 12, 6, 14}) + __builtin_shuffle(a, b, I8{1, 9, 3, 11, 5, 13, 7, 15});
+  }
+  [[gnu::always_inline]] static inline V8 quad_add(V8 a, V8 b) noexcept {
+    return __builtin_shuffle(a, b, I8{0, 1, 8, 9, 4, 5, 12, 13}) + __builtin_shuffle(a, b, I8{2, 3, 10, 11, 6, 7, 14, 15});
+  }
+  [[gnu::always_inline]] static inline V8 half_add(V8 a, V8 b) noexcept {
+    return __builtin_shuffle(a, b, I8{0, 1, 2, 3, 8, 9, 10, 11}) + __builtin_shuffle(a, b, I8{4, 5, 6, 7, 12, 13, 14, 15});
+  }
+  /// Lanes 0..5: the sums of a..f (lanes 6, 7: of e and f again).
+  [[gnu::always_inline]] static inline V8 hsum6(V8 a, V8 b, V8 c, V8 d, V8 e, V8 f) noexcept {
+    const V8 ef = pair_add(e, f);
+    return half_add(quad_add(pair_add(a, b), pair_add(c, d)), quad_add(ef, ef));
   }
   bool fast = false;
   std::size_t B = 0, head = 0, nblk = 0;   // window = head samples, nblk whole blocks, the rest
@@ -646,12 +664,8 @@ struct IntensityTracker::Impl {
           n2 += a2 * u;
         }
         const std::size_t slot = static_cast<std::size_t>(blocks_done + j) & mom_mask;
-        mom[0 * mom_cap + slot] = hsum(m0);
-        mom[1 * mom_cap + slot] = hsum(m1);
-        mom[2 * mom_cap + slot] = hsum(m2);
-        mom[3 * mom_cap + slot] = hsum(n0);
-        mom[4 * mom_cap + slot] = hsum(n1);
-        mom[5 * mom_cap + slot] = hsum(n2);
+        const V8 sums = hsum6(m0, m1, m2, n0, n1, n2);
+        for (std::size_t q = 0; q < 6; ++q) mom[q * mom_cap + slot] = sums[q];
         mom[6 * mom_cap + slot] = ref;
       }
       blocks_done += nb;
