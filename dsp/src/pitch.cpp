@@ -254,6 +254,7 @@ struct PitchTracker::Impl {
         const double inv0 = 1.0 / r0;
         normalise(slot, inv0);
         sinc.mirror(nuse + 1);
+        sinc.make_signed(nuse + 1);
         find_candidates(rec, cfg);
         for (int j = 1; j < rec.n; ++j) rec.max_r = std::max(rec.max_r, rec.r[j]);
       }
@@ -284,7 +285,7 @@ struct PitchTracker::Impl {
       double x0 = static_cast<double>(i) + (d2r > 0 ? dr / d2r : 0);
       x0 = std::clamp(x0, static_cast<double>(i) - 0.5, static_cast<double>(i) + 0.5);
       double val = 0;
-      double lag = sinc.refine(static_cast<double>(i), x0, val);
+      double lag = sinc.refine<true>(static_cast<double>(i), x0, val);
       if (val > 1) val = 1 / val;  // a strength above 1 is an artefact of the window division
       double f = fs / lag;
       if (!(f >= cfg.f0_min_hz && f <= cfg.f0_max_hz)) continue;

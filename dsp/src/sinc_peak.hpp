@@ -45,8 +45,25 @@ class SincPeak {
     for (int j = 1; j <= depth_ && static_cast<std::size_t>(j) < n_written; ++j) p[-j] = p[j];
   }
 
+  /// Also keeps (-1)^i r[i] for i = -depth .. n_written - 1, for eval3<true> (call after mirror()).
+  void make_signed(std::size_t n_written) {
+    if (rxs_.size() != rxp_.size()) rxs_.assign(rxp_.size(), 0.0);
+    const std::size_t end = static_cast<std::size_t>(depth_) + n_written, old_end = signed_end_;
+    const double* p = rxp_.data();
+    double* q = rxs_.data();
+    // rxp_[t] holds r[t - depth]: its sign factor is (-1)^(t - depth)
+    const std::size_t odd = static_cast<std::size_t>(depth_) & 1;
+    for (std::size_t t = 0; t < end; ++t) q[t] = ((t & 1) != odd) ? -p[t] : p[t];
+    for (std::size_t t = end; t < old_end; ++t) q[t] = 0.0;
+    signed_end_ = end;
+  }
+
   /// The interpolant at fractional lag x with its first and second derivatives.
   /// (Always inlined: the callers' AVX2 clones then get an AVX2 copy of this loop.)
+  /// Signed: the taps' alternating signs (-1)^m = (-1)^(floor(x) - i) are taken from the signed copy
+  /// (make_signed) and one factor (-1)^floor(x) instead of three products per tap (same values:
+  /// the sign changes are exact).
+  template <bool Signed = false>
   [[gnu::always_inline]] inline Interp eval3(double x) const noexcept {
     std::int64_t ix = static_cast<std::int64_t>(std::floor(x));
     double frac = x - static_cast<double>(ix);
@@ -56,7 +73,7 @@ class SincPeak {
     const double sp = std::sin(M_PI * frac), cp = std::cos(M_PI * frac);
     double caf, saf;
     small_sincos(a * frac, saf, caf);
-    const double* r = rxp_.data() + (ix - depth_ + 1 + depth_);
+    const double* r = (Signed ? rxs_.data() : rxp_.data()) + (ix - depth_ + 1 + depth_);
     const int n = 2 * depth_;
     const double spi = sp * (1.0 / M_PI), hpa = -0.5 * a, hpa2 = -0.5 * a * a, mpisp = -M_PI * sp;
     double f = 0, f1 = 0, f2 = 0;
@@ -64,6 +81,24 @@ class SincPeak {
     const double* tmm = tm_.data();
     const double* tc = tcos_.data();
     const double* ts = tsin_.data();
+    if constexpr (Signed) {
+#pragma omp simd reduction(+ : f, f1, f2)
+      for (int k = 0; k < n; ++k) {
+        const double inv = 1.0 / (frac + tmm[k]);
+        const double cm = tc[k], sm = ts[k];
+        const double cad = caf * cm - saf * sm, sad = saf * cm + caf * sm;
+        const double S = spi * inv;
+        const double S1 = (cp - S) * inv;
+        const double S2 = (mpisp - 2 * S1) * inv;
+        const double W = 0.5 + 0.5 * cad, W1 = hpa * sad, W2 = hpa2 * cad;
+        const double rk = r[k];
+        f += rk * (S * W);
+        f1 += rk * (S1 * W + S * W1);
+        f2 += rk * (S2 * W + 2 * S1 * W1 + S * W2);
+      }
+      if (ix & 1) return {-f, -f1, -f2};
+      return {f, f1, f2};
+    }
 #pragma omp simd reduction(+ : f, f1, f2)
     for (int k = 0; k < n; ++k) {
       const double sign = tsg[k];
@@ -182,10 +217,12 @@ class SincPeak {
 
   /// The maximum of the interpolant near discrete peak i, starting from x0: Newton steps on the
   /// derivative (2 or 3 passes from the parabolic guess), Brent's method if they fail.
+  /// (Signed: with eval3<true>, after make_signed().)
+  template <bool Signed = false>
   [[gnu::always_inline]] inline double refine(double i, double x0, double& value) const noexcept {
     double x = x0;
     for (int it = 0; it < 6; ++it) {
-      Interp v = eval3(x);
+      Interp v = eval3<Signed>(x);
       if (!(v.d2 < 0)) break;
       double step = -v.d1 / v.d2;
       if (std::abs(step) > 0.5) break;
@@ -204,6 +241,8 @@ class SincPeak {
   std::size_t max_lag_ = 0;
   // r mirrored and zero-padded: rxp[j + depth] = r[|j|] for |j| <= max_lag, else 0
   std::vector<double> rxp_;
+  std::vector<double> rxs_;  // (-1)^(index - depth) rxp_[index] (make_signed), zero beyond signed_end_
+  std::size_t signed_end_ = 0;
   // Per-tap tables, tap k = 0 .. 2 depth - 1 takes lag i = floor(x) - depth + 1 + k, m = depth - 1 - k:
   // cos(a m), sin(a m), (-1)^m, and m itself.
   std::vector<double> tcos_, tsin_, tsign_, tm_;
