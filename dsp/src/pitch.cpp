@@ -73,7 +73,6 @@ struct PitchTracker::Impl {
   fftwf_complex* zout = nullptr;
   fftwf_complex* zspec = nullptr;  // the two power spectra (input of the inverse transform)
   fftwf_plan zfwd = nullptr, zinv = nullptr;
-  std::vector<float> zrev;       // the forward transform in reversed order (Z[N - k])
   struct Prepared {
     double time_s = 0, local_peak = 0, global_peak = 0;
     bool correlate = false;  // its candidates are needed
@@ -134,10 +133,14 @@ struct PitchTracker::Impl {
       peak_upto = std::max(peak_upto, upto);
     }
     float* x = frame_buf.data() + static_cast<std::size_t>(slot) * nw;
-    ring.copy(start, nw, x);
+    const float* src = ring.contiguous(start, nw);  // the samples in place, or a copy
+    if (!src) {
+      ring.copy(start, nw, x);
+      src = x;
+    }
     // local mean over two floor periods around the centre
     const std::int64_t a = std::max<std::int64_t>(ic + 1 - half_period, start), b = std::min<std::int64_t>(ic + half_period, end - 1);
-    const double lp = window_frame(x, static_cast<std::size_t>(a - start), static_cast<std::size_t>(b - a + 1));
+    const double lp = window_frame(src, x, static_cast<std::size_t>(a - start), static_cast<std::size_t>(b - a + 1));
     Prepared& p = prep[slot];
     p.time_s = centre(k) / fs;
     p.local_peak = lp;
@@ -149,32 +152,39 @@ struct PitchTracker::Impl {
     p.correlate = lp > 0 && !hopeless;
   }
 
-  /// Subtracts the mean of x[a, a + cnt) from the frame and applies the window; returns the
-  /// windowed frame's absolute peak.
-  DYAD_HOT_CLONES double window_frame(float* x, std::size_t a, std::size_t cnt) const noexcept {
+  /// x = (src - the mean of src[a, a + cnt)) times the window, nw samples; returns the windowed
+  /// frame's absolute peak. (src may be x.)
+  DYAD_HOT_CLONES double window_frame(const float* src, float* x, std::size_t a, std::size_t cnt) const noexcept {
     float sum = 0;
-    const float* q = x + a;
+    const float* q = src + a;
 #pragma omp simd reduction(+ : sum)
     for (std::size_t i = 0; i < cnt; ++i) sum += q[i];
     const double mean = static_cast<double>(sum) / static_cast<double>(cnt);
     const float meanf = static_cast<float>(mean);
     const float* wf = windowf.data();
-#pragma omp simd
-    for (std::size_t j = 0; j < nw; ++j) x[j] = (x[j] - meanf) * wf[j];
     // the absolute peak in four independent 8-float maxima (the maximum does not depend on the order)
     V8 m0{}, m1{}, m2{}, m3{};
     const I8 mag = I8{} + 0x7fffffff;  // every bit but the sign
     std::size_t j = 0;
     for (; j + 32 <= nw; j += 32) {
-      m0 = vmax(m0, vabs(load8(x + j), mag));
-      m1 = vmax(m1, vabs(load8(x + j + 8), mag));
-      m2 = vmax(m2, vabs(load8(x + j + 16), mag));
-      m3 = vmax(m3, vabs(load8(x + j + 24), mag));
+      const V8 v0 = (load8(src + j) - meanf) * load8(wf + j), v1 = (load8(src + j + 8) - meanf) * load8(wf + j + 8);
+      const V8 v2 = (load8(src + j + 16) - meanf) * load8(wf + j + 16), v3 = (load8(src + j + 24) - meanf) * load8(wf + j + 24);
+      store8(x + j, v0);
+      store8(x + j + 8, v1);
+      store8(x + j + 16, v2);
+      store8(x + j + 24, v3);
+      m0 = vmax(m0, vabs(v0, mag));
+      m1 = vmax(m1, vabs(v1, mag));
+      m2 = vmax(m2, vabs(v2, mag));
+      m3 = vmax(m3, vabs(v3, mag));
     }
     const V8 m = vmax(vmax(m0, m1), vmax(m2, m3));
     float peak = 0;
     for (int l = 0; l < 8; ++l) peak = std::max(peak, m[l]);
-    for (; j < nw; ++j) peak = std::max(peak, std::abs(x[j]));
+    for (; j < nw; ++j) {
+      x[j] = (src[j] - meanf) * wf[j];
+      peak = std::max(peak, std::abs(x[j]));
+    }
     return peak;
   }
 
@@ -185,6 +195,7 @@ struct PitchTracker::Impl {
     std::memcpy(&v, p, sizeof v);
     return v;
   }
+  [[gnu::always_inline]] static inline void store8(float* p, V8 v) noexcept { std::memcpy(p, &v, sizeof v); }
   [[gnu::always_inline]] static inline V8 vmax(V8 a, V8 b) noexcept { return a > b ? a : b; }
   [[gnu::always_inline]] static inline V8 vabs(V8 a, I8 mag) noexcept {
     return reinterpret_cast<V8>(reinterpret_cast<I8>(a) & mag);
@@ -217,21 +228,27 @@ struct PitchTracker::Impl {
     // |X0|^2 = |Z[k] + conj Z[N-k]|^2 / 4 and |X1|^2 = |Z[k] - conj Z[N-k]|^2 / 4, both even in k:
     // their sum X0^2 + i X1^2 transforms back to r0 + i r1 (the common factor 4 is normalised away)
     const float* z = reinterpret_cast<const float*>(zout);
-    float* zr = zrev.data();
     float* y = reinterpret_cast<float*>(zspec);
-    zr[0] = z[0];
-    zr[1] = z[1];
-    for (std::size_t k = 1; k < nfft; ++k) {
-      zr[2 * k] = z[2 * (nfft - k)];
-      zr[2 * k + 1] = z[2 * (nfft - k) + 1];
-    }
-#pragma omp simd
-    for (std::size_t k = 0; k < nfft; ++k) {
-      const float ar = z[2 * k] + zr[2 * k], ai = z[2 * k + 1] - zr[2 * k + 1];
-      const float br = z[2 * k] - zr[2 * k], bi = z[2 * k + 1] + zr[2 * k + 1];
+    auto spectra = [&](std::size_t k, float zkr, float zki, float zmr, float zmi) {
+      const float ar = zkr + zmr, ai = zki - zmi, br = zkr - zmr, bi = zki + zmi;
       y[2 * k] = ar * ar + ai * ai;
       y[2 * k + 1] = br * br + bi * bi;
+    };
+    spectra(0, z[0], z[1], z[0], z[1]);
+    // four bins at a time: Z[k .. k + 3] and Z[N - k - 3 .. N - k] in reversed order
+    std::size_t k = 1;
+    for (; k + 4 <= nfft; k += 4) {
+      const V8 a = load8(z + 2 * k);
+      const V8 m = __builtin_shuffle(load8(z + 2 * (nfft - k - 3)), I8{6, 7, 4, 5, 2, 3, 0, 1});
+      const V8 sum = a + m, dif = a - m;  // (re: zk + zm, im: zk - zm) and (re: zk - zm, im: zk + zm)
+      // X0^2 = (re of sum)^2 + (im of dif)^2, X1^2 = (re of dif)^2 + (im of sum)^2
+      const V8 p = __builtin_shuffle(sum, dif, I8{0, 9, 2, 11, 4, 13, 6, 15});  // re sum, im dif
+      const V8 q = __builtin_shuffle(dif, sum, I8{0, 9, 2, 11, 4, 13, 6, 15});  // re dif, im sum
+      const V8 pp = p * p, qq = q * q;
+      // y = (pp.re + pp.im, qq.re + qq.im) per bin
+      store8(y + 2 * k, __builtin_shuffle(pp, qq, I8{0, 8, 2, 10, 4, 12, 6, 14}) + __builtin_shuffle(pp, qq, I8{1, 9, 3, 11, 5, 13, 7, 15}));
     }
+    for (; k < nfft; ++k) spectra(k, z[2 * k], z[2 * k + 1], z[2 * (nfft - k)], z[2 * (nfft - k) + 1]);
     fftwf_execute(zinv);
   }
 
@@ -492,7 +509,6 @@ PitchTracker::PitchTracker(const PitchConfig& c) : cfg_(c) {
     }
   }
   m.frame_buf.assign(2 * nw, 0.f);
-  m.zrev.assign(2 * m.nfft, 0.f);
   if (!m.zfwd || !m.zinv) throw std::runtime_error("PitchTracker: FFTW could not plan a transform of " + num(static_cast<double>(m.nfft)) + " points.");
   reset();
 }
