@@ -52,8 +52,13 @@ class SincPeak {
     const double* p = rxp_.data();
     double* q = rxs_.data();
     // rxp_[t] holds r[t - depth]: its sign factor is (-1)^(t - depth)
-    const std::size_t odd = static_cast<std::size_t>(depth_) & 1;
-    for (std::size_t t = 0; t < end; ++t) q[t] = ((t & 1) != odd) ? -p[t] : p[t];
+    const double even_sign = (depth_ & 1) ? -1.0 : 1.0;  // the factor of even t (exact: +-1)
+    const std::size_t pairs = (end + 1) / 2;
+#pragma omp simd
+    for (std::size_t h = 0; h < pairs; ++h) {
+      q[2 * h] = even_sign * p[2 * h];
+      q[2 * h + 1] = -even_sign * p[2 * h + 1];
+    }
     for (std::size_t t = end; t < old_end; ++t) q[t] = 0.0;
     signed_end_ = end;
   }
