@@ -293,7 +293,9 @@ struct PitchTracker::Impl {
     const double* rx = sinc.data();
     const double thr = 0.5 * cfg.voicing_threshold;
     double rank[32];
-    for (std::int64_t i = std::max<std::int64_t>(min_lag, 1); i <= max_lag && i + 1 <= static_cast<std::int64_t>(nuse); ++i) {
+    // (bounds in locals: the record's stores could otherwise alias them, reloaded every lag)
+    const std::int64_t lo = std::max<std::int64_t>(min_lag, 1), hi = std::min<std::int64_t>(max_lag, static_cast<std::int64_t>(nuse) - 1);
+    for (std::int64_t i = lo; i <= hi; ++i) {
       double r = rx[static_cast<std::size_t>(i)];
       if (!(r > thr && r > rx[static_cast<std::size_t>(i - 1)] && r >= rx[static_cast<std::size_t>(i + 1)])) continue;
       // parabolic first guess, then the sinc-interpolated maximum
