@@ -68,6 +68,7 @@ struct PitchTracker::Impl {
   std::vector<float> windowf;
   std::vector<double> rw;        // normalised autocorrelation of the window
   std::vector<double> rwinv;     // 1 / rw
+  std::vector<double> rwinv_signed;  // (-1)^lag / rw
   std::vector<float> frame_buf;  // two prepared frames (slots), nw samples each
   fftwf_complex* zin = nullptr;  // complex transforms of two frames at once
   fftwf_complex* zout = nullptr;
@@ -271,7 +272,7 @@ struct PitchTracker::Impl {
         const double inv0 = 1.0 / r0;
         normalise(slot, inv0);
         sinc.mirror(nuse + 1);
-        sinc.make_signed(nuse + 1);
+        sinc.mirror_signed(nuse + 1);
         find_candidates(rec, cfg);
         for (int j = 1; j < rec.n; ++j) rec.max_r = std::max(rec.max_r, rec.r[j]);
       }
@@ -281,12 +282,20 @@ struct PitchTracker::Impl {
 
   /// The corrected, normalised autocorrelation of slot `slot`, lags 0..nuse, into the sinc
   /// interpolator's array (which the candidates read as rx).
+  /// Also its signed copy (-1)^i r[i] for the sinc refinement, by the same products with
+  /// (-1)^i / rw (exact sign changes: the same values).
   DYAD_HOT_CLONES void normalise(int slot, double inv0) noexcept {
     double* q = sinc.data();
+    double* qs = sinc.signed_data();
     const float* z = reinterpret_cast<const float*>(zout) + slot;
     const double* w = rwinv.data();
+    const double* ws = rwinv_signed.data();
 #pragma omp simd
-    for (std::size_t i = 0; i <= nuse; ++i) q[i] = static_cast<double>(z[2 * i]) * inv0 * w[i];
+    for (std::size_t i = 0; i <= nuse; ++i) {
+      const double zi = static_cast<double>(z[2 * i]) * inv0;
+      q[i] = zi * w[i];
+      qs[i] = zi * ws[i];
+    }
   }
 
   DYAD_HOT_CLONES void find_candidates(Record& rec, const PitchConfig& cfg) {
@@ -494,6 +503,7 @@ PitchTracker::PitchTracker(const PitchConfig& c) : cfg_(c) {
   }
   for (std::size_t l = m.nlag + 1; l-- > 0;) m.rw[l] /= m.rw[0];
   for (double v : m.rw) m.rwinv.push_back(1.0 / v);
+  for (std::size_t l = 0; l < m.rwinv.size(); ++l) m.rwinv_signed.push_back(l % 2 ? -m.rwinv[l] : m.rwinv[l]);
   m.sinc.init(m.sinc_depth, m.nlag);
   m.ring.init(nw + static_cast<std::size_t>(std::ceil(m.step_samples)) + 4096);
   std::size_t max_pending = static_cast<std::size_t>(std::ceil(c.max_undecided_s / c.time_step_s)) + 2;

@@ -21,6 +21,7 @@ class SincPeak {
     depth_ = depth;
     max_lag_ = max_lag;
     rxp_.assign(max_lag + 1 + 2 * static_cast<std::size_t>(depth) + 2 + static_cast<std::size_t>(depth) + 2, 0.0);
+    rxs_.assign(rxp_.size(), 0.0);
     tm_.clear();
     tsign_.clear();
     tcos_.clear();
@@ -45,28 +46,19 @@ class SincPeak {
     for (int j = 1; j <= depth_ && static_cast<std::size_t>(j) < n_written; ++j) p[-j] = p[j];
   }
 
-  /// Also keeps (-1)^i r[i] for i = -depth .. n_written - 1, for eval3<true> (call after mirror()).
-  void make_signed(std::size_t n_written) {
-    if (rxs_.size() != rxp_.size()) rxs_.assign(rxp_.size(), 0.0);
-    const std::size_t end = static_cast<std::size_t>(depth_) + n_written, old_end = signed_end_;
-    const double* p = rxp_.data();
-    double* q = rxs_.data();
-    // rxp_[t] holds r[t - depth]: its sign factor is (-1)^(t - depth)
-    const double even_sign = (depth_ & 1) ? -1.0 : 1.0;  // the factor of even t (exact: +-1)
-    const std::size_t pairs = (end + 1) / 2;
-#pragma omp simd
-    for (std::size_t h = 0; h < pairs; ++h) {
-      q[2 * h] = even_sign * p[2 * h];
-      q[2 * h + 1] = -even_sign * p[2 * h + 1];
-    }
-    for (std::size_t t = end; t < old_end; ++t) q[t] = 0.0;
-    signed_end_ = end;
+  /// Where to write (-1)^i r[i], i = 0..max_lag, for eval3<true> (as data(): zero beyond the last
+  /// written lag); then mirror_signed().
+  double* signed_data() noexcept { return rxs_.data() + depth_; }
+  /// Fills (-1)^i r[i] for i = -1..-depth from i = 1..depth (it is even, like r).
+  void mirror_signed(std::size_t n_written) noexcept {
+    double* p = rxs_.data() + depth_;
+    for (int j = 1; j <= depth_ && static_cast<std::size_t>(j) < n_written; ++j) p[-j] = p[j];
   }
 
   /// The interpolant at fractional lag x with its first and second derivatives.
   /// (Always inlined: the callers' AVX2 clones then get an AVX2 copy of this loop.)
   /// Signed: the taps' alternating signs (-1)^m = (-1)^(floor(x) - i) are taken from the signed copy
-  /// (make_signed) and one factor (-1)^floor(x) instead of three products per tap (same values:
+  /// (signed_data()) and one factor (-1)^floor(x) instead of three products per tap (same values:
   /// the sign changes are exact).
   template <bool Signed = false>
   [[gnu::always_inline]] inline Interp eval3(double x) const noexcept {
@@ -75,8 +67,8 @@ class SincPeak {
     if (frac < 1e-7) frac = 1e-7;
     if (frac > 1 - 1e-7) frac = 1 - 1e-7;
     const double a = M_PI / (depth_ + 0.5);
-    const double sp = std::sin(M_PI * frac), cp = std::cos(M_PI * frac);
-    double caf, saf;
+    double sp, cp, caf, saf;
+    sincos_pi(frac, sp, cp);
     small_sincos(a * frac, saf, caf);
     const double* r = (Signed ? rxs_.data() : rxp_.data()) + (ix - depth_ + 1 + depth_);
     const int n = 2 * depth_;
@@ -122,6 +114,22 @@ class SincPeak {
     return {f, f1, f2};
   }
   double eval(double x) const noexcept { return eval3(x).f; }
+
+  /// sin(pi f) and cos(pi f) for f in [0, 1], by symmetry from an angle t in [0, pi / 4] and the
+  /// Taylor series to t^17 and t^18 (remainders below 1e-19: within an ulp or two of libm's sincos,
+  /// and without its rounding of pi f near f = 1). Inlined: no library call per interpolation.
+  [[gnu::always_inline]] static inline void sincos_pi(double f, double& s, double& c) noexcept {
+    const bool upper = f > 0.5;
+    const double g = upper ? 1 - f : f;  // sin(pi f) = sin(pi g), cos(pi f) = -cos(pi g) when upper
+    const bool swap = g > 0.25;
+    const double t = M_PI * (swap ? 0.5 - g : g);  // sin(pi g) = cos(t), cos(pi g) = sin(t) when swap
+    const double t2 = t * t;
+    const double st = t * (1 - t2 / 6 * (1 - t2 / 20 * (1 - t2 / 42 * (1 - t2 / 72 * (1 - t2 / 110 * (1 - t2 / 156 * (1 - t2 / 210 * (1 - t2 / 272))))))));
+    const double ct = 1 - t2 / 2 * (1 - t2 / 12 * (1 - t2 / 30 * (1 - t2 / 56 * (1 - t2 / 90 * (1 - t2 / 132 * (1 - t2 / 182 * (1 - t2 / 240 * (1 - t2 / 306))))))));
+    s = swap ? ct : st;
+    c = swap ? st : ct;
+    if (upper) c = -c;
+  }
 
   /// sin and cos of t; for |t| <= 0.05 (the window's angle at depth >= 62) by their Taylor series
   /// to t^9 and t^10 (remainder below 1e-22, i.e. the libm values to the last bit or two).
@@ -222,7 +230,7 @@ class SincPeak {
 
   /// The maximum of the interpolant near discrete peak i, starting from x0: Newton steps on the
   /// derivative (2 or 3 passes from the parabolic guess), Brent's method if they fail.
-  /// (Signed: with eval3<true>, after make_signed().)
+  /// (Signed: with eval3<true>, after signed_data() is written and mirror_signed().)
   template <bool Signed = false>
   [[gnu::always_inline]] inline double refine(double i, double x0, double& value) const noexcept {
     double x = x0;
@@ -246,8 +254,7 @@ class SincPeak {
   std::size_t max_lag_ = 0;
   // r mirrored and zero-padded: rxp[j + depth] = r[|j|] for |j| <= max_lag, else 0
   std::vector<double> rxp_;
-  std::vector<double> rxs_;  // (-1)^(index - depth) rxp_[index] (make_signed), zero beyond signed_end_
-  std::size_t signed_end_ = 0;
+  std::vector<double> rxs_;  // (-1)^(index - depth) rxp_[index] (signed_data(), mirror_signed())
   // Per-tap tables, tap k = 0 .. 2 depth - 1 takes lag i = floor(x) - depth + 1 + k, m = depth - 1 - k:
   // cos(a m), sin(a m), (-1)^m, and m itself.
   std::vector<double> tcos_, tsin_, tsign_, tm_;
