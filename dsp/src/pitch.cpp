@@ -68,11 +68,17 @@ struct PitchTracker::Impl {
   std::vector<float> windowf;
   std::vector<double> rw;        // normalised autocorrelation of the window
   std::vector<double> rwinv;     // 1 / rw
-  float* fin = nullptr;          // FFT input
-  fftwf_complex* fspec = nullptr;
-  float* fac = nullptr;          // autocorrelation out
-  fftwf_plan fwd = nullptr, inv = nullptr;
-  std::vector<double> rx;        // corrected autocorrelation, lags 0..nlag
+  std::vector<double> rwinv_signed;  // (-1)^lag / rw
+  std::vector<float> frame_buf;  // two prepared frames (slots), nw samples each
+  fftwf_complex* zin = nullptr;  // complex transforms of two frames at once
+  fftwf_complex* zout = nullptr;
+  fftwf_complex* zspec = nullptr;  // the two power spectra (input of the inverse transform)
+  fftwf_plan zfwd = nullptr, zinv = nullptr;
+  struct Prepared {
+    double time_s = 0, local_peak = 0, global_peak = 0;
+    bool correlate = false;  // its candidates are needed
+  };
+  Prepared prep[2];
   SampleRing ring;
 
   // streaming state
@@ -83,6 +89,7 @@ struct PitchTracker::Impl {
   // path finder: pending (undecided) frames in a ring of records
   struct Record {
     double time_s = 0, local_peak = 0;
+    double global_peak = 0;             // the peak its unvoiced strength is relative to
     double max_r = 0;                   // strongest voiced candidate (before the path finder)
     int n = 0;                          // candidates including unvoiced (index 0)
     double f[32]{}, r[32]{};            // f[0] = 0
@@ -100,11 +107,11 @@ struct PitchTracker::Impl {
 
   ~Impl() {
     std::lock_guard<std::mutex> lock(fftw_planner_mutex());
-    if (fwd) fftwf_destroy_plan(fwd);
-    if (inv) fftwf_destroy_plan(inv);
-    fftwf_free(fin);
-    fftwf_free(fspec);
-    fftwf_free(fac);
+    if (zfwd) fftwf_destroy_plan(zfwd);
+    if (zinv) fftwf_destroy_plan(zinv);
+    fftwf_free(zin);
+    fftwf_free(zout);
+    fftwf_free(zspec);
   }
 
   double centre(std::int64_t k) const { return first_sample + static_cast<double>(k) * step_samples; }
@@ -114,8 +121,9 @@ struct PitchTracker::Impl {
 
   detail::SincPeak sinc;  // rx mirrored for the windowed-sinc interpolation of its maxima
 
-  /// Analyses frame k into a new pending record (candidates), then runs one path-finder step.
-  void analyse(std::int64_t k, const PitchConfig& cfg) {
+  /// Frame k's windowed samples (local mean removed, Hanning window) into slot `slot`, with the
+  /// running peak up to its last sample; decides whether its autocorrelation is needed.
+  void prepare(std::int64_t k, int slot, const PitchConfig& cfg) {
     const std::int64_t start = window_start(k);
     const std::int64_t ic = start + static_cast<std::int64_t>(nw / 2) - 1;
     // running peak up to this frame's last sample (data-determined, independent of block cuts)
@@ -125,57 +133,146 @@ struct PitchTracker::Impl {
       if (upto > peak_upto) running_peak = std::max(running_peak, static_cast<double>(ring.max_abs(std::max<std::int64_t>(peak_upto, 0), upto)));
       peak_upto = std::max(peak_upto, upto);
     }
-    ring.copy(start, nw, fin);
-    // local mean over two floor periods around the centre
-    double mean = 0;
-    {
-      std::int64_t a = std::max<std::int64_t>(ic + 1 - half_period, start), b = std::min<std::int64_t>(ic + half_period, end - 1);
-      float sum = 0;
-      const float* q = fin + (a - start);
-      const std::size_t cnt = static_cast<std::size_t>(b - a + 1);
-#pragma omp simd reduction(+ : sum)
-      for (std::size_t i = 0; i < cnt; ++i) sum += q[i];
-      mean = static_cast<double>(sum) / static_cast<double>(cnt);
+    float* x = frame_buf.data() + static_cast<std::size_t>(slot) * nw;
+    const float* src = ring.contiguous(start, nw);  // the samples in place, or a copy
+    if (!src) {
+      ring.copy(start, nw, x);
+      src = x;
     }
-    float lpf = 0;
+    // local mean over two floor periods around the centre
+    const std::int64_t a = std::max<std::int64_t>(ic + 1 - half_period, start), b = std::min<std::int64_t>(ic + half_period, end - 1);
+    const double lp = window_frame(src, x, static_cast<std::size_t>(a - start), static_cast<std::size_t>(b - a + 1));
+    Prepared& p = prep[slot];
+    p.time_s = centre(k) / fs;
+    p.local_peak = lp;
+    p.global_peak = cfg.reference_peak > 0 ? cfg.reference_peak : running_peak;
+    // A frame so quiet that its unvoiced candidate outscores any voiced one (strength <= 1) by more
+    // than two voiced/unvoiced transitions is unvoiced on every best path: its voiced candidates
+    // cannot change the result, so they are not computed.
+    const bool hopeless = unvoiced_score(lp, p.global_peak, cfg) > 1 + 2 * cfg.voiced_unvoiced_cost * time_correction;
+    p.correlate = lp > 0 && !hopeless;
+  }
+
+  /// x = (src - the mean of src[a, a + cnt)) times the window, nw samples; returns the windowed
+  /// frame's absolute peak. (src may be x.)
+  DYAD_HOT_CLONES double window_frame(const float* src, float* x, std::size_t a, std::size_t cnt) const noexcept {
+    float sum = 0;
+    const float* q = src + a;
+#pragma omp simd reduction(+ : sum)
+    for (std::size_t i = 0; i < cnt; ++i) sum += q[i];
+    const double mean = static_cast<double>(sum) / static_cast<double>(cnt);
     const float meanf = static_cast<float>(mean);
     const float* wf = windowf.data();
-#pragma omp simd reduction(max : lpf)
-    for (std::size_t j = 0; j < nw; ++j) {
-      float v = (fin[j] - meanf) * wf[j];
-      fin[j] = v;
-      lpf = std::max(lpf, std::abs(v));
+    // the absolute peak in four independent 8-float maxima (the maximum does not depend on the order)
+    V8 m0{}, m1{}, m2{}, m3{};
+    const I8 mag = I8{} + 0x7fffffff;  // every bit but the sign
+    std::size_t j = 0;
+    for (; j + 32 <= nw; j += 32) {
+      const V8 v0 = (load8(src + j) - meanf) * load8(wf + j), v1 = (load8(src + j + 8) - meanf) * load8(wf + j + 8);
+      const V8 v2 = (load8(src + j + 16) - meanf) * load8(wf + j + 16), v3 = (load8(src + j + 24) - meanf) * load8(wf + j + 24);
+      store8(x + j, v0);
+      store8(x + j + 8, v1);
+      store8(x + j + 16, v2);
+      store8(x + j + 24, v3);
+      m0 = vmax(m0, vabs(v0, mag));
+      m1 = vmax(m1, vabs(v1, mag));
+      m2 = vmax(m2, vabs(v2, mag));
+      m3 = vmax(m3, vabs(v3, mag));
     }
-    const double lp = lpf;
-    std::fill(fin + nw, fin + nfft, 0.f);
+    const V8 m = vmax(vmax(m0, m1), vmax(m2, m3));
+    float peak = 0;
+    for (int l = 0; l < 8; ++l) peak = std::max(peak, m[l]);
+    for (; j < nw; ++j) {
+      x[j] = (src[j] - meanf) * wf[j];
+      peak = std::max(peak, std::abs(x[j]));
+    }
+    return peak;
+  }
 
+  typedef float V8 __attribute__((vector_size(32)));  // GCC / Clang vector extension: 8 floats
+  typedef int I8 __attribute__((vector_size(32)));
+  [[gnu::always_inline]] static inline V8 load8(const float* p) noexcept {
+    V8 v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  [[gnu::always_inline]] static inline void store8(float* p, V8 v) noexcept { std::memcpy(p, &v, sizeof v); }
+  [[gnu::always_inline]] static inline V8 vmax(V8 a, V8 b) noexcept { return a > b ? a : b; }
+  [[gnu::always_inline]] static inline V8 vabs(V8 a, I8 mag) noexcept {
+    return reinterpret_cast<V8>(reinterpret_cast<I8>(a) & mag);
+  }
+
+  /// The autocorrelations of the prepared slots [0, count) that need one, by one complex transform
+  /// pair: slot 0 is the real part, slot 1 the imaginary part (two real frames for the price of
+  /// one complex transform each way). Slot s's autocorrelation (times 4 nfft) is then zout[l][s].
+  DYAD_HOT_CLONES void correlate(int count) noexcept {
+    const bool use0 = prep[0].correlate, use1 = count > 1 && prep[1].correlate;
+    const float* x0 = frame_buf.data();
+    const float* x1 = frame_buf.data() + nw;
+    float* zi = reinterpret_cast<float*>(zin);
+    if (use0 && use1) {
+#pragma omp simd
+      for (std::size_t j = 0; j < nw; ++j) {
+        zi[2 * j] = x0[j];
+        zi[2 * j + 1] = x1[j];
+      }
+    } else {
+      const float* x = use0 ? x0 : x1;
+      const std::size_t o = use0 ? 0 : 1;
+#pragma omp simd
+      for (std::size_t j = 0; j < nw; ++j) {
+        zi[2 * j + o] = x[j];
+        zi[2 * j + 1 - o] = 0.f;
+      }
+    }
+    fftwf_execute(zfwd);  // (out of place: zin's zero tail stays)
+    // |X0|^2 = |Z[k] + conj Z[N-k]|^2 / 4 and |X1|^2 = |Z[k] - conj Z[N-k]|^2 / 4, both even in k:
+    // their sum X0^2 + i X1^2 transforms back to r0 + i r1 (the common factor 4 is normalised away)
+    const float* z = reinterpret_cast<const float*>(zout);
+    float* y = reinterpret_cast<float*>(zspec);
+    auto spectra = [&](std::size_t k, float zkr, float zki, float zmr, float zmi) {
+      const float ar = zkr + zmr, ai = zki - zmi, br = zkr - zmr, bi = zki + zmi;
+      y[2 * k] = ar * ar + ai * ai;
+      y[2 * k + 1] = br * br + bi * bi;
+    };
+    spectra(0, z[0], z[1], z[0], z[1]);
+    // four bins at a time: Z[k .. k + 3] and Z[N - k - 3 .. N - k] in reversed order
+    std::size_t k = 1;
+    for (; k + 4 <= nfft; k += 4) {
+      const V8 a = load8(z + 2 * k);
+      const V8 m = __builtin_shuffle(load8(z + 2 * (nfft - k - 3)), I8{6, 7, 4, 5, 2, 3, 0, 1});
+      const V8 sum = a + m, dif = a - m;  // (re: zk + zm, im: zk - zm) and (re: zk - zm, im: zk + zm)
+      // X0^2 = (re of sum)^2 + (im of dif)^2, X1^2 = (re of dif)^2 + (im of sum)^2
+      const V8 p = __builtin_shuffle(sum, dif, I8{0, 9, 2, 11, 4, 13, 6, 15});  // re sum, im dif
+      const V8 q = __builtin_shuffle(dif, sum, I8{0, 9, 2, 11, 4, 13, 6, 15});  // re dif, im sum
+      const V8 pp = p * p, qq = q * q;
+      // y = (pp.re + pp.im, qq.re + qq.im) per bin
+      store8(y + 2 * k, __builtin_shuffle(pp, qq, I8{0, 8, 2, 10, 4, 12, 6, 14}) + __builtin_shuffle(pp, qq, I8{1, 9, 3, 11, 5, 13, 7, 15}));
+    }
+    for (; k < nfft; ++k) spectra(k, z[2 * k], z[2 * k + 1], z[2 * (nfft - k)], z[2 * (nfft - k) + 1]);
+    fftwf_execute(zinv);
+  }
+
+  /// Frame in slot `slot` (prepared, correlated) into a new pending record (candidates), then one
+  /// path-finder step.
+  void complete(int slot, const PitchConfig& cfg) {
+    const Prepared& p = prep[slot];
     Record& rec = push_record();
-    rec.time_s = centre(k) / fs;
-    rec.local_peak = lp;
+    rec.time_s = p.time_s;
+    rec.local_peak = p.local_peak;
+    rec.global_peak = p.global_peak;
     rec.n = 1;
     rec.max_r = 0;
     rec.f[0] = 0;
     rec.r[0] = 0;
     rec.lf[0] = 0;
-    // A frame so quiet that its unvoiced candidate outscores any voiced one (strength <= 1) by more
-    // than two voiced/unvoiced transitions is unvoiced on every best path: its voiced candidates
-    // cannot change the result, so they are not computed.
-    const bool hopeless = local_score(rec, 0, cfg) > 1 + 2 * cfg.voiced_unvoiced_cost * time_correction;
-    if (lp > 0 && !hopeless) {
-      fftwf_execute(fwd);
-      const std::size_t nb = nfft / 2 + 1;
-      for (std::size_t i = 0; i < nb; ++i) {
-        float re = fspec[i][0], im = fspec[i][1];
-        fspec[i][0] = re * re + im * im;
-        fspec[i][1] = 0;
-      }
-      fftwf_execute(inv);
-      const double r0 = fac[0];
+    if (p.correlate) {
+      const double r0 = zout[0][slot];
       if (r0 > 0) {
         const double inv0 = 1.0 / r0;
-        double* p = sinc.data();
-        for (std::size_t i = 0; i <= nuse; ++i) p[i] = rx[i] = fac[i] * inv0 * rwinv[i];
+        normalise(slot, inv0);
         sinc.mirror(nuse + 1);
+        sinc.mirror_signed(nuse + 1);
         find_candidates(rec, cfg);
         for (int j = 1; j < rec.n; ++j) rec.max_r = std::max(rec.max_r, rec.r[j]);
       }
@@ -183,10 +280,31 @@ struct PitchTracker::Impl {
     path_step(cfg);
   }
 
+  /// The corrected, normalised autocorrelation of slot `slot`, lags 0..nuse, into the sinc
+  /// interpolator's array (which the candidates read as rx).
+  /// Also its signed copy (-1)^i r[i] for the sinc refinement, by the same products with
+  /// (-1)^i / rw (exact sign changes: the same values).
+  DYAD_HOT_CLONES void normalise(int slot, double inv0) noexcept {
+    double* q = sinc.data();
+    double* qs = sinc.signed_data();
+    const float* z = reinterpret_cast<const float*>(zout) + slot;
+    const double* w = rwinv.data();
+    const double* ws = rwinv_signed.data();
+#pragma omp simd
+    for (std::size_t i = 0; i <= nuse; ++i) {
+      const double zi = static_cast<double>(z[2 * i]) * inv0;
+      q[i] = zi * w[i];
+      qs[i] = zi * ws[i];
+    }
+  }
+
   DYAD_HOT_CLONES void find_candidates(Record& rec, const PitchConfig& cfg) {
+    const double* rx = sinc.data();
     const double thr = 0.5 * cfg.voicing_threshold;
     double rank[32];
-    for (std::int64_t i = std::max<std::int64_t>(min_lag, 1); i <= max_lag && i + 1 <= static_cast<std::int64_t>(nuse); ++i) {
+    // (bounds in locals: the record's stores could otherwise alias them, reloaded every lag)
+    const std::int64_t lo = std::max<std::int64_t>(min_lag, 1), hi = std::min<std::int64_t>(max_lag, static_cast<std::int64_t>(nuse) - 1);
+    for (std::int64_t i = lo; i <= hi; ++i) {
       double r = rx[static_cast<std::size_t>(i)];
       if (!(r > thr && r > rx[static_cast<std::size_t>(i - 1)] && r >= rx[static_cast<std::size_t>(i + 1)])) continue;
       // parabolic first guess, then the sinc-interpolated maximum
@@ -195,21 +313,22 @@ struct PitchTracker::Impl {
       double x0 = static_cast<double>(i) + (d2r > 0 ? dr / d2r : 0);
       x0 = std::clamp(x0, static_cast<double>(i) - 0.5, static_cast<double>(i) + 0.5);
       double val = 0;
-      double lag = sinc.refine(static_cast<double>(i), x0, val);
+      double lag = sinc.refine<true>(static_cast<double>(i), x0, val);
       if (val > 1) val = 1 / val;  // a strength above 1 is an artefact of the window division
       double f = fs / lag;
       if (!(f >= cfg.f0_min_hz && f <= cfg.f0_max_hz)) continue;
-      double score = val - cfg.octave_cost * std::log2(cfg.f0_max_hz / f);
+      const double lf = std::log2(f);
+      double score = val - cfg.octave_cost * (log2_ceiling - lf);  // as local_score ranks it
       if (rec.n - 1 < max_voiced) {
         rank[rec.n] = score;
         rec.f[rec.n] = f;
         rec.r[rec.n] = val;
-        rec.lf[rec.n] = std::log2(f);
+        rec.lf[rec.n] = lf;
         ++rec.n;
       } else {
         int worst = 1;
         for (int j = 2; j < rec.n; ++j) if (rank[j] < rank[worst]) worst = j;
-        if (score > rank[worst]) { rank[worst] = score; rec.f[worst] = f; rec.r[worst] = val; rec.lf[worst] = std::log2(f); }
+        if (score > rank[worst]) { rank[worst] = score; rec.f[worst] = f; rec.r[worst] = val; rec.lf[worst] = lf; }
       }
     }
   }
@@ -220,12 +339,13 @@ struct PitchTracker::Impl {
     return pend[idx];
   }
 
+  static double unvoiced_score(double local_peak, double global_peak, const PitchConfig& cfg) {
+    double ratio = global_peak > 0 ? local_peak / global_peak : 0;
+    return cfg.voicing_threshold + std::max(0.0, 2 - ratio / (cfg.silence_threshold / (1 + cfg.voicing_threshold)));
+  }
+
   double local_score(const Record& rec, int j, const PitchConfig& cfg) const {
-    if (j == 0) {
-      double gp = cfg.reference_peak > 0 ? cfg.reference_peak : running_peak;
-      double ratio = gp > 0 ? rec.local_peak / gp : 0;
-      return cfg.voicing_threshold + std::max(0.0, 2 - ratio / (cfg.silence_threshold / (1 + cfg.voicing_threshold)));
-    }
+    if (j == 0) return unvoiced_score(rec.local_peak, rec.global_peak, cfg);
     return rec.r[j] - cfg.octave_cost * (log2_ceiling - rec.lf[j]);
   }
 
@@ -383,7 +503,7 @@ PitchTracker::PitchTracker(const PitchConfig& c) : cfg_(c) {
   }
   for (std::size_t l = m.nlag + 1; l-- > 0;) m.rw[l] /= m.rw[0];
   for (double v : m.rw) m.rwinv.push_back(1.0 / v);
-  m.rx.assign(m.nlag + 1, 0.0);
+  for (std::size_t l = 0; l < m.rwinv.size(); ++l) m.rwinv_signed.push_back(l % 2 ? -m.rwinv[l] : m.rwinv[l]);
   m.sinc.init(m.sinc_depth, m.nlag);
   m.ring.init(nw + static_cast<std::size_t>(std::ceil(m.step_samples)) + 4096);
   std::size_t max_pending = static_cast<std::size_t>(std::ceil(c.max_undecided_s / c.time_step_s)) + 2;
@@ -391,13 +511,17 @@ PitchTracker::PitchTracker(const PitchConfig& c) : cfg_(c) {
   m.path.resize(max_pending + 1);
   {
     std::lock_guard<std::mutex> lock(fftw_planner_mutex());
-    m.fin = fftwf_alloc_real(m.nfft);
-    m.fspec = fftwf_alloc_complex(m.nfft / 2 + 1);
-    m.fac = fftwf_alloc_real(m.nfft);
-    m.fwd = fftwf_plan_dft_r2c_1d(static_cast<int>(m.nfft), m.fin, m.fspec, FFTW_ESTIMATE);
-    m.inv = fftwf_plan_dft_c2r_1d(static_cast<int>(m.nfft), m.fspec, m.fac, FFTW_ESTIMATE);
+    m.zin = fftwf_alloc_complex(m.nfft);
+    m.zout = fftwf_alloc_complex(m.nfft);
+    m.zspec = fftwf_alloc_complex(m.nfft);
+    if (m.zin && m.zout && m.zspec) {
+      m.zfwd = fftwf_plan_dft_1d(static_cast<int>(m.nfft), m.zin, m.zout, FFTW_FORWARD, FFTW_ESTIMATE | FFTW_PRESERVE_INPUT);
+      std::memset(static_cast<void*>(m.zin), 0, m.nfft * sizeof(fftwf_complex));
+      m.zinv = fftwf_plan_dft_1d(static_cast<int>(m.nfft), m.zspec, m.zout, FFTW_BACKWARD, FFTW_ESTIMATE);
+    }
   }
-  if (!m.fwd || !m.inv) throw std::runtime_error("PitchTracker: FFTW could not plan a transform of " + num(static_cast<double>(m.nfft)) + " points.");
+  m.frame_buf.assign(2 * nw, 0.f);
+  if (!m.zfwd || !m.zinv) throw std::runtime_error("PitchTracker: FFTW could not plan a transform of " + num(static_cast<double>(m.nfft)) + " points.");
   reset();
 }
 
@@ -436,15 +560,20 @@ std::size_t PitchTracker::process(std::span<const float> block, std::span<PitchF
     std::size_t take = std::min<std::size_t>(block.size() - pos, static_cast<std::size_t>(std::max<std::int64_t>(room, 0)));
     m.ring.push(block.data() + pos, take);
     pos += take;
-    // analyse every frame whose window is complete
-    while (m.window_start(m.next_frame) + static_cast<std::int64_t>(m.nw) <= m.ring.total()) {
-      m.analyse(m.next_frame, cfg_);
-      ++m.next_frame;
-      if (++m.frames_since_check >= 32) {
-        m.frames_since_check = 0;
-        written += m.emit_converged(out.data() + written);
+    // analyse frames two by two once both windows are complete (finish() takes the last one)
+    while (m.window_start(m.next_frame + 1) + static_cast<std::int64_t>(m.nw) <= m.ring.total()) {
+      m.prepare(m.next_frame, 0, cfg_);
+      m.prepare(m.next_frame + 1, 1, cfg_);
+      if (m.prep[0].correlate || m.prep[1].correlate) m.correlate(2);
+      for (int slot = 0; slot < 2; ++slot) {
+        m.complete(slot, cfg_);
+        ++m.next_frame;
+        if (++m.frames_since_check >= 32) {
+          m.frames_since_check = 0;
+          written += m.emit_converged(out.data() + written);
+        }
+        if (m.pend_count + 1 >= m.pend.size()) written += m.emit_forced(out.data() + written);
       }
-      if (m.pend_count + 1 >= m.pend.size()) written += m.emit_forced(out.data() + written);
     }
   }
   return written;
@@ -455,9 +584,14 @@ std::size_t PitchTracker::finish(std::span<PitchFrame> out) noexcept {
   std::size_t written = 0;
   const double n = static_cast<double>(m.ring.total());
   while (m.centre(m.next_frame) < n) {
-    m.analyse(m.next_frame, cfg_);
-    ++m.next_frame;
-    if (m.pend_count + 1 >= m.pend.size()) written += m.emit_forced(out.data() + written);
+    const int count = m.centre(m.next_frame + 1) < n ? 2 : 1;
+    for (int slot = 0; slot < count; ++slot) m.prepare(m.next_frame + slot, slot, cfg_);
+    if (m.prep[0].correlate || (count > 1 && m.prep[1].correlate)) m.correlate(count);
+    for (int slot = 0; slot < count; ++slot) {
+      m.complete(slot, cfg_);
+      ++m.next_frame;
+      if (m.pend_count + 1 >= m.pend.size()) written += m.emit_forced(out.data() + written);
+    }
   }
   if (m.pend_count > 0) {
     const Impl::Record& last = m.pend_at(m.pend_count - 1);
@@ -498,8 +632,25 @@ struct IntensityTracker::Impl {
     std::memcpy(&v, p, sizeof v);
     return v;
   }
+  typedef int I8 __attribute__((vector_size(32)));
+  // Sums of 8 lanes, all in the order ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7)): one vector's
+  // (hsum), or six vectors' at once by a transposing tree of shuffles (hsum6: 9 additions instead of 42)
   [[gnu::always_inline]] static inline float hsum(V8 v) noexcept {
-    return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+    return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+  }
+  [[gnu::always_inline]] static inline V8 pair_add(V8 a, V8 b) noexcept {
+    return __builtin_shuffle(a, b, I8{0, 8, 2, 10, 4, 12, 6, 14}) + __builtin_shuffle(a, b, I8{1, 9, 3, 11, 5, 13, 7, 15});
+  }
+  [[gnu::always_inline]] static inline V8 quad_add(V8 a, V8 b) noexcept {
+    return __builtin_shuffle(a, b, I8{0, 1, 8, 9, 4, 5, 12, 13}) + __builtin_shuffle(a, b, I8{2, 3, 10, 11, 6, 7, 14, 15});
+  }
+  [[gnu::always_inline]] static inline V8 half_add(V8 a, V8 b) noexcept {
+    return __builtin_shuffle(a, b, I8{0, 1, 2, 3, 8, 9, 10, 11}) + __builtin_shuffle(a, b, I8{4, 5, 6, 7, 12, 13, 14, 15});
+  }
+  /// Lanes 0..5: the sums of a..f (lanes 6, 7: of e and f again).
+  [[gnu::always_inline]] static inline V8 hsum6(V8 a, V8 b, V8 c, V8 d, V8 e, V8 f) noexcept {
+    const V8 ef = pair_add(e, f);
+    return half_add(quad_add(pair_add(a, b), pair_add(c, d)), quad_add(ef, ef));
   }
   bool fast = false;
   std::size_t B = 0, head = 0, nblk = 0;   // window = head samples, nblk whole blocks, the rest
@@ -542,12 +693,8 @@ struct IntensityTracker::Impl {
           n2 += a2 * u;
         }
         const std::size_t slot = static_cast<std::size_t>(blocks_done + j) & mom_mask;
-        mom[0 * mom_cap + slot] = hsum(m0);
-        mom[1 * mom_cap + slot] = hsum(m1);
-        mom[2 * mom_cap + slot] = hsum(m2);
-        mom[3 * mom_cap + slot] = hsum(n0);
-        mom[4 * mom_cap + slot] = hsum(n1);
-        mom[5 * mom_cap + slot] = hsum(n2);
+        const V8 sums = hsum6(m0, m1, m2, n0, n1, n2);
+        for (std::size_t q = 0; q < 6; ++q) mom[q * mom_cap + slot] = sums[q];
         mom[6 * mom_cap + slot] = ref;
       }
       blocks_done += nb;

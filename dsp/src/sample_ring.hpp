@@ -70,6 +70,14 @@ class SampleRing {
     }
     return m;
   }
+  /// Samples [start, start+n) in place when they are inside the signal and do not wrap around the
+  /// ring's end; nullptr otherwise (then copy()).
+  const float* contiguous(std::int64_t start, std::size_t n) const noexcept {
+    if (start < 0 || start + static_cast<std::int64_t>(n) > total_) return nullptr;
+    const std::size_t s0 = static_cast<std::size_t>(start) & mask_;
+    if (s0 + n > buf_.size()) return nullptr;
+    return buf_.data() + s0;
+  }
   /// Copies samples [start, start+n) (zeros outside the signal) into dst.
   void copy(std::int64_t start, std::size_t n, float* dst) const noexcept {
     if (start >= 0 && start + static_cast<std::int64_t>(n) <= total_) {  // common case: two spans

@@ -21,6 +21,7 @@ class SincPeak {
     depth_ = depth;
     max_lag_ = max_lag;
     rxp_.assign(max_lag + 1 + 2 * static_cast<std::size_t>(depth) + 2 + static_cast<std::size_t>(depth) + 2, 0.0);
+    rxs_.assign(rxp_.size(), 0.0);
     tm_.clear();
     tsign_.clear();
     tcos_.clear();
@@ -45,17 +46,31 @@ class SincPeak {
     for (int j = 1; j <= depth_ && static_cast<std::size_t>(j) < n_written; ++j) p[-j] = p[j];
   }
 
+  /// Where to write (-1)^i r[i], i = 0..max_lag, for eval3<true> (as data(): zero beyond the last
+  /// written lag); then mirror_signed().
+  double* signed_data() noexcept { return rxs_.data() + depth_; }
+  /// Fills (-1)^i r[i] for i = -1..-depth from i = 1..depth (it is even, like r).
+  void mirror_signed(std::size_t n_written) noexcept {
+    double* p = rxs_.data() + depth_;
+    for (int j = 1; j <= depth_ && static_cast<std::size_t>(j) < n_written; ++j) p[-j] = p[j];
+  }
+
   /// The interpolant at fractional lag x with its first and second derivatives.
   /// (Always inlined: the callers' AVX2 clones then get an AVX2 copy of this loop.)
+  /// Signed: the taps' alternating signs (-1)^m = (-1)^(floor(x) - i) are taken from the signed copy
+  /// (signed_data()) and one factor (-1)^floor(x) instead of three products per tap (same values:
+  /// the sign changes are exact).
+  template <bool Signed = false>
   [[gnu::always_inline]] inline Interp eval3(double x) const noexcept {
     std::int64_t ix = static_cast<std::int64_t>(std::floor(x));
     double frac = x - static_cast<double>(ix);
     if (frac < 1e-7) frac = 1e-7;
     if (frac > 1 - 1e-7) frac = 1 - 1e-7;
     const double a = M_PI / (depth_ + 0.5);
-    const double sp = std::sin(M_PI * frac), cp = std::cos(M_PI * frac);
-    const double caf = std::cos(a * frac), saf = std::sin(a * frac);
-    const double* r = rxp_.data() + (ix - depth_ + 1 + depth_);
+    double sp, cp, caf, saf;
+    sincos_pi(frac, sp, cp);
+    small_sincos(a * frac, saf, caf);
+    const double* r = (Signed ? rxs_.data() : rxp_.data()) + (ix - depth_ + 1 + depth_);
     const int n = 2 * depth_;
     const double spi = sp * (1.0 / M_PI), hpa = -0.5 * a, hpa2 = -0.5 * a * a, mpisp = -M_PI * sp;
     double f = 0, f1 = 0, f2 = 0;
@@ -63,6 +78,24 @@ class SincPeak {
     const double* tmm = tm_.data();
     const double* tc = tcos_.data();
     const double* ts = tsin_.data();
+    if constexpr (Signed) {
+#pragma omp simd reduction(+ : f, f1, f2)
+      for (int k = 0; k < n; ++k) {
+        const double inv = 1.0 / (frac + tmm[k]);
+        const double cm = tc[k], sm = ts[k];
+        const double cad = caf * cm - saf * sm, sad = saf * cm + caf * sm;
+        const double S = spi * inv;
+        const double S1 = (cp - S) * inv;
+        const double S2 = (mpisp - 2 * S1) * inv;
+        const double W = 0.5 + 0.5 * cad, W1 = hpa * sad, W2 = hpa2 * cad;
+        const double rk = r[k];
+        f += rk * (S * W);
+        f1 += rk * (S1 * W + S * W1);
+        f2 += rk * (S2 * W + 2 * S1 * W1 + S * W2);
+      }
+      if (ix & 1) return {-f, -f1, -f2};
+      return {f, f1, f2};
+    }
 #pragma omp simd reduction(+ : f, f1, f2)
     for (int k = 0; k < n; ++k) {
       const double sign = tsg[k];
@@ -81,6 +114,35 @@ class SincPeak {
     return {f, f1, f2};
   }
   double eval(double x) const noexcept { return eval3(x).f; }
+
+  /// sin(pi f) and cos(pi f) for f in [0, 1], by symmetry from an angle t in [0, pi / 4] and the
+  /// Taylor series to t^17 and t^18 (remainders below 1e-19: within an ulp or two of libm's sincos,
+  /// and without its rounding of pi f near f = 1). Inlined: no library call per interpolation.
+  [[gnu::always_inline]] static inline void sincos_pi(double f, double& s, double& c) noexcept {
+    const bool upper = f > 0.5;
+    const double g = upper ? 1 - f : f;  // sin(pi f) = sin(pi g), cos(pi f) = -cos(pi g) when upper
+    const bool swap = g > 0.25;
+    const double t = M_PI * (swap ? 0.5 - g : g);  // sin(pi g) = cos(t), cos(pi g) = sin(t) when swap
+    const double t2 = t * t;
+    const double st = t * (1 - t2 / 6 * (1 - t2 / 20 * (1 - t2 / 42 * (1 - t2 / 72 * (1 - t2 / 110 * (1 - t2 / 156 * (1 - t2 / 210 * (1 - t2 / 272))))))));
+    const double ct = 1 - t2 / 2 * (1 - t2 / 12 * (1 - t2 / 30 * (1 - t2 / 56 * (1 - t2 / 90 * (1 - t2 / 132 * (1 - t2 / 182 * (1 - t2 / 240 * (1 - t2 / 306))))))));
+    s = swap ? ct : st;
+    c = swap ? st : ct;
+    if (upper) c = -c;
+  }
+
+  /// sin and cos of t; for |t| <= 0.05 (the window's angle at depth >= 62) by their Taylor series
+  /// to t^9 and t^10 (remainder below 1e-22, i.e. the libm values to the last bit or two).
+  [[gnu::always_inline]] static inline void small_sincos(double t, double& s, double& c) noexcept {
+    if (std::abs(t) > 0.05) {
+      s = std::sin(t);
+      c = std::cos(t);
+      return;
+    }
+    const double t2 = t * t;
+    s = t * (1 - t2 / 6 * (1 - t2 / 20 * (1 - t2 / 42 * (1 - t2 / 72))));
+    c = 1 - t2 / 2 * (1 - t2 / 12 * (1 - t2 / 30 * (1 - t2 / 56 * (1 - t2 / 90))));
+  }
 
   /// Brent's method: the maximum of f on [a, b] starting from x0; returns its place, sets value.
   template <class F>
@@ -168,10 +230,12 @@ class SincPeak {
 
   /// The maximum of the interpolant near discrete peak i, starting from x0: Newton steps on the
   /// derivative (2 or 3 passes from the parabolic guess), Brent's method if they fail.
+  /// (Signed: with eval3<true>, after signed_data() is written and mirror_signed().)
+  template <bool Signed = false>
   [[gnu::always_inline]] inline double refine(double i, double x0, double& value) const noexcept {
     double x = x0;
     for (int it = 0; it < 6; ++it) {
-      Interp v = eval3(x);
+      Interp v = eval3<Signed>(x);
       if (!(v.d2 < 0)) break;
       double step = -v.d1 / v.d2;
       if (std::abs(step) > 0.5) break;
@@ -190,6 +254,7 @@ class SincPeak {
   std::size_t max_lag_ = 0;
   // r mirrored and zero-padded: rxp[j + depth] = r[|j|] for |j| <= max_lag, else 0
   std::vector<double> rxp_;
+  std::vector<double> rxs_;  // (-1)^(index - depth) rxp_[index] (signed_data(), mirror_signed())
   // Per-tap tables, tap k = 0 .. 2 depth - 1 takes lag i = floor(x) - depth + 1 + k, m = depth - 1 - k:
   // cos(a m), sin(a m), (-1)^m, and m itself.
   std::vector<double> tcos_, tsin_, tsign_, tm_;

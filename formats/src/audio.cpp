@@ -49,6 +49,9 @@ AudioReader::AudioReader(const std::filesystem::path& path) : path_(path) {
   info_.channels = si.channels;
   info_.frames = si.frames;
   info_.format = describe_format(si.format);
+  const int container = si.format & SF_FORMAT_TYPEMASK;
+  pcm16_ = (si.format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_16 &&
+           (container == SF_FORMAT_WAV || container == SF_FORMAT_RF64 || container == SF_FORMAT_WAVEX || container == SF_FORMAT_AIFF);
 }
 
 AudioReader::~AudioReader() {
@@ -58,7 +61,22 @@ AudioReader::~AudioReader() {
 std::int64_t AudioReader::read(std::span<float> out) {
   sf_count_t want = static_cast<sf_count_t>(out.size() / static_cast<std::size_t>(info_.channels));
   if (want == 0) return 0;
-  sf_count_t got = sf_readf_float(sf_, out.data(), want);
+  sf_count_t got = 0;
+  if (pcm16_) {
+    // libsndfile's int16 -> float conversion is a scalar loop: read the int16 samples and scale them
+    // here (x / 32768 exactly, as libsndfile's normalised conversion), a loop that vectorises
+    const std::size_t n = static_cast<std::size_t>(want) * static_cast<std::size_t>(info_.channels);
+    if (shorts_.size() < n) shorts_.resize(n);
+    got = sf_readf_short(sf_, shorts_.data(), want);
+    if (got > 0) {
+      const std::size_t m = static_cast<std::size_t>(got) * static_cast<std::size_t>(info_.channels);
+      const short* src = shorts_.data();
+      float* dst = out.data();
+      for (std::size_t i = 0; i < m; ++i) dst[i] = static_cast<float>(src[i]) * (1.0f / 32768.0f);
+    }
+  } else {
+    got = sf_readf_float(sf_, out.data(), want);
+  }
   if (got < 0) throw FormatError(ErrorKind::io, path_.string() + ": read error: " + sf_strerror(sf_));
   return got;
 }

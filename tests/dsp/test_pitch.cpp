@@ -179,6 +179,35 @@ TEST(PitchTracker, ResultsDoNotDependOnBlockCuts) {
   // the running peak (no reference_peak) gives the same voicing here: the loudest part comes first
 }
 
+TEST(PitchTracker, AFramesTrackDoesNotDependOnItsTransformPartner) {
+  // Frames are transformed two at a time (frame 2j in the real part, 2j + 1 in the imaginary part of
+  // one complex FFT). One step of zeros in front pairs every frame with its other neighbour: the
+  // track is the same to float rounding (frame k then is frame k + 1).
+  const double rate = 16000;
+  std::vector<float> x = dyad::test::noise(3000, 0.005, 9);
+  for (int seg = 0; seg < 5; ++seg) {
+    auto v = pulse_train(90 + 50 * seg, rate, 5000 + 900 * static_cast<std::size_t>(seg), 0.15 + 0.05 * seg);
+    x.insert(x.end(), v.begin(), v.end());
+    auto nz = dyad::test::noise(2500, 0.02, static_cast<std::uint32_t>(seg + 20));
+    x.insert(x.end(), nz.begin(), nz.end());
+  }
+  PitchConfig cfg;
+  cfg.sample_rate_hz = rate;
+  std::vector<float> shifted(160, 0.f);
+  shifted.insert(shifted.end(), x.begin(), x.end());
+  auto a = track(cfg, x), b = track(cfg, shifted);
+  ASSERT_EQ(b.size(), a.size() + 1);
+  std::size_t voiced = 0;
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    ASSERT_EQ(a[k].voiced(), b[k + 1].voiced()) << "frame " << k;
+    EXPECT_NEAR(a[k].f0_hz, b[k + 1].f0_hz, 1e-3) << "frame " << k;
+    EXPECT_NEAR(a[k].strength, b[k + 1].strength, 1e-5) << "frame " << k;
+    EXPECT_NEAR(a[k].local_peak, b[k + 1].local_peak, 1e-7) << "frame " << k;
+    voiced += a[k].voiced();
+  }
+  EXPECT_GT(voiced, a.size() / 3);
+}
+
 TEST(PitchTracker, ForcedDecisionsStillTrackF0) {
   PitchConfig cfg;
   cfg.max_undecided_s = 0.1;  // force the path every 10 frames

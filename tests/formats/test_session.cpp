@@ -124,6 +124,47 @@ TEST(Audio, RoundTripFloatSamplesExactly) {
   for (std::size_t i = inter.size(); i < back.size(); ++i) ASSERT_EQ(back[i], 0.0f);
 }
 
+TEST(Audio, Pcm16ReadsAsEveryValueOver32768) {
+  // 16-bit PCM is read as int16 and scaled by AudioReader itself: every value, both channels, in
+  // reads of odd sizes, gives exactly v / 32768 (libsndfile's normalised float conversion)
+  dyad::test::TempDir d;
+  const std::uint32_t frames = 65536 + 3, channels = 2, bytes = frames * channels * 2;
+  std::vector<std::int16_t> v(frames * channels);
+  for (std::uint32_t i = 0; i < frames; ++i) {
+    v[2 * i] = static_cast<std::int16_t>(static_cast<std::int32_t>(i % 65536) - 32768);
+    v[2 * i + 1] = static_cast<std::int16_t>(32767 - static_cast<std::int32_t>(i % 65536));
+  }
+  {
+    std::ofstream f(d / "pcm16.wav", std::ios::binary);
+    auto u32 = [&](std::uint32_t x) { for (int k = 0; k < 4; ++k) f.put(static_cast<char>((x >> (8 * k)) & 0xff)); };
+    auto u16 = [&](std::uint32_t x) { for (int k = 0; k < 2; ++k) f.put(static_cast<char>((x >> (8 * k)) & 0xff)); };
+    f.write("RIFF", 4);
+    u32(36 + bytes);
+    f.write("WAVEfmt ", 8);
+    u32(16);
+    u16(1);
+    u16(channels);
+    u32(16000);
+    u32(16000 * channels * 2);
+    u16(channels * 2);
+    u16(16);
+    f.write("data", 4);
+    u32(bytes);
+    for (std::int16_t x : v) u16(static_cast<std::uint16_t>(x));
+  }
+  AudioReader r(d / "pcm16.wav");
+  EXPECT_EQ(r.info().format, "WAV pcm16");
+  EXPECT_EQ(r.info().frames, frames);
+  std::vector<float> back, buf(2 * 1001);
+  std::int64_t n;
+  while ((n = r.read(buf)) > 0) back.insert(back.end(), buf.begin(), buf.begin() + 2 * n);
+  ASSERT_EQ(back.size(), v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) ASSERT_EQ(back[i], static_cast<float>(v[i]) / 32768.0f) << i;
+  r.seek(frames - 2);
+  EXPECT_EQ(r.read(buf), 2);
+  EXPECT_EQ(buf[0], static_cast<float>(v[2 * (frames - 2)]) / 32768.0f);
+}
+
 TEST(Audio, HeaderIsValidWhileWriting) {
   // A copy taken mid-recording (what a crash leaves) reads back every frame written so far.
   dyad::test::TempDir d;

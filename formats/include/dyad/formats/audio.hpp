@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <vector>
 
 typedef struct sf_private_tag SNDFILE;
 
@@ -39,6 +40,8 @@ class AudioReader {
   SNDFILE* sf_ = nullptr;
   AudioInfo info_;
   std::filesystem::path path_;
+  bool pcm16_ = false;         // 16-bit PCM in WAV, RF64 or AIFF: read as int16 and scaled here
+  std::vector<short> shorts_;  // (the same values as libsndfile's float conversion, 1/32768 each)
 };
 
 /// When an AudioWriter forces its data to the disk.
