@@ -240,14 +240,15 @@ struct PitchTracker::Impl {
     std::size_t k = 1;
     for (; k + 4 <= nfft; k += 4) {
       const V8 a = load8(z + 2 * k);
-      const V8 m = __builtin_shuffle(load8(z + 2 * (nfft - k - 3)), I8{6, 7, 4, 5, 2, 3, 0, 1});
+      const V8 rev = load8(z + 2 * (nfft - k - 3));
+      const V8 m = __builtin_shufflevector(rev, rev, 6, 7, 4, 5, 2, 3, 0, 1);
       const V8 sum = a + m, dif = a - m;  // (re: zk + zm, im: zk - zm) and (re: zk - zm, im: zk + zm)
       // X0^2 = (re of sum)^2 + (im of dif)^2, X1^2 = (re of dif)^2 + (im of sum)^2
-      const V8 p = __builtin_shuffle(sum, dif, I8{0, 9, 2, 11, 4, 13, 6, 15});  // re sum, im dif
-      const V8 q = __builtin_shuffle(dif, sum, I8{0, 9, 2, 11, 4, 13, 6, 15});  // re dif, im sum
+      const V8 p = __builtin_shufflevector(sum, dif, 0, 9, 2, 11, 4, 13, 6, 15);  // re sum, im dif
+      const V8 q = __builtin_shufflevector(dif, sum, 0, 9, 2, 11, 4, 13, 6, 15);  // re dif, im sum
       const V8 pp = p * p, qq = q * q;
       // y = (pp.re + pp.im, qq.re + qq.im) per bin
-      store8(y + 2 * k, __builtin_shuffle(pp, qq, I8{0, 8, 2, 10, 4, 12, 6, 14}) + __builtin_shuffle(pp, qq, I8{1, 9, 3, 11, 5, 13, 7, 15}));
+      store8(y + 2 * k, __builtin_shufflevector(pp, qq, 0, 8, 2, 10, 4, 12, 6, 14) + __builtin_shufflevector(pp, qq, 1, 9, 3, 11, 5, 13, 7, 15));
     }
     for (; k < nfft; ++k) spectra(k, z[2 * k], z[2 * k + 1], z[2 * (nfft - k)], z[2 * (nfft - k) + 1]);
     fftwf_execute(zinv);
@@ -632,20 +633,19 @@ struct IntensityTracker::Impl {
     std::memcpy(&v, p, sizeof v);
     return v;
   }
-  typedef int I8 __attribute__((vector_size(32)));
   // Sums of 8 lanes, all in the order ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7)): one vector's
   // (hsum), or six vectors' at once by a transposing tree of shuffles (hsum6: 9 additions instead of 42)
   [[gnu::always_inline]] static inline float hsum(V8 v) noexcept {
     return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
   }
   [[gnu::always_inline]] static inline V8 pair_add(V8 a, V8 b) noexcept {
-    return __builtin_shuffle(a, b, I8{0, 8, 2, 10, 4, 12, 6, 14}) + __builtin_shuffle(a, b, I8{1, 9, 3, 11, 5, 13, 7, 15});
+    return __builtin_shufflevector(a, b, 0, 8, 2, 10, 4, 12, 6, 14) + __builtin_shufflevector(a, b, 1, 9, 3, 11, 5, 13, 7, 15);
   }
   [[gnu::always_inline]] static inline V8 quad_add(V8 a, V8 b) noexcept {
-    return __builtin_shuffle(a, b, I8{0, 1, 8, 9, 4, 5, 12, 13}) + __builtin_shuffle(a, b, I8{2, 3, 10, 11, 6, 7, 14, 15});
+    return __builtin_shufflevector(a, b, 0, 1, 8, 9, 4, 5, 12, 13) + __builtin_shufflevector(a, b, 2, 3, 10, 11, 6, 7, 14, 15);
   }
   [[gnu::always_inline]] static inline V8 half_add(V8 a, V8 b) noexcept {
-    return __builtin_shuffle(a, b, I8{0, 1, 2, 3, 8, 9, 10, 11}) + __builtin_shuffle(a, b, I8{4, 5, 6, 7, 12, 13, 14, 15});
+    return __builtin_shufflevector(a, b, 0, 1, 2, 3, 8, 9, 10, 11) + __builtin_shufflevector(a, b, 4, 5, 6, 7, 12, 13, 14, 15);
   }
   /// Lanes 0..5: the sums of a..f (lanes 6, 7: of e and f again).
   [[gnu::always_inline]] static inline V8 hsum6(V8 a, V8 b, V8 c, V8 d, V8 e, V8 f) noexcept {
