@@ -177,10 +177,6 @@ TEST(ProsodyExtension, VoiceQualityAndSpeechRateColumns) {
   EXPECT_EQ(table(d / "s/features/pitch_A.tsv")[0].size(), 4u);
 }
 
-// Issues 6/8/9: the tracks are kept in temporary files and read back a chunk at a time; the
-// results do not depend on the chunk (tiny chunks here: every turn, window and partner value goes
-// through the chunked paths, the session-level ones through the exact streamed percentiles), and
-// nothing is left in the session folder.
 // The prosody's temporary track files (in the session folder) on a disk that fills while the
 // partners are analysed side by side (a real small tmpfs; root only, else SKIP): the analysis
 // stops with the disk-full error naming the session folder, from whichever partner's thread met
@@ -214,6 +210,10 @@ TEST(ProsodyExtension, TrackFilesOnAFullDiskStopTheAnalysisWithAClearErrorAndCha
   EXPECT_EQ(before, after);
 }
 
+// Issues 6/8/9: the tracks are kept in temporary files and read back a chunk at a time; the
+// results do not depend on the chunk (tiny chunks here: every turn, window and partner value goes
+// through the chunked paths, the session-level ones through the exact streamed percentiles), and
+// nothing is left in the session folder.
 TEST(ProsodyExtension, ChunkedTracksGiveTheSameFeatures) {
   test::TempDir d;
   analysis::SimulationConfig cfg;

@@ -290,7 +290,6 @@ TEST(FaultsCli, AnalyzeInterruptedHalfWayThenRunAgainIsCompleteAndTheRecordingUn
   RecordProperty("analyze_full_s", std::to_string(full_s));
 }
 
-
 // A disk that fills during `dyad analyze` (a real small tmpfs holding the session, with less room
 // than the new features need; root only, else SKIP): one clear line naming the full disk, a
 // non-zero exit, the recording and the previous features/ untouched, no temporary files left.
@@ -306,7 +305,8 @@ TEST(FaultsCli, AnalyzeOnAFullDiskFailsCleanlyAndKeepsThePreviousFeatures) {
     if (e.is_regular_file()) features_bytes += (e.file_size() + 4095) / 4096 * 4096;
   ASSERT_GT(features_bytes, 64u * 1024);
   // shrink the filesystem to what it holds now plus a third of a new features/ folder, then to
-  // nearly nothing (the prosody's temporary track files fail first)
+  // 8 kB (both fail while features/ is written: this 10 s session's prosody tracks stay in
+  // memory; the full disk under the track files is ProsodyExtension.TrackFilesOnAFullDisk...)
   for (const std::uintmax_t room : {features_bytes / 3, std::uintmax_t{8192}}) {
     SCOPED_TRACE("room " + std::to_string(room) + " bytes");
     ASSERT_TRUE(small.shrink(room)) << small.why();
@@ -322,4 +322,3 @@ TEST(FaultsCli, AnalyzeOnAFullDiskFailsCleanlyAndKeepsThePreviousFeatures) {
     RecordProperty("error_room_" + std::to_string(room), r.err.substr(r.err.find("dyad: error:")));
   }
 }
-
