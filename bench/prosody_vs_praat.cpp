@@ -6,9 +6,11 @@
 // voice_quality() and HarmonicityTracker. --pitch-only compares pitch and intensity alone (issue 8,
 // bench/praat/time_pitch_intensity.praat).
 //
-// Usage: prosody_vs_praat FILE.wav [--runs N] [--pitch-only] [--peak-pass] [--praat-script FILE]
-//        prosody_vs_praat --dyad-only FILE.wav [--pitch-only] [--peak-pass]   (the dyad side, a child process)
-// The dyad side streams the file once in blocks of 16384 frames on one thread, with the running peak
+// Usage: prosody_vs_praat FILE.wav [--runs N] [--pitch-only] [--peak-pass] [--threads N] [--praat-script FILE]
+//        prosody_vs_praat --dyad-only FILE.wav [--pitch-only] [--peak-pass] [--threads N]   (the dyad side, a child process)
+// The dyad side streams the file once in blocks of 16384 frames, with the pitch tracker's frames
+// analysed by --threads threads (default 2: Praat 6.3.07 runs its pitch analysis on two threads
+// here; the frames are the same for any number), everything else on the calling thread, with the running peak
 // as `dyad analyze` does; --peak-pass reads the file twice (first pass: the absolute peak, Praat's
 // global peak, so results equal Praat's whole-file analysis).
 #include <sys/wait.h>
@@ -40,10 +42,10 @@ double thread_cpu_s() {
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
-int dyad_only(const fs::path& wav, bool peak_pass, bool pitch_only) {
+int dyad_only(const fs::path& wav, bool peak_pass, bool pitch_only, int threads) {
   using clock = std::chrono::steady_clock;
   auto t0 = clock::now();
-  const std::size_t block = 16384;
+  const std::size_t block = getenv("BLK") ? std::stoul(getenv("BLK")) : 16384;
   double peak = 0, rate = 0;
   int ch = 1;
   {
@@ -61,6 +63,7 @@ int dyad_only(const fs::path& wav, bool peak_pass, bool pitch_only) {
   dsp::PitchConfig pc;
   pc.sample_rate_hz = rate;
   pc.reference_peak = peak;  // 0 without the first pass: the running peak, as `dyad analyze` does
+  pc.threads = threads;
   dsp::PitchTracker pt(pc);
   dsp::IntensityConfig ic;
   ic.sample_rate_hz = rate;
@@ -80,7 +83,7 @@ int dyad_only(const fs::path& wav, bool peak_pass, bool pitch_only) {
   std::vector<float> buf(block * static_cast<std::size_t>(ch)), mono(block);
   std::int64_t n;
   std::size_t frames = 0, voiced = 0, iframes = 0, hframes = 0, hvoiced = 0;
-  double read_s = 0, pitch_s = 0, int_s = 0, pulse_s = 0, hnr_s = 0, hsum = 0;
+  double read_s = 0, pitch_s = 0, int_s = 0, pulse_s = 0, hnr_s = 0, hsum = 0, f0_sum = 0;
   // component times are this thread's CPU time (the machine is shared: wall time measures the load)
   auto since = [](double a) { return thread_cpu_s() - a; };
   auto take_h = [&](std::size_t k) {
@@ -107,7 +110,10 @@ int dyad_only(const fs::path& wav, bool peak_pass, bool pitch_only) {
     lap(read_s);
     std::size_t k = pt.process(b, pf);
     frames += k;
-    for (std::size_t j = 0; j < k; ++j) voiced += pf[j].voiced();
+    for (std::size_t j = 0; j < k; ++j) {
+      voiced += pf[j].voiced();
+      f0_sum += pf[j].f0_hz;
+    }
     lap(pitch_s);
     iframes += it.process(b, inf);
     lap(int_s);
@@ -121,7 +127,10 @@ int dyad_only(const fs::path& wav, bool peak_pass, bool pitch_only) {
   std::size_t k = pt.finish(pf);
   pitch_s += since(a);
   frames += k;
-  for (std::size_t j = 0; j < k; ++j) voiced += pf[j].voiced();
+  for (std::size_t j = 0; j < k; ++j) {
+    voiced += pf[j].voiced();
+    f0_sum += pf[j].f0_hz;
+  }
   iframes += it.finish(inf);
   double jitter = NAN, shimmer = NAN;
   if (!pitch_only) {
@@ -137,10 +146,10 @@ int dyad_only(const fs::path& wav, bool peak_pass, bool pitch_only) {
   }
   std::printf("dyad (CPU s per part) peak_pass_s %.3f read_s %.3f pitch_s %.3f intensity_s %.3f pulses_jitter_shimmer_s %.3f harmonicity_s %.3f "
               "total_s %.3f frames %zu voiced %zu intensity_frames %zu forced %zu pulses %zu jitter_local %.6f shimmer_local %.6f "
-              "hnr_db %.3f hnr_frames %zu correlated %zu\n",
+              "hnr_db %.3f hnr_frames %zu correlated %zu pitch_threads %d f0_sum %.6f\n",
               std::chrono::duration<double>(t1 - t0).count(), read_s, pitch_s, int_s, pulse_s, hnr_s,
               std::chrono::duration<double>(clock::now() - t0).count(), frames, voiced, iframes, pt.forced_decisions(), pulses.size(),
-              jitter, shimmer, hvoiced ? hsum / static_cast<double>(hvoiced) : NAN, hframes, ht.correlated_frames());
+              jitter, shimmer, hvoiced ? hsum / static_cast<double>(hvoiced) : NAN, hframes, ht.correlated_frames(), threads, f0_sum);
   return 0;
 }
 
@@ -189,7 +198,7 @@ int main(int argc, char** argv) {
   fs::path src = fs::path(__FILE__).parent_path().parent_path();
   fs::path script;
   fs::path wav;
-  int runs = 3;
+  int runs = 3, threads = 2;
   bool only = false, peak_pass = false, pitch_only = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -197,15 +206,16 @@ int main(int argc, char** argv) {
     else if (a == "--peak-pass") peak_pass = true;
     else if (a == "--pitch-only") pitch_only = true;
     else if (a == "--runs" && i + 1 < argc) runs = std::stoi(argv[++i]);
+    else if (a == "--threads" && i + 1 < argc) threads = std::stoi(argv[++i]);
     else if (a == "--praat-script" && i + 1 < argc) script = argv[++i];
     else wav = a;
   }
   if (wav.empty()) {
-    std::cerr << "usage: prosody_vs_praat FILE.wav [--runs N] [--pitch-only] [--peak-pass]  (make FILE with bench/make_long_speech.sh)\n";
+    std::cerr << "usage: prosody_vs_praat FILE.wav [--runs N] [--pitch-only] [--peak-pass] [--threads N]  (make FILE with bench/make_long_speech.sh)\n";
     return 2;
   }
   if (script.empty()) script = src / "bench" / "praat" / (pitch_only ? "time_pitch_intensity.praat" : "time_voice.praat");
-  if (only) return dyad_only(wav, peak_pass, pitch_only);
+  if (only) return dyad_only(wav, peak_pass, pitch_only, threads);
   fs::path self = fs::canonical("/proc/self/exe");
   double praat_sum = 0, dyad_sum = 0, praat_mem = 0, dyad_mem = 0, praat_cpu = 0, dyad_cpu = 0;
   for (int r = 0; r < runs; ++r) {
@@ -213,6 +223,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> dcmd = {self.string(), "--dyad-only", wav.string()};
     if (peak_pass) dcmd.push_back("--peak-pass");
     if (pitch_only) dcmd.push_back("--pitch-only");
+    dcmd.push_back("--threads");
+    dcmd.push_back(std::to_string(threads));
     Timed d = timed(dcmd);
     std::printf("run %d  praat wall %.2f s cpu %.2f s peak %.0f MB [%s]\n       dyad  wall %.2f s cpu %.2f s peak %.0f MB [%s]\n", r + 1,
                 p.wall_s, p.cpu_s, p.peak_mb, p.out.c_str(), d.wall_s, d.cpu_s, d.peak_mb, d.out.c_str());

@@ -5,6 +5,7 @@
 #include "common.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -12,6 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "sample_ring.hpp"
 #include "sinc_peak.hpp"
@@ -69,16 +71,19 @@ struct PitchTracker::Impl {
   std::vector<double> rw;        // normalised autocorrelation of the window
   std::vector<double> rwinv;     // 1 / rw
   std::vector<double> rwinv_signed;  // (-1)^lag / rw
-  std::vector<float> frame_buf;  // two prepared frames (slots), nw samples each
-  fftwf_complex* zin = nullptr;  // complex transforms of two frames at once
-  fftwf_complex* zout = nullptr;
-  fftwf_complex* zspec = nullptr;  // the two power spectra (input of the inverse transform)
-  fftwf_plan zfwd = nullptr, zinv = nullptr;
-  struct Prepared {
-    double time_s = 0, local_peak = 0, global_peak = 0;
-    bool correlate = false;  // its candidates are needed
+  const PitchConfig* cfg = nullptr;
+  /// What one analysing thread works in: two frames at a time, their transforms and candidates.
+  struct Work {
+    std::vector<float> frame_buf;    // two prepared frames (slots), nw samples each
+    fftwf_complex* zin = nullptr;    // complex transforms of two frames at once
+    fftwf_complex* zout = nullptr;
+    fftwf_complex* zspec = nullptr;  // the two power spectra (input of the inverse transform)
+    fftwf_plan zfwd = nullptr, zinv = nullptr;
+    bool correlate[2]{};             // the slot's candidates are needed
+    std::vector<std::uint8_t> flags;  // find_candidates(): lags that are local maxima
+    detail::SincPeak sinc;           // rx mirrored for the windowed-sinc interpolation of its maxima
   };
-  Prepared prep[2];
+  std::vector<std::unique_ptr<Work>> work;  // [0] the caller's thread, [1..] the workers'
   SampleRing ring;
 
   // streaming state
@@ -98,6 +103,22 @@ struct PitchTracker::Impl {
   };
   std::vector<Record> pend;
   std::size_t pend_head = 0, pend_count = 0;  // oldest at pend_head
+
+  // The batch: frames [batch_first, batch_first + batch_n) analysed (candidates into batch[]) two
+  // at a time by whichever thread takes the pair next, then given to the path finder in order. With
+  // worker threads, a batch stays in flight after process() returns (the workers analyse it while
+  // the caller reads its next block) and is completed at the next call.
+  std::vector<Record> batch;
+  std::int64_t batch_first = 0;
+  std::size_t batch_n = 0, batch_pairs = 0;
+  bool in_flight = false;
+  // the pairs not taken yet: [low, high) as low | high << 32; the caller's thread takes them from
+  // the low end, workers from the high end (each thread then works on neighbouring frames)
+  std::atomic<std::uint64_t> untaken{0};
+  std::atomic<std::uint32_t> done_units{0};  // pairs analysed + one per worker done with the batch
+  std::atomic<std::uint32_t> job{0};         // incremented for each batch (and to stop)
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> workers;
   std::int64_t frames_since_check = 0;
   double delta[32]{}, delta_new[32]{};
   bool have_prev = false;
@@ -106,12 +127,18 @@ struct PitchTracker::Impl {
   Record& pend_at(std::size_t i) { return pend[(pend_head + i) % pend.size()]; }
 
   ~Impl() {
+    stop.store(true, std::memory_order_release);
+    job.fetch_add(1, std::memory_order_release);
+    job.notify_all();
+    for (auto& t : workers) t.join();
     std::lock_guard<std::mutex> lock(fftw_planner_mutex());
-    if (zfwd) fftwf_destroy_plan(zfwd);
-    if (zinv) fftwf_destroy_plan(zinv);
-    fftwf_free(zin);
-    fftwf_free(zout);
-    fftwf_free(zspec);
+    for (auto& w : work) {
+      if (w->zfwd) fftwf_destroy_plan(w->zfwd);
+      if (w->zinv) fftwf_destroy_plan(w->zinv);
+      fftwf_free(w->zin);
+      fftwf_free(w->zout);
+      fftwf_free(w->zspec);
+    }
   }
 
   double centre(std::int64_t k) const { return first_sample + static_cast<double>(k) * step_samples; }
@@ -119,21 +146,26 @@ struct PitchTracker::Impl {
     return static_cast<std::int64_t>(std::floor(centre(k))) - static_cast<std::int64_t>(nw / 2) + 1;
   }
 
-  detail::SincPeak sinc;  // rx mirrored for the windowed-sinc interpolation of its maxima
-
-  /// Frame k's windowed samples (local mean removed, Hanning window) into slot `slot`, with the
-  /// running peak up to its last sample; decides whether its autocorrelation is needed.
-  void prepare(std::int64_t k, int slot, const PitchConfig& cfg) {
-    const std::int64_t start = window_start(k);
-    const std::int64_t ic = start + static_cast<std::int64_t>(nw / 2) - 1;
-    // running peak up to this frame's last sample (data-determined, independent of block cuts)
-    const std::int64_t end = start + static_cast<std::int64_t>(nw);
-    if (cfg.reference_peak <= 0) {
+  /// Frame k's time and the running peak up to its last sample (data-determined, independent of
+  /// block cuts) into its batch record; in frame order, on the caller's thread.
+  void start_record(std::int64_t k, Record& rec) {
+    const std::int64_t end = window_start(k) + static_cast<std::int64_t>(nw);
+    if (cfg->reference_peak <= 0) {
       std::int64_t upto = std::min(end, ring.total());
       if (upto > peak_upto) running_peak = std::max(running_peak, static_cast<double>(ring.max_abs(std::max<std::int64_t>(peak_upto, 0), upto)));
       peak_upto = std::max(peak_upto, upto);
     }
-    float* x = frame_buf.data() + static_cast<std::size_t>(slot) * nw;
+    rec.time_s = centre(k) / fs;
+    rec.global_peak = cfg->reference_peak > 0 ? cfg->reference_peak : running_peak;
+  }
+
+  /// Frame k's windowed samples (local mean removed, Hanning window) into slot `slot` of `w`, its
+  /// local peak into `rec`; decides whether its autocorrelation is needed.
+  void prepare(Work& w, std::int64_t k, int slot, Record& rec) const {
+    const std::int64_t start = window_start(k);
+    const std::int64_t ic = start + static_cast<std::int64_t>(nw / 2) - 1;
+    const std::int64_t end = start + static_cast<std::int64_t>(nw);
+    float* x = w.frame_buf.data() + static_cast<std::size_t>(slot) * nw;
     const float* src = ring.contiguous(start, nw);  // the samples in place, or a copy
     if (!src) {
       ring.copy(start, nw, x);
@@ -142,15 +174,98 @@ struct PitchTracker::Impl {
     // local mean over two floor periods around the centre
     const std::int64_t a = std::max<std::int64_t>(ic + 1 - half_period, start), b = std::min<std::int64_t>(ic + half_period, end - 1);
     const double lp = window_frame(src, x, static_cast<std::size_t>(a - start), static_cast<std::size_t>(b - a + 1));
-    Prepared& p = prep[slot];
-    p.time_s = centre(k) / fs;
-    p.local_peak = lp;
-    p.global_peak = cfg.reference_peak > 0 ? cfg.reference_peak : running_peak;
+    rec.local_peak = lp;
     // A frame so quiet that its unvoiced candidate outscores any voiced one (strength <= 1) by more
     // than two voiced/unvoiced transitions is unvoiced on every best path: its voiced candidates
     // cannot change the result, so they are not computed.
-    const bool hopeless = unvoiced_score(lp, p.global_peak, cfg) > 1 + 2 * cfg.voiced_unvoiced_cost * time_correction;
-    p.correlate = lp > 0 && !hopeless;
+    const bool hopeless = unvoiced_score(lp, rec.global_peak, *cfg) > 1 + 2 * cfg->voiced_unvoiced_cost * time_correction;
+    w.correlate[slot] = lp > 0 && !hopeless;
+  }
+
+  /// Batch pair p (frames 2p and 2p + 1 of the batch; the last pair may have one frame): windows,
+  /// one complex transform pair, candidates into their batch records.
+  void analyse_pair(Work& w, std::size_t p) {
+    const std::size_t i0 = 2 * p;
+    const int count = i0 + 1 < batch_n ? 2 : 1;
+    for (int slot = 0; slot < count; ++slot) prepare(w, batch_first + static_cast<std::int64_t>(i0) + slot, slot, batch[i0 + static_cast<std::size_t>(slot)]);
+    if (w.correlate[0] || (count > 1 && w.correlate[1])) correlate(w, count);
+    for (int slot = 0; slot < count; ++slot) candidates(w, slot, batch[i0 + static_cast<std::size_t>(slot)]);
+  }
+
+  /// Takes pairs of the current batch (from the low end, or the high end) until none is left;
+  /// returns how many it analysed.
+  std::uint32_t take_pairs(Work& w, bool from_high) {
+    std::uint32_t mine = 0;
+    std::uint64_t u = untaken.load(std::memory_order_relaxed);
+    for (;;) {
+      const std::uint32_t lo = static_cast<std::uint32_t>(u), hi = static_cast<std::uint32_t>(u >> 32);
+      if (lo >= hi) return mine;
+      const std::uint64_t next = from_high ? (lo | static_cast<std::uint64_t>(hi - 1) << 32) : ((lo + 1) | static_cast<std::uint64_t>(hi) << 32);
+      if (!untaken.compare_exchange_weak(u, next, std::memory_order_relaxed)) continue;
+      analyse_pair(w, from_high ? hi - 1 : lo);
+      ++mine;
+      u = untaken.load(std::memory_order_relaxed);
+    }
+  }
+
+  void worker_loop(std::size_t index) {
+    Work& w = *work[index];
+    std::uint32_t seen = 0;
+    for (;;) {
+      job.wait(seen, std::memory_order_acquire);
+      seen = job.load(std::memory_order_acquire);
+      if (stop.load(std::memory_order_acquire)) return;
+      // (read before adding: once every unit is in, the caller's thread may publish the next batch)
+      const std::uint32_t expected = static_cast<std::uint32_t>(batch_pairs + workers.size());
+      const std::uint32_t units = take_pairs(w, true) + 1;
+      if (done_units.fetch_add(units, std::memory_order_acq_rel) + units == expected) done_units.notify_all();
+    }
+  }
+
+  /// Frames [next_frame, next_frame + n) become the batch: their records started here, in order;
+  /// the workers (if any) start on their pairs.
+  void publish(std::size_t n) {
+    batch_first = next_frame;
+    batch_n = n;
+    batch_pairs = (n + 1) / 2;
+    for (std::size_t i = 0; i < n; ++i) start_record(next_frame + static_cast<std::int64_t>(i), batch[i]);
+    next_frame += static_cast<std::int64_t>(n);
+    in_flight = true;
+    if (workers.empty()) return;
+    untaken.store(static_cast<std::uint64_t>(batch_pairs) << 32, std::memory_order_relaxed);
+    done_units.store(0, std::memory_order_relaxed);
+    job.fetch_add(1, std::memory_order_release);
+    job.notify_all();
+  }
+
+  /// Analyses what is left of the batch in flight on this thread, waits for the workers, then runs
+  /// the path finder over its frames in order; returns the frames decided (written to out).
+  std::size_t complete(PitchFrame* out, bool find_path = true) {
+    if (!in_flight) return 0;
+    in_flight = false;
+    if (workers.empty()) {
+      for (std::size_t p = 0; p < batch_pairs; ++p) analyse_pair(*work[0], static_cast<std::size_t>(p));
+    } else {
+      const std::uint32_t expected = static_cast<std::uint32_t>(batch_pairs + workers.size());
+      const std::uint32_t mine = take_pairs(*work[0], false);
+      std::uint32_t d = done_units.fetch_add(mine, std::memory_order_acq_rel) + mine;
+      while (d != expected) {
+        done_units.wait(d, std::memory_order_acquire);
+        d = done_units.load(std::memory_order_acquire);
+      }
+    }
+    std::size_t written = 0;
+    if (!find_path) return 0;
+    for (std::size_t i = 0; i < batch_n; ++i) {
+      push_record(batch[i]);
+      path_step(*cfg);
+      if (++frames_since_check >= 32) {
+        frames_since_check = 0;
+        written += emit_converged(out + written);
+      }
+      if (pend_count + 1 >= pend.size()) written += emit_forced(out + written);
+    }
+    return written;
   }
 
   /// x = (src - the mean of src[a, a + cnt)) times the window, nw samples; returns the windowed
@@ -205,11 +320,11 @@ struct PitchTracker::Impl {
   /// The autocorrelations of the prepared slots [0, count) that need one, by one complex transform
   /// pair: slot 0 is the real part, slot 1 the imaginary part (two real frames for the price of
   /// one complex transform each way). Slot s's autocorrelation (times 4 nfft) is then zout[l][s].
-  DYAD_HOT_CLONES void correlate(int count) noexcept {
-    const bool use0 = prep[0].correlate, use1 = count > 1 && prep[1].correlate;
-    const float* x0 = frame_buf.data();
-    const float* x1 = frame_buf.data() + nw;
-    float* zi = reinterpret_cast<float*>(zin);
+  DYAD_HOT_CLONES void correlate(Work& w, int count) const noexcept {
+    const bool use0 = w.correlate[0], use1 = count > 1 && w.correlate[1];
+    const float* x0 = w.frame_buf.data();
+    const float* x1 = w.frame_buf.data() + nw;
+    float* zi = reinterpret_cast<float*>(w.zin);
     if (use0 && use1) {
 #pragma omp simd
       for (std::size_t j = 0; j < nw; ++j) {
@@ -225,11 +340,11 @@ struct PitchTracker::Impl {
         zi[2 * j + 1 - o] = 0.f;
       }
     }
-    fftwf_execute(zfwd);  // (out of place: zin's zero tail stays)
+    fftwf_execute(w.zfwd);  // (out of place: zin's zero tail stays)
     // |X0|^2 = |Z[k] + conj Z[N-k]|^2 / 4 and |X1|^2 = |Z[k] - conj Z[N-k]|^2 / 4, both even in k:
     // their sum X0^2 + i X1^2 transforms back to r0 + i r1 (the common factor 4 is normalised away)
-    const float* z = reinterpret_cast<const float*>(zout);
-    float* y = reinterpret_cast<float*>(zspec);
+    const float* z = reinterpret_cast<const float*>(w.zout);
+    float* y = reinterpret_cast<float*>(w.zspec);
     auto spectra = [&](std::size_t k, float zkr, float zki, float zmr, float zmi) {
       const float ar = zkr + zmr, ai = zki - zmi, br = zkr - zmr, bi = zki + zmi;
       y[2 * k] = ar * ar + ai * ai;
@@ -251,93 +366,110 @@ struct PitchTracker::Impl {
       store8(y + 2 * k, __builtin_shufflevector(pp, qq, 0, 8, 2, 10, 4, 12, 6, 14) + __builtin_shufflevector(pp, qq, 1, 9, 3, 11, 5, 13, 7, 15));
     }
     for (; k < nfft; ++k) spectra(k, z[2 * k], z[2 * k + 1], z[2 * (nfft - k)], z[2 * (nfft - k) + 1]);
-    fftwf_execute(zinv);
+    fftwf_execute(w.zinv);
   }
 
-  /// Frame in slot `slot` (prepared, correlated) into a new pending record (candidates), then one
-  /// path-finder step.
-  void complete(int slot, const PitchConfig& cfg) {
-    const Prepared& p = prep[slot];
-    Record& rec = push_record();
-    rec.time_s = p.time_s;
-    rec.local_peak = p.local_peak;
-    rec.global_peak = p.global_peak;
+  /// The candidates of the frame in slot `slot` of `w` (prepared, correlated) into its record.
+  void candidates(Work& w, int slot, Record& rec) const {
     rec.n = 1;
     rec.max_r = 0;
     rec.f[0] = 0;
     rec.r[0] = 0;
     rec.lf[0] = 0;
-    if (p.correlate) {
-      const double r0 = zout[0][slot];
+    if (w.correlate[slot]) {
+      const double r0 = w.zout[0][slot];
       if (r0 > 0) {
         const double inv0 = 1.0 / r0;
-        normalise(slot, inv0);
-        sinc.mirror(nuse + 1);
-        sinc.mirror_signed(nuse + 1);
-        find_candidates(rec, cfg);
+        normalise(w, slot, inv0);
+        w.sinc.mirror(nuse + 1);
+        w.sinc.mirror_signed(nuse + 1);
+        find_candidates(w, rec, *cfg);
         for (int j = 1; j < rec.n; ++j) rec.max_r = std::max(rec.max_r, rec.r[j]);
       }
     }
-    path_step(cfg);
   }
 
   /// The corrected, normalised autocorrelation of slot `slot`, lags 0..nuse, into the sinc
   /// interpolator's array (which the candidates read as rx).
   /// Also its signed copy (-1)^i r[i] for the sinc refinement, by the same products with
   /// (-1)^i / rw (exact sign changes: the same values).
-  DYAD_HOT_CLONES void normalise(int slot, double inv0) noexcept {
-    double* q = sinc.data();
-    double* qs = sinc.signed_data();
-    const float* z = reinterpret_cast<const float*>(zout) + slot;
-    const double* w = rwinv.data();
+  DYAD_HOT_CLONES void normalise(Work& w, int slot, double inv0) const noexcept {
+    double* q = w.sinc.data();
+    double* qs = w.sinc.signed_data();
+    const float* z = reinterpret_cast<const float*>(w.zout) + slot;
+    const double* wi = rwinv.data();
     const double* ws = rwinv_signed.data();
 #pragma omp simd
     for (std::size_t i = 0; i <= nuse; ++i) {
       const double zi = static_cast<double>(z[2 * i]) * inv0;
-      q[i] = zi * w[i];
+      q[i] = zi * wi[i];
       qs[i] = zi * ws[i];
     }
   }
 
-  DYAD_HOT_CLONES void find_candidates(Record& rec, const PitchConfig& cfg) {
+  DYAD_HOT_CLONES void find_candidates(Work& w, Record& rec, const PitchConfig& cfg) const {
+    const detail::SincPeak& sinc = w.sinc;
     const double* rx = sinc.data();
     const double thr = 0.5 * cfg.voicing_threshold;
     double rank[32];
     // (bounds in locals: the record's stores could otherwise alias them, reloaded every lag)
     const std::int64_t lo = std::max<std::int64_t>(min_lag, 1), hi = std::min<std::int64_t>(max_lag, static_cast<std::int64_t>(nuse) - 1);
-    for (std::int64_t i = lo; i <= hi; ++i) {
-      double r = rx[static_cast<std::size_t>(i)];
-      if (!(r > thr && r > rx[static_cast<std::size_t>(i - 1)] && r >= rx[static_cast<std::size_t>(i + 1)])) continue;
-      // parabolic first guess, then the sinc-interpolated maximum
-      double rl = rx[static_cast<std::size_t>(i - 1)], rr = rx[static_cast<std::size_t>(i + 1)];
-      double dr = 0.5 * (rr - rl), d2r = 2 * r - rl - rr;
-      double x0 = static_cast<double>(i) + (d2r > 0 ? dr / d2r : 0);
-      x0 = std::clamp(x0, static_cast<double>(i) - 0.5, static_cast<double>(i) + 0.5);
-      double val = 0;
-      double lag = sinc.refine<true>(static_cast<double>(i), x0, val);
-      if (val > 1) val = 1 / val;  // a strength above 1 is an artefact of the window division
-      double f = fs / lag;
-      if (!(f >= cfg.f0_min_hz && f <= cfg.f0_max_hz)) continue;
-      const double lf = std::log2(f);
-      double score = val - cfg.octave_cost * (log2_ceiling - lf);  // as local_score ranks it
-      if (rec.n - 1 < max_voiced) {
-        rank[rec.n] = score;
-        rec.f[rec.n] = f;
-        rec.r[rec.n] = val;
-        rec.lf[rec.n] = lf;
-        ++rec.n;
-      } else {
-        int worst = 1;
-        for (int j = 2; j < rec.n; ++j) if (rank[j] < rank[worst]) worst = j;
-        if (score > rank[worst]) { rank[worst] = score; rec.f[worst] = f; rec.r[worst] = val; rec.lf[worst] = lf; }
+    // the local maxima above the threshold, flagged without branches (vectorised), then visited in order
+    std::uint8_t* flag = w.flags.data();
+    const std::size_t nl = hi >= lo ? static_cast<std::size_t>(hi - lo + 1) : 0;
+    const double* rl0 = rx + lo;
+    for (std::size_t j = 0; j < nl; ++j)
+      flag[j] = static_cast<std::uint8_t>((rl0[j] > thr) & (rl0[j] > rl0[j - 1]) & (rl0[j] >= rl0[j + 1]));
+    for (std::size_t j = nl; j % 8; ++j) flag[j] = 0;
+    for (std::size_t j8 = 0; j8 < nl; j8 += 8) {
+      std::uint64_t word;
+      std::memcpy(&word, flag + j8, 8);
+      for (; word; word &= word - 1) {
+        const std::int64_t i = lo + static_cast<std::int64_t>(j8) + (__builtin_ctzll(word) >> 3);
+        double r = rx[static_cast<std::size_t>(i)];
+        // parabolic first guess, then the sinc-interpolated maximum
+        double rl = rx[static_cast<std::size_t>(i - 1)], rr = rx[static_cast<std::size_t>(i + 1)];
+        double dr = 0.5 * (rr - rl), d2r = 2 * r - rl - rr;
+        double x0 = static_cast<double>(i) + (d2r > 0 ? dr / d2r : 0);
+        x0 = std::clamp(x0, static_cast<double>(i) - 0.5, static_cast<double>(i) + 0.5);
+        double val = 0;
+        // (a last Newton step below 0.05 lag samples is taken: the lag within 6e-5 of the converged
+        // maximum's, the strength within 3e-5, on an hour of speech; with 0.02, 11 % more evaluations)
+        double lag = sinc.refine<true>(static_cast<double>(i), x0, val, 0.05);
+        if (val > 1) val = 1 / val;  // a strength above 1 is an artefact of the window division
+        double f = fs / lag;
+        if (!(f >= cfg.f0_min_hz && f <= cfg.f0_max_hz)) continue;
+        const double lf = std::log2(f);
+        double score = val - cfg.octave_cost * (log2_ceiling - lf);  // as local_score ranks it
+        if (rec.n - 1 < max_voiced) {
+          rank[rec.n] = score;
+          rec.f[rec.n] = f;
+          rec.r[rec.n] = val;
+          rec.lf[rec.n] = lf;
+          ++rec.n;
+        } else {
+          int worst = 1;
+          for (int j = 2; j < rec.n; ++j) if (rank[j] < rank[worst]) worst = j;
+          if (score > rank[worst]) { rank[worst] = score; rec.f[worst] = f; rec.r[worst] = val; rec.lf[worst] = lf; }
+        }
       }
     }
   }
 
-  Record& push_record() {
-    std::size_t idx = (pend_head + pend_count) % pend.size();
+  /// A copy of the analysed record `b` as the newest pending frame.
+  void push_record(const Record& b) {
+    Record& rec = pend[(pend_head + pend_count) % pend.size()];
     ++pend_count;
-    return pend[idx];
+    rec.time_s = b.time_s;
+    rec.local_peak = b.local_peak;
+    rec.global_peak = b.global_peak;
+    rec.max_r = b.max_r;
+    rec.n = b.n;
+    for (int j = 0; j < b.n; ++j) {
+      rec.f[j] = b.f[j];
+      rec.r[j] = b.r[j];
+      rec.lf[j] = b.lf[j];
+    }
   }
 
   static double unvoiced_score(double local_peak, double global_peak, const PitchConfig& cfg) {
@@ -471,6 +603,7 @@ PitchTracker::PitchTracker(const PitchConfig& c) : cfg_(c) {
   if (!(c.max_undecided_s >= 10 * c.time_step_s))
     fail("max_undecided_s must be at least 10 time steps, got " + num(c.max_undecided_s) + " s with time_step_s " +
          num(c.time_step_s) + ".");
+  if (c.threads < 1 || c.threads > 64) fail("threads must be between 1 and 64, got " + num(c.threads) + ".");
 
   impl_ = std::make_unique<Impl>();
   Impl& m = *impl_;
@@ -505,31 +638,54 @@ PitchTracker::PitchTracker(const PitchConfig& c) : cfg_(c) {
   for (std::size_t l = m.nlag + 1; l-- > 0;) m.rw[l] /= m.rw[0];
   for (double v : m.rw) m.rwinv.push_back(1.0 / v);
   for (std::size_t l = 0; l < m.rwinv.size(); ++l) m.rwinv_signed.push_back(l % 2 ? -m.rwinv[l] : m.rwinv[l]);
-  m.sinc.init(m.sinc_depth, m.nlag);
-  m.ring.init(nw + static_cast<std::size_t>(std::ceil(m.step_samples)) + 4096);
+  m.cfg = &cfg_;
+  // With worker threads the ring holds a batch of up to about 1024 frames (10 s at 0.01 s steps):
+  // the threads hand over once per batch, and a batch is at most the frames one process() call
+  // completes, so blocks of a few seconds work best; alone, a few blocks of 4096 samples.
+  const std::size_t step_ceil = static_cast<std::size_t>(std::ceil(m.step_samples));
+  m.ring.init(nw + step_ceil * (c.threads > 1 ? 1024 : 1) + 4096);
+  m.batch.resize(m.ring.capacity() / std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(m.step_samples))) + 2);
   std::size_t max_pending = static_cast<std::size_t>(std::ceil(c.max_undecided_s / c.time_step_s)) + 2;
   m.pend.resize(max_pending + 1);
   m.path.resize(max_pending + 1);
-  {
-    std::lock_guard<std::mutex> lock(fftw_planner_mutex());
-    m.zin = fftwf_alloc_complex(m.nfft);
-    m.zout = fftwf_alloc_complex(m.nfft);
-    m.zspec = fftwf_alloc_complex(m.nfft);
-    if (m.zin && m.zout && m.zspec) {
-      m.zfwd = fftwf_plan_dft_1d(static_cast<int>(m.nfft), m.zin, m.zout, FFTW_FORWARD, FFTW_ESTIMATE | FFTW_PRESERVE_INPUT);
-      std::memset(static_cast<void*>(m.zin), 0, m.nfft * sizeof(fftwf_complex));
-      m.zinv = fftwf_plan_dft_1d(static_cast<int>(m.nfft), m.zspec, m.zout, FFTW_BACKWARD, FFTW_ESTIMATE);
+  for (int t = 0; t < c.threads; ++t) {
+    auto w = std::make_unique<Impl::Work>();
+    w->sinc.init(m.sinc_depth, m.nlag);
+    w->flags.assign(static_cast<std::size_t>(m.max_lag) + 16, 0);
+    w->frame_buf.assign(2 * nw, 0.f);
+    {
+      std::lock_guard<std::mutex> lock(fftw_planner_mutex());
+      w->zin = fftwf_alloc_complex(m.nfft);
+      w->zout = fftwf_alloc_complex(m.nfft);
+      w->zspec = fftwf_alloc_complex(m.nfft);
+      if (w->zin && w->zout && w->zspec) {
+        w->zfwd = fftwf_plan_dft_1d(static_cast<int>(m.nfft), w->zin, w->zout, FFTW_FORWARD, FFTW_ESTIMATE | FFTW_PRESERVE_INPUT);
+        std::memset(static_cast<void*>(w->zin), 0, m.nfft * sizeof(fftwf_complex));
+        w->zinv = fftwf_plan_dft_1d(static_cast<int>(m.nfft), w->zspec, w->zout, FFTW_BACKWARD, FFTW_ESTIMATE);
+      }
+    }
+    const bool planned = w->zfwd && w->zinv;
+    m.work.push_back(std::move(w));
+    if (!planned) throw std::runtime_error("PitchTracker: FFTW could not plan a transform of " + num(static_cast<double>(m.nfft)) + " points.");
+  }
+  reset();
+  // the workers start last: everything they read is in place
+  for (std::size_t t = 1; t < m.work.size(); ++t) {
+    try {
+      m.workers.emplace_back([&m, t] { m.worker_loop(t); });
+    } catch (const std::system_error& e) {
+      throw std::runtime_error(std::string("PitchTracker: cannot start a worker thread (") + e.what() + ").");
     }
   }
-  m.frame_buf.assign(2 * nw, 0.f);
-  if (!m.zfwd || !m.zinv) throw std::runtime_error("PitchTracker: FFTW could not plan a transform of " + num(static_cast<double>(m.nfft)) + " points.");
-  reset();
 }
 
 PitchTracker::~PitchTracker() = default;
 
 void PitchTracker::reset() noexcept {
   Impl& m = *impl_;
+  if (m.in_flight) {  // let the workers finish the batch in flight; its frames are dropped
+    m.complete(nullptr, false);
+  }
   m.ring.clear();
   // first frame whose window may already have started: frames with centres far before 0 still exist
   // (zeros); the first frame is k = 0
@@ -546,7 +702,8 @@ std::size_t PitchTracker::forced_decisions() const noexcept { return impl_->forc
 
 std::size_t PitchTracker::max_output(std::size_t block_samples) const noexcept {
   const Impl& m = *impl_;
-  return m.pend.size() + static_cast<std::size_t>(static_cast<double>(block_samples) / m.step_samples) + 2;
+  // undecided frames, the block's, and a batch analysed since (in flight, or finish()'s last frames)
+  return m.pend.size() + static_cast<std::size_t>(static_cast<double>(block_samples) / m.step_samples) + 2 + m.batch.size();
 }
 
 std::size_t PitchTracker::process(std::span<const float> block, std::span<PitchFrame> out) noexcept {
@@ -554,6 +711,7 @@ std::size_t PitchTracker::process(std::span<const float> block, std::span<PitchF
   std::size_t written = 0;
   std::size_t pos = 0;
   while (pos < block.size()) {
+    written += m.complete(out.data() + written);  // the batch in flight reads the ring: finish it first
     // keep every sample from the next frame's window start
     std::int64_t keep_from = std::max<std::int64_t>(0, m.window_start(m.next_frame));
     if (cfg_.reference_peak <= 0) keep_from = std::min(keep_from, m.peak_upto);
@@ -561,38 +719,26 @@ std::size_t PitchTracker::process(std::span<const float> block, std::span<PitchF
     std::size_t take = std::min<std::size_t>(block.size() - pos, static_cast<std::size_t>(std::max<std::int64_t>(room, 0)));
     m.ring.push(block.data() + pos, take);
     pos += take;
-    // analyse frames two by two once both windows are complete (finish() takes the last one)
-    while (m.window_start(m.next_frame + 1) + static_cast<std::int64_t>(m.nw) <= m.ring.total()) {
-      m.prepare(m.next_frame, 0, cfg_);
-      m.prepare(m.next_frame + 1, 1, cfg_);
-      if (m.prep[0].correlate || m.prep[1].correlate) m.correlate(2);
-      for (int slot = 0; slot < 2; ++slot) {
-        m.complete(slot, cfg_);
-        ++m.next_frame;
-        if (++m.frames_since_check >= 32) {
-          m.frames_since_check = 0;
-          written += m.emit_converged(out.data() + written);
-        }
-        if (m.pend_count + 1 >= m.pend.size()) written += m.emit_forced(out.data() + written);
-      }
-    }
+    // frames two by two once both windows are complete (finish() takes the last one)
+    std::size_t n = 0;
+    while (m.window_start(m.next_frame + static_cast<std::int64_t>(n) + 1) + static_cast<std::int64_t>(m.nw) <= m.ring.total()) n += 2;
+    if (n == 0) continue;
+    m.publish(n);
+    // alone, analyse it now; with workers it stays in flight while the caller reads its next block
+    if (m.workers.empty()) written += m.complete(out.data() + written);
   }
   return written;
 }
 
 std::size_t PitchTracker::finish(std::span<PitchFrame> out) noexcept {
   Impl& m = *impl_;
-  std::size_t written = 0;
+  std::size_t written = m.complete(out.data());
   const double n = static_cast<double>(m.ring.total());
-  while (m.centre(m.next_frame) < n) {
-    const int count = m.centre(m.next_frame + 1) < n ? 2 : 1;
-    for (int slot = 0; slot < count; ++slot) m.prepare(m.next_frame + slot, slot, cfg_);
-    if (m.prep[0].correlate || (count > 1 && m.prep[1].correlate)) m.correlate(count);
-    for (int slot = 0; slot < count; ++slot) {
-      m.complete(slot, cfg_);
-      ++m.next_frame;
-      if (m.pend_count + 1 >= m.pend.size()) written += m.emit_forced(out.data() + written);
-    }
+  std::size_t tail = 0;
+  while (m.centre(m.next_frame + static_cast<std::int64_t>(tail)) < n) ++tail;
+  if (tail > 0) {
+    m.publish(tail);
+    written += m.complete(out.data() + written);
   }
   if (m.pend_count > 0) {
     const Impl::Record& last = m.pend_at(m.pend_count - 1);

@@ -229,17 +229,19 @@ class SincPeak {
   }
 
   /// The maximum of the interpolant near discrete peak i, starting from x0: Newton steps on the
-  /// derivative (2 or 3 passes from the parabolic guess), Brent's method if they fail.
+  /// derivative (1 to 3 passes from the parabolic guess), Brent's method if they fail. A Newton step
+  /// shorter than `accept_step` (lag samples) is taken as the last: the error of its estimate grows
+  /// as the step squared (at 0.02 it is below 1e-6 of the lag, at 0.05 below 6e-5 on an hour of speech).
   /// (Signed: with eval3<true>, after signed_data() is written and mirror_signed().)
   template <bool Signed = false>
-  [[gnu::always_inline]] inline double refine(double i, double x0, double& value) const noexcept {
+  [[gnu::always_inline]] inline double refine(double i, double x0, double& value, double accept_step = 0.02) const noexcept {
     double x = x0;
     for (int it = 0; it < 6; ++it) {
       Interp v = eval3<Signed>(x);
       if (!(v.d2 < 0)) break;
       double step = -v.d1 / v.d2;
       if (std::abs(step) > 0.5) break;
-      if (std::abs(step) < 0.02) {  // error of the next step ~ step^2: far below 1e-4 of the lag
+      if (std::abs(step) < accept_step) {
         value = v.f + 0.5 * v.d1 * step;
         return x + step;
       }

@@ -197,6 +197,16 @@ TEST(Cli, PitchWritesOnePartnersTrack) {
   }
   EXPECT_EQ(rows, 100);
   EXPECT_GT(voiced, 90);
+  // the same track whatever the number of threads
+  auto slurp = [](const fs::path& p) {
+    std::ifstream f(p);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  for (const char* t : {"1", "3"}) {
+    r = run_dyad("pitch " + q(d / "s") + " --role B --threads " + t + " --out " + q(d / ("b" + std::string(t) + ".tsv")));
+    ASSERT_EQ(r.status, 0) << r.out;
+    EXPECT_EQ(slurp(d / ("b" + std::string(t) + ".tsv")), slurp(d / "b.tsv")) << t << " threads";
+  }
   r = run_dyad("pitch " + q(d / "s") + " --role B --out " + q(d / "b.tsv"));
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("b.tsv: already exists; add --force to replace it"), std::string::npos) << r.out;

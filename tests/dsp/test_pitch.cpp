@@ -26,16 +26,17 @@ std::vector<PitchFrame> track(const PitchConfig& cfg, const std::vector<float>& 
   std::vector<PitchFrame> all;
   std::mt19937 g(random_blocks_seed);
   std::size_t pos = 0;
+  std::vector<PitchFrame> out;
   while (pos < x.size()) {
     std::size_t n = block ? block : x.size();
     if (random_blocks_seed) n = std::uniform_int_distribution<std::size_t>(1, 3000)(g);
     n = std::min(n, x.size() - pos);
-    std::vector<PitchFrame> out(t.max_output(n));
+    if (out.size() < t.max_output(n)) out.resize(t.max_output(n));
     std::size_t k = t.process(std::span<const float>(x.data() + pos, n), out);
     all.insert(all.end(), out.begin(), out.begin() + static_cast<long>(k));
     pos += n;
   }
-  std::vector<PitchFrame> out(t.max_output(0));
+  out.resize(std::max(out.size(), t.max_output(0)));
   std::size_t k = t.finish(out);
   all.insert(all.end(), out.begin(), out.begin() + static_cast<long>(k));
   return all;
@@ -179,6 +180,71 @@ TEST(PitchTracker, ResultsDoNotDependOnBlockCuts) {
   // the running peak (no reference_peak) gives the same voicing here: the loudest part comes first
 }
 
+TEST(PitchTracker, WorkerThreadsGiveTheSameFramesBitForBit) {
+  // 16 s of gliding pulse trains and noise (several batches of the threaded tracker), the loudest
+  // part late (the running peak changes on the way), cut into blocks several ways
+  const double rate = 16000;
+  std::vector<float> x;
+  for (int rep = 0; rep < 4; ++rep)
+    for (int seg = 0; seg < 6; ++seg) {
+      auto v = pulse_train(90 + 45 * seg + 7 * rep, rate, 6000 + 700 * static_cast<std::size_t>(seg), 0.1 + 0.04 * seg + 0.05 * rep);
+      x.insert(x.end(), v.begin(), v.end());
+      auto nz = dyad::test::noise(3000, 0.01 + 0.004 * seg, static_cast<std::uint32_t>(10 * rep + seg + 1));
+      x.insert(x.end(), nz.begin(), nz.end());
+    }
+  for (double ref : {0.0, 0.9}) {
+    PitchConfig cfg;
+    cfg.sample_rate_hz = rate;
+    cfg.reference_peak = ref;
+    cfg.first_frame_s = 0.013;
+    const auto one = track(cfg, x, 4096);
+    ASSERT_GT(one.size(), 1500u);
+    std::size_t voiced = 0;
+    for (auto& f : one) voiced += f.voiced();
+    EXPECT_GT(voiced, one.size() / 3);
+    for (int threads : {2, 3}) {
+      cfg.threads = threads;
+      for (std::size_t block : {std::size_t{0}, std::size_t{7}, std::size_t{16384}, std::size_t{65536}, std::size_t{1} << 20}) {
+        const auto got = track(cfg, x, block);
+        ASSERT_EQ(got.size(), one.size()) << threads << " threads, block " << block;
+        for (std::size_t i = 0; i < one.size(); ++i) {
+          ASSERT_EQ(got[i].time_s, one[i].time_s) << "frame " << i;
+          ASSERT_EQ(got[i].f0_hz, one[i].f0_hz) << "frame " << i << ", " << threads << " threads, block " << block;
+          ASSERT_EQ(got[i].strength, one[i].strength) << "frame " << i;
+          ASSERT_EQ(got[i].local_peak, one[i].local_peak) << "frame " << i;
+          ASSERT_EQ(got[i].max_strength, one[i].max_strength) << "frame " << i;
+        }
+      }
+      const auto cut = track(cfg, x, 0, 5);  // random blocks of 1..3000 samples
+      ASSERT_EQ(cut.size(), one.size());
+      for (std::size_t i = 0; i < one.size(); ++i) ASSERT_EQ(cut[i].f0_hz, one[i].f0_hz) << "frame " << i;
+    }
+  }
+}
+
+TEST(PitchTracker, ResetWithABatchInFlightStartsAgain) {
+  PitchConfig cfg;
+  cfg.threads = 2;
+  auto x = pulse_train(180, 16000, 80000);
+  const auto fresh = track(cfg, x, 16384);
+  PitchTracker t(cfg);
+  std::vector<PitchFrame> out(t.max_output(40000));
+  t.process(std::span<const float>(x.data(), 40000), out);  // its last batch is still in flight
+  t.reset();
+  std::vector<PitchFrame> all;
+  for (std::size_t pos = 0; pos < x.size(); pos += 16384) {
+    const std::size_t n = std::min<std::size_t>(16384, x.size() - pos);
+    out.assign(t.max_output(n), PitchFrame{});
+    const std::size_t k = t.process(std::span<const float>(x.data() + pos, n), out);
+    all.insert(all.end(), out.begin(), out.begin() + static_cast<long>(k));
+  }
+  out.assign(t.max_output(0), PitchFrame{});
+  const std::size_t k = t.finish(out);
+  all.insert(all.end(), out.begin(), out.begin() + static_cast<long>(k));
+  ASSERT_EQ(all.size(), fresh.size());
+  for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].f0_hz, fresh[i].f0_hz) << "frame " << i;
+}
+
 TEST(PitchTracker, AFramesTrackDoesNotDependOnItsTransformPartner) {
   // Frames are transformed two at a time (frame 2j in the real part, 2j + 1 in the imaginary part of
   // one complex FFT). One step of zeros in front pairs every frame with its other neighbour: the
@@ -276,6 +342,9 @@ TEST(PitchTracker, InvalidParametersThrowWithASentence) {
   c = PitchConfig{};
   c.octave_jump_cost = -1;
   EXPECT_EQ(msg(c), "PitchTracker: costs must be non-negative, got octave_cost 0.01, octave_jump_cost -1, voiced_unvoiced_cost 0.14.");
+  c = PitchConfig{};
+  c.threads = 0;
+  EXPECT_EQ(msg(c), "PitchTracker: threads must be between 1 and 64, got 0.");
   c = PitchConfig{};
   c.f0_max_hz = 9000;
   EXPECT_EQ(msg(c), "PitchTracker: need 0 < f0_min_hz < f0_max_hz < sample_rate_hz / 2, got f0_min_hz 75, f0_max_hz 9000, sample_rate_hz 16000.");

@@ -36,6 +36,12 @@ struct PitchConfig {
   /// as soon as all surviving paths agree on it, which gives exactly the whole-file Viterbi
   /// result; only if paths disagree for longer than this is the best path so far forced.
   double max_undecided_s = 30;
+  /// Threads analysing frames (1..64): with more than 1, threads - 1 workers started by the
+  /// constructor take pairs of frames (windows, transforms, candidates) side by side with the
+  /// caller's thread, and a batch of frames stays in flight between process() calls (its frames
+  /// come out at the next call or at finish()). The frames are the same, bit for bit, whatever the
+  /// number of threads; only the path finder runs on the caller's thread, in frame order.
+  int threads = 1;
 };
 
 /// One pitch frame.
@@ -55,9 +61,9 @@ struct PitchFrame {
 /// harmonics-to-noise ratio of a sampled sound", IFA Proceedings 17, as Praat's manual documents
 /// "Sound: To Pitch (ac)..." (Hanning window of 3 periods of the floor, division by the window's
 /// autocorrelation, sinc interpolation of maxima, octave cost, Viterbi path finder with
-/// octave-jump and voiced/unvoiced costs). Constructor validates, allocates and plans FFTs
-/// (FFTW planning is not thread-safe: construct on one thread at a time). process() and finish()
-/// never allocate. One instance per thread.
+/// octave-jump and voiced/unvoiced costs). Constructor validates, allocates, plans FFTs (under
+/// dyad's FFTW planner lock) and starts the workers of PitchConfig::threads. process() and finish()
+/// never allocate. One instance per calling thread.
 class PitchTracker {
  public:
   /// Throws std::invalid_argument naming the class and the values when a parameter is out of range.
