@@ -8,7 +8,7 @@
 //
 // Usage: prosody_vs_praat FILE.wav [--runs N] [--pitch-only] [--peak-pass] [--threads N] [--praat-script FILE]
 //        prosody_vs_praat --dyad-only FILE.wav [--pitch-only] [--peak-pass] [--threads N]   (the dyad side, a child process)
-// The dyad side streams the file once in blocks of 16384 frames, with the pitch tracker's frames
+// The dyad side streams the file once in blocks of 65536 frames, with the pitch tracker's frames
 // analysed by --threads threads (default 2: Praat 6.3.07 runs its pitch analysis on two threads
 // here; the frames are the same for any number), everything else on the calling thread, with the running peak
 // as `dyad analyze` does; --peak-pass reads the file twice (first pass: the absolute peak, Praat's
@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -45,7 +46,7 @@ double thread_cpu_s() {
 int dyad_only(const fs::path& wav, bool peak_pass, bool pitch_only, int threads) {
   using clock = std::chrono::steady_clock;
   auto t0 = clock::now();
-  const std::size_t block = getenv("BLK") ? std::stoul(getenv("BLK")) : 16384;
+  const std::size_t block = 65536;
   double peak = 0, rate = 0;
   int ch = 1;
   {
@@ -68,16 +69,23 @@ int dyad_only(const fs::path& wav, bool peak_pass, bool pitch_only, int threads)
   dsp::IntensityConfig ic;
   ic.sample_rate_hz = rate;
   dsp::IntensityTracker it(ic);
+  // (the voice-quality trackers only when measured: their set-up is not part of pitch + intensity)
   dsp::PulseConfig qc;
   qc.sample_rate_hz = rate;
   qc.reference_peak = peak;
-  dsp::PulseTracker pu(qc);
+  std::optional<dsp::PulseTracker> pu_;
   dsp::HarmonicityConfig hc;
   hc.sample_rate_hz = rate;
   hc.reference_peak = peak;
-  dsp::HarmonicityTracker ht(hc);
+  std::optional<dsp::HarmonicityTracker> ht_;
+  std::vector<double> hf;
+  if (!pitch_only) {
+    pu_.emplace(qc);
+    ht_.emplace(hc);
+    hf.resize(ht_->max_output(block));
+  }
   std::vector<dsp::PitchFrame> pf(pt.max_output(block));
-  std::vector<double> inf(it.max_output(block)), hf(ht.max_output(block));
+  std::vector<double> inf(it.max_output(block));
   std::vector<dsp::GlottalPulse> pulses;
   formats::AudioReader r(wav);
   std::vector<float> buf(block * static_cast<std::size_t>(ch)), mono(block);
@@ -118,9 +126,9 @@ int dyad_only(const fs::path& wav, bool peak_pass, bool pitch_only, int threads)
     iframes += it.process(b, inf);
     lap(int_s);
     if (pitch_only) continue;
-    pu.process(b, std::span<const dsp::PitchFrame>(pf.data(), k), pulses);
+    pu_->process(b, std::span<const dsp::PitchFrame>(pf.data(), k), pulses);
     lap(pulse_s);
-    take_h(ht.process(b, hf));
+    take_h(ht_->process(b, hf));
     lap(hnr_s);
   }
   double a = thread_cpu_s();
@@ -135,13 +143,13 @@ int dyad_only(const fs::path& wav, bool peak_pass, bool pitch_only, int threads)
   double jitter = NAN, shimmer = NAN;
   if (!pitch_only) {
     a = thread_cpu_s();
-    pu.finish(std::span<const dsp::PitchFrame>(pf.data(), k), pulses);
+    pu_->finish(std::span<const dsp::PitchFrame>(pf.data(), k), pulses);
     dsp::VoiceQuality q = dsp::voice_quality(pulses);
     jitter = q.jitter_local;
     shimmer = q.shimmer_local;
     pulse_s += since(a);
     a = thread_cpu_s();
-    take_h(ht.finish(hf));
+    take_h(ht_->finish(hf));
     hnr_s += since(a);
   }
   std::printf("dyad (CPU s per part) peak_pass_s %.3f read_s %.3f pitch_s %.3f intensity_s %.3f pulses_jitter_shimmer_s %.3f harmonicity_s %.3f "
@@ -149,7 +157,7 @@ int dyad_only(const fs::path& wav, bool peak_pass, bool pitch_only, int threads)
               "hnr_db %.3f hnr_frames %zu correlated %zu pitch_threads %d f0_sum %.6f\n",
               std::chrono::duration<double>(t1 - t0).count(), read_s, pitch_s, int_s, pulse_s, hnr_s,
               std::chrono::duration<double>(clock::now() - t0).count(), frames, voiced, iframes, pt.forced_decisions(), pulses.size(),
-              jitter, shimmer, hvoiced ? hsum / static_cast<double>(hvoiced) : NAN, hframes, ht.correlated_frames(), threads, f0_sum);
+              jitter, shimmer, hvoiced ? hsum / static_cast<double>(hvoiced) : NAN, hframes, ht_ ? ht_->correlated_frames() : std::size_t{0}, threads, f0_sum);
   return 0;
 }
 

@@ -92,23 +92,31 @@ struct PitchTracker::Impl {
   double running_peak = 0;
 
   // path finder: pending (undecided) frames in a ring of records
+  // (no initialisers: the records' memory is only touched when used)
   struct Record {
-    double time_s = 0, local_peak = 0;
-    double global_peak = 0;             // the peak its unvoiced strength is relative to
-    double max_r = 0;                   // strongest voiced candidate (before the path finder)
-    int n = 0;                          // candidates including unvoiced (index 0)
-    double f[32]{}, r[32]{};            // f[0] = 0
-    double lf[32]{};                    // log2 f (voiced candidates)
-    int psi[32]{};                      // best predecessor in the previous record
+    double time_s, local_peak;
+    double global_peak;                 // the peak its unvoiced strength is relative to
+    double max_r;                       // strongest voiced candidate (before the path finder)
+    int n;                              // candidates including unvoiced (index 0)
+    struct Candidate {
+      double f, r;                      // frequency (0: the unvoiced candidate, index 0) and strength
+      double lf;                        // log2 f (voiced candidates)
+      int psi;                          // best predecessor in the previous record
+    };
+    Candidate c[32];                    // (together: a frame's few candidates share cache lines)
   };
-  std::vector<Record> pend;
+  std::unique_ptr<Record[]> pend;
+  std::size_t pend_size = 0;
   std::size_t pend_head = 0, pend_count = 0;  // oldest at pend_head
 
   // The batch: frames [batch_first, batch_first + batch_n) analysed (candidates into batch[]) two
   // at a time by whichever thread takes the pair next, then given to the path finder in order. With
   // worker threads, a batch stays in flight after process() returns (the workers analyse it while
   // the caller reads its next block) and is completed at the next call.
-  std::vector<Record> batch;
+  std::unique_ptr<Record[]> batch;
+  std::size_t batch_size = 0;  // capacity of batch[]
+  std::vector<double> batch_peak;  // each frame's peak (written by the caller's thread, apart from
+                                   // the records the workers write: fewer cache lines change cores)
   std::int64_t batch_first = 0;
   std::size_t batch_n = 0, batch_pairs = 0;
   bool in_flight = false;
@@ -122,9 +130,9 @@ struct PitchTracker::Impl {
   std::int64_t frames_since_check = 0;
   double delta[32]{}, delta_new[32]{};
   bool have_prev = false;
-  std::vector<int> path;  // scratch for backtracking, size pend.size()
+  std::vector<int> path;  // scratch for backtracking, size pend_size
 
-  Record& pend_at(std::size_t i) { return pend[(pend_head + i) % pend.size()]; }
+  Record& pend_at(std::size_t i) { return pend[(pend_head + i) % pend_size]; }
 
   ~Impl() {
     stop.store(true, std::memory_order_release);
@@ -146,22 +154,22 @@ struct PitchTracker::Impl {
     return static_cast<std::int64_t>(std::floor(centre(k))) - static_cast<std::int64_t>(nw / 2) + 1;
   }
 
-  /// Frame k's time and the running peak up to its last sample (data-determined, independent of
-  /// block cuts) into its batch record; in frame order, on the caller's thread.
-  void start_record(std::int64_t k, Record& rec) {
+  /// The peak frame k's unvoiced strength is relative to: the running peak up to its last sample
+  /// (data-determined, independent of block cuts); in frame order, on the caller's thread.
+  double frame_peak(std::int64_t k) {
+    if (cfg->reference_peak > 0) return cfg->reference_peak;
     const std::int64_t end = window_start(k) + static_cast<std::int64_t>(nw);
-    if (cfg->reference_peak <= 0) {
-      std::int64_t upto = std::min(end, ring.total());
-      if (upto > peak_upto) running_peak = std::max(running_peak, static_cast<double>(ring.max_abs(std::max<std::int64_t>(peak_upto, 0), upto)));
-      peak_upto = std::max(peak_upto, upto);
-    }
-    rec.time_s = centre(k) / fs;
-    rec.global_peak = cfg->reference_peak > 0 ? cfg->reference_peak : running_peak;
+    std::int64_t upto = std::min(end, ring.total());
+    if (upto > peak_upto) running_peak = std::max(running_peak, static_cast<double>(ring.max_abs(std::max<std::int64_t>(peak_upto, 0), upto)));
+    peak_upto = std::max(peak_upto, upto);
+    return running_peak;
   }
 
   /// Frame k's windowed samples (local mean removed, Hanning window) into slot `slot` of `w`, its
   /// local peak into `rec`; decides whether its autocorrelation is needed.
   void prepare(Work& w, std::int64_t k, int slot, Record& rec) const {
+    rec.time_s = centre(k) / fs;
+    rec.global_peak = batch_peak[static_cast<std::size_t>(k - batch_first)];
     const std::int64_t start = window_start(k);
     const std::int64_t ic = start + static_cast<std::int64_t>(nw / 2) - 1;
     const std::int64_t end = start + static_cast<std::int64_t>(nw);
@@ -222,13 +230,13 @@ struct PitchTracker::Impl {
     }
   }
 
-  /// Frames [next_frame, next_frame + n) become the batch: their records started here, in order;
+  /// Frames [next_frame, next_frame + n) become the batch: their peaks found here, in order;
   /// the workers (if any) start on their pairs.
   void publish(std::size_t n) {
     batch_first = next_frame;
     batch_n = n;
     batch_pairs = (n + 1) / 2;
-    for (std::size_t i = 0; i < n; ++i) start_record(next_frame + static_cast<std::int64_t>(i), batch[i]);
+    for (std::size_t i = 0; i < n; ++i) batch_peak[i] = frame_peak(next_frame + static_cast<std::int64_t>(i));
     next_frame += static_cast<std::int64_t>(n);
     in_flight = true;
     if (workers.empty()) return;
@@ -263,7 +271,7 @@ struct PitchTracker::Impl {
         frames_since_check = 0;
         written += emit_converged(out + written);
       }
-      if (pend_count + 1 >= pend.size()) written += emit_forced(out + written);
+      if (pend_count + 1 >= pend_size) written += emit_forced(out + written);
     }
     return written;
   }
@@ -373,9 +381,9 @@ struct PitchTracker::Impl {
   void candidates(Work& w, int slot, Record& rec) const {
     rec.n = 1;
     rec.max_r = 0;
-    rec.f[0] = 0;
-    rec.r[0] = 0;
-    rec.lf[0] = 0;
+    rec.c[0].f = 0;
+    rec.c[0].r = 0;
+    rec.c[0].lf = 0;
     if (w.correlate[slot]) {
       const double r0 = w.zout[0][slot];
       if (r0 > 0) {
@@ -384,7 +392,7 @@ struct PitchTracker::Impl {
         w.sinc.mirror(nuse + 1);
         w.sinc.mirror_signed(nuse + 1);
         find_candidates(w, rec, *cfg);
-        for (int j = 1; j < rec.n; ++j) rec.max_r = std::max(rec.max_r, rec.r[j]);
+        for (int j = 1; j < rec.n; ++j) rec.max_r = std::max(rec.max_r, rec.c[j].r);
       }
     }
   }
@@ -443,14 +451,14 @@ struct PitchTracker::Impl {
         double score = val - cfg.octave_cost * (log2_ceiling - lf);  // as local_score ranks it
         if (rec.n - 1 < max_voiced) {
           rank[rec.n] = score;
-          rec.f[rec.n] = f;
-          rec.r[rec.n] = val;
-          rec.lf[rec.n] = lf;
+          rec.c[rec.n].f = f;
+          rec.c[rec.n].r = val;
+          rec.c[rec.n].lf = lf;
           ++rec.n;
         } else {
           int worst = 1;
           for (int j = 2; j < rec.n; ++j) if (rank[j] < rank[worst]) worst = j;
-          if (score > rank[worst]) { rank[worst] = score; rec.f[worst] = f; rec.r[worst] = val; rec.lf[worst] = lf; }
+          if (score > rank[worst]) { rank[worst] = score; rec.c[worst].f = f; rec.c[worst].r = val; rec.c[worst].lf = lf; }
         }
       }
     }
@@ -458,18 +466,14 @@ struct PitchTracker::Impl {
 
   /// A copy of the analysed record `b` as the newest pending frame.
   void push_record(const Record& b) {
-    Record& rec = pend[(pend_head + pend_count) % pend.size()];
+    Record& rec = pend[(pend_head + pend_count) % pend_size];
     ++pend_count;
     rec.time_s = b.time_s;
     rec.local_peak = b.local_peak;
     rec.global_peak = b.global_peak;
     rec.max_r = b.max_r;
     rec.n = b.n;
-    for (int j = 0; j < b.n; ++j) {
-      rec.f[j] = b.f[j];
-      rec.r[j] = b.r[j];
-      rec.lf[j] = b.lf[j];
-    }
+    std::copy(b.c, b.c + b.n, rec.c);
   }
 
   static double unvoiced_score(double local_peak, double global_peak, const PitchConfig& cfg) {
@@ -479,7 +483,7 @@ struct PitchTracker::Impl {
 
   double local_score(const Record& rec, int j, const PitchConfig& cfg) const {
     if (j == 0) return unvoiced_score(rec.local_peak, rec.global_peak, cfg);
-    return rec.r[j] - cfg.octave_cost * (log2_ceiling - rec.lf[j]);
+    return rec.c[j].r - cfg.octave_cost * (log2_ceiling - rec.c[j].lf);
   }
 
   double transition(double f1, double lf1, double f2, double lf2, const PitchConfig& cfg) const {
@@ -492,7 +496,7 @@ struct PitchTracker::Impl {
   void path_step(const PitchConfig& cfg) {
     Record& cur = pend_at(pend_count - 1);
     if (!have_prev) {
-      for (int j = 0; j < cur.n; ++j) { delta[j] = local_score(cur, j, cfg); cur.psi[j] = 0; }
+      for (int j = 0; j < cur.n; ++j) { delta[j] = local_score(cur, j, cfg); cur.c[j].psi = 0; }
       have_prev = true;
       return;
     }
@@ -502,11 +506,11 @@ struct PitchTracker::Impl {
       double best = -std::numeric_limits<double>::infinity();
       int arg = 0;
       for (int i = 0; i < prev.n; ++i) {
-        double v = delta[i] - transition(prev.f[i], prev.lf[i], cur.f[j], cur.lf[j], cfg);
+        double v = delta[i] - transition(prev.c[i].f, prev.c[i].lf, cur.c[j].f, cur.c[j].lf, cfg);
         if (v > best) { best = v; arg = i; }
       }
       delta_new[j] = best + local_score(cur, j, cfg);
-      cur.psi[j] = arg;
+      cur.c[j].psi = arg;
       best_all = std::max(best_all, delta_new[j]);
     }
     for (int j = 0; j < cur.n; ++j) delta[j] = delta_new[j] - best_all;  // keep numbers small
@@ -517,7 +521,7 @@ struct PitchTracker::Impl {
     int s = last_state;
     for (std::size_t i = count; i-- > 0;) {
       path[i] = s;
-      s = pend_at(i).psi[s];
+      s = pend_at(i).c[s].psi;
     }
     for (std::size_t i = 0; i < count; ++i) {
       const Record& r = pend_at(i);
@@ -526,11 +530,11 @@ struct PitchTracker::Impl {
       f.time_s = r.time_s;
       f.local_peak = r.local_peak;
       f.max_strength = r.max_r;
-      bool voiced = r.f[j] > 0;  // index 0 is unvoiced, except after a forced decision kept one state
-      f.f0_hz = voiced ? r.f[j] : 0;
-      f.strength = voiced ? r.r[j] : 0;
+      bool voiced = r.c[j].f > 0;  // index 0 is unvoiced, except after a forced decision kept one state
+      f.f0_hz = voiced ? r.c[j].f : 0;
+      f.strength = voiced ? r.c[j].r : 0;
     }
-    pend_head = (pend_head + count) % pend.size();
+    pend_head = (pend_head + count) % pend_size;
     pend_count -= count;
     return count;
   }
@@ -549,12 +553,12 @@ struct PitchTracker::Impl {
         if (i == 0) return 0;
         // frame i is decided with state states[0]; frames before it follow its back pointers
         // emit frames [0, i) with frame i-1 in state psi_i[states[0]]
-        int s = pend_at(i).psi[states[0]];
+        int s = pend_at(i).c[states[0]].psi;
         return emit(i, s, out);
       }
       if (i == 0) return 0;
       const Record& r = pend_at(i);
-      for (int j = 0; j < n; ++j) states[j] = r.psi[states[j]];
+      for (int j = 0; j < n; ++j) states[j] = r.c[states[j]].psi;
     }
   }
 
@@ -565,12 +569,12 @@ struct PitchTracker::Impl {
     const Record& last = pend_at(pend_count - 1);
     int best = 0;
     for (int j = 1; j < last.n; ++j) if (delta[j] > delta[best]) best = j;
-    std::size_t n = emit(pend_count - 1, pend_at(pend_count - 1).psi[best], out);
+    std::size_t n = emit(pend_count - 1, pend_at(pend_count - 1).c[best].psi, out);
     // the newest frame keeps only the chosen state
     Record& r = pend_at(0);
-    r.f[0] = r.f[best];
-    r.r[0] = r.r[best];
-    r.lf[0] = r.lf[best];
+    r.c[0].f = r.c[best].f;
+    r.c[0].r = r.c[best].r;
+    r.c[0].lf = r.c[best].lf;
     r.n = 1;
     delta[0] = 0;
     return n;
@@ -639,14 +643,17 @@ PitchTracker::PitchTracker(const PitchConfig& c) : cfg_(c) {
   for (double v : m.rw) m.rwinv.push_back(1.0 / v);
   for (std::size_t l = 0; l < m.rwinv.size(); ++l) m.rwinv_signed.push_back(l % 2 ? -m.rwinv[l] : m.rwinv[l]);
   m.cfg = &cfg_;
-  // With worker threads the ring holds a batch of up to about 1024 frames (10 s at 0.01 s steps):
+  // With worker threads the ring holds a batch of up to about 512 frames (5 s at 0.01 s steps):
   // the threads hand over once per batch, and a batch is at most the frames one process() call
   // completes, so blocks of a few seconds work best; alone, a few blocks of 4096 samples.
   const std::size_t step_ceil = static_cast<std::size_t>(std::ceil(m.step_samples));
-  m.ring.init(nw + step_ceil * (c.threads > 1 ? 1024 : 1) + 4096);
-  m.batch.resize(m.ring.capacity() / std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(m.step_samples))) + 2);
+  m.ring.init(nw + step_ceil * (c.threads > 1 ? 512 : 1) + 4096);
+  m.batch_size = m.ring.capacity() / std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(m.step_samples))) + 2;
+  m.batch.reset(new Impl::Record[m.batch_size]);
+  m.batch_peak.resize(m.batch_size);
   std::size_t max_pending = static_cast<std::size_t>(std::ceil(c.max_undecided_s / c.time_step_s)) + 2;
-  m.pend.resize(max_pending + 1);
+  m.pend_size = max_pending + 1;
+  m.pend.reset(new Impl::Record[m.pend_size]);
   m.path.resize(max_pending + 1);
   for (int t = 0; t < c.threads; ++t) {
     auto w = std::make_unique<Impl::Work>();
@@ -703,7 +710,7 @@ std::size_t PitchTracker::forced_decisions() const noexcept { return impl_->forc
 std::size_t PitchTracker::max_output(std::size_t block_samples) const noexcept {
   const Impl& m = *impl_;
   // undecided frames, the block's, and a batch analysed since (in flight, or finish()'s last frames)
-  return m.pend.size() + static_cast<std::size_t>(static_cast<double>(block_samples) / m.step_samples) + 2 + m.batch.size();
+  return m.pend_size + static_cast<std::size_t>(static_cast<double>(block_samples) / m.step_samples) + 2 + m.batch_size;
 }
 
 std::size_t PitchTracker::process(std::span<const float> block, std::span<PitchFrame> out) noexcept {
