@@ -112,9 +112,13 @@ struct PitchTracker::Impl {
   // The batch: frames [batch_first, batch_first + batch_n) analysed (candidates into batch[]) two
   // at a time by whichever thread takes the pair next, then given to the path finder in order. With
   // worker threads, a batch stays in flight after process() returns (the workers analyse it while
-  // the caller reads its next block) and is completed at the next call.
-  std::unique_ptr<Record[]> batch;
-  std::size_t batch_size = 0;  // capacity of batch[]
+  // the caller reads its next block); at the next call it is settled (analysed), the next batch is
+  // published into the other buffer, and the path finder runs over the settled one meanwhile.
+  std::unique_ptr<Record[]> batch_buf[2];
+  Record* batch = nullptr;         // the buffer of the batch in flight
+  std::size_t batch_size = 0;      // capacity of each buffer
+  const Record* settled = nullptr;  // analysed frames waiting for the path finder ...
+  std::size_t settled_n = 0;        // ... and how many
   std::vector<double> batch_peak;  // each frame's peak (written by the caller's thread, apart from
                                    // the records the workers write: fewer cache lines change cores)
   std::int64_t batch_first = 0;
@@ -230,9 +234,10 @@ struct PitchTracker::Impl {
     }
   }
 
-  /// Frames [next_frame, next_frame + n) become the batch: their peaks found here, in order;
-  /// the workers (if any) start on their pairs.
+  /// Frames [next_frame, next_frame + n) become the batch, in the buffer not waiting for the path
+  /// finder: their peaks found here, in order; the workers (if any) start on their pairs.
   void publish(std::size_t n) {
+    batch = batch_buf[batch == batch_buf[0].get() ? 1 : 0].get();
     batch_first = next_frame;
     batch_n = n;
     batch_pairs = (n + 1) / 2;
@@ -246,10 +251,10 @@ struct PitchTracker::Impl {
     job.notify_all();
   }
 
-  /// Analyses what is left of the batch in flight on this thread, waits for the workers, then runs
-  /// the path finder over its frames in order; returns the frames decided (written to out).
-  std::size_t complete(PitchFrame* out, bool find_path = true) {
-    if (!in_flight) return 0;
+  /// Analyses what is left of the batch in flight on this thread and waits for the workers; the
+  /// batch then waits for the path finder (find_path(), which must have taken the one before).
+  void settle() {
+    if (!in_flight) return;
     in_flight = false;
     if (workers.empty()) {
       for (std::size_t p = 0; p < batch_pairs; ++p) analyse_pair(*work[0], static_cast<std::size_t>(p));
@@ -262,10 +267,15 @@ struct PitchTracker::Impl {
         d = done_units.load(std::memory_order_acquire);
       }
     }
+    settled = batch;
+    settled_n = batch_n;
+  }
+
+  /// Runs the path finder over the settled frames in order; returns the frames decided (written to out).
+  std::size_t find_path(PitchFrame* out) {
     std::size_t written = 0;
-    if (!find_path) return 0;
-    for (std::size_t i = 0; i < batch_n; ++i) {
-      push_record(batch[i]);
+    for (std::size_t i = 0; i < settled_n; ++i) {
+      push_record(settled[i]);
       path_step(*cfg);
       if (++frames_since_check >= 32) {
         frames_since_check = 0;
@@ -273,6 +283,8 @@ struct PitchTracker::Impl {
       }
       if (pend_count + 1 >= pend_size) written += emit_forced(out + written);
     }
+    settled = nullptr;
+    settled_n = 0;
     return written;
   }
 
@@ -649,7 +661,8 @@ PitchTracker::PitchTracker(const PitchConfig& c) : cfg_(c) {
   const std::size_t step_ceil = static_cast<std::size_t>(std::ceil(m.step_samples));
   m.ring.init(nw + step_ceil * (c.threads > 1 ? 512 : 1) + 4096);
   m.batch_size = m.ring.capacity() / std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(m.step_samples))) + 2;
-  m.batch.reset(new Impl::Record[m.batch_size]);
+  for (auto& b : m.batch_buf) b.reset(new Impl::Record[m.batch_size]);
+  m.batch = m.batch_buf[0].get();
   m.batch_peak.resize(m.batch_size);
   std::size_t max_pending = static_cast<std::size_t>(std::ceil(c.max_undecided_s / c.time_step_s)) + 2;
   m.pend_size = max_pending + 1;
@@ -690,9 +703,9 @@ PitchTracker::~PitchTracker() = default;
 
 void PitchTracker::reset() noexcept {
   Impl& m = *impl_;
-  if (m.in_flight) {  // let the workers finish the batch in flight; its frames are dropped
-    m.complete(nullptr, false);
-  }
+  m.settle();  // let the workers finish the batch in flight; its frames are dropped
+  m.settled = nullptr;
+  m.settled_n = 0;
   m.ring.clear();
   // first frame whose window may already have started: frames with centres far before 0 still exist
   // (zeros); the first frame is k = 0
@@ -718,7 +731,7 @@ std::size_t PitchTracker::process(std::span<const float> block, std::span<PitchF
   std::size_t written = 0;
   std::size_t pos = 0;
   while (pos < block.size()) {
-    written += m.complete(out.data() + written);  // the batch in flight reads the ring: finish it first
+    m.settle();  // the batch in flight reads the ring: finish its analysis first
     // keep every sample from the next frame's window start
     std::int64_t keep_from = std::max<std::int64_t>(0, m.window_start(m.next_frame));
     if (cfg_.reference_peak <= 0) keep_from = std::min(keep_from, m.peak_upto);
@@ -729,23 +742,29 @@ std::size_t PitchTracker::process(std::span<const float> block, std::span<PitchF
     // frames two by two once both windows are complete (finish() takes the last one)
     std::size_t n = 0;
     while (m.window_start(m.next_frame + static_cast<std::int64_t>(n) + 1) + static_cast<std::int64_t>(m.nw) <= m.ring.total()) n += 2;
-    if (n == 0) continue;
-    m.publish(n);
+    if (n > 0) m.publish(n);
+    // the settled batch's path while the workers analyse the new one
+    written += m.find_path(out.data() + written);
     // alone, analyse it now; with workers it stays in flight while the caller reads its next block
-    if (m.workers.empty()) written += m.complete(out.data() + written);
+    if (m.workers.empty() && n > 0) {
+      m.settle();
+      written += m.find_path(out.data() + written);
+    }
   }
   return written;
 }
 
 std::size_t PitchTracker::finish(std::span<PitchFrame> out) noexcept {
   Impl& m = *impl_;
-  std::size_t written = m.complete(out.data());
+  m.settle();
+  std::size_t written = m.find_path(out.data());
   const double n = static_cast<double>(m.ring.total());
   std::size_t tail = 0;
   while (m.centre(m.next_frame + static_cast<std::int64_t>(tail)) < n) ++tail;
   if (tail > 0) {
     m.publish(tail);
-    written += m.complete(out.data() + written);
+    m.settle();
+    written += m.find_path(out.data() + written);
   }
   if (m.pend_count > 0) {
     const Impl::Record& last = m.pend_at(m.pend_count - 1);
