@@ -101,6 +101,11 @@ struct CrosstalkVad::Impl {
   float leak_cap = 1;          // leak_cap_db as a ratio (0: no cap)
   double back_ratio = 0;       // onset_back_db as a ratio
   std::size_t back_frames = 0; // onset_back_s in frames
+  double hold_ratio = 0;       // end_hold_db as a ratio
+  double hold_below = 0;       // -end_hold_below_speech_level_db as a ratio
+  double hold_drop = 0;        // -end_hold_drop_db as a ratio
+  std::size_t hold_frames = 0; // end_hold_s in frames
+  std::size_t hold_gap = 0;    // end_hold_gap_s in frames
 
   // FFT: the analysis windows of two channels at once, one as the real and one as the imaginary
   // part of a complex transform (one complex transform costs far less than two real ones here)
@@ -149,6 +154,11 @@ struct CrosstalkVad::Impl {
     bool floor_set = false;
     bool speech = false;      // this frame's decision (before bridging)
     std::size_t back_run = 0; // frames in a row (up to back_frames) just before this one that were not speech but above onset_back_db
+    std::size_t ext_left = 0; // frames left (of hold_frames) in which the last talkspurt's end may still move forward
+    std::size_t ext_miss = 0; // frames in a row in that window that did not extend it
+    bool ext_any = false;     // some frame extended it
+    double ext_ref = 0;       // the power in the bands of the talkspurt's last frame
+    double last_pw = 0;       // the previous frame's power in the bands
     // leak cancellation: this channel's raw samples of the previous and current block, the spectra
     // of its last M blocks (a ring; the reference of the other channels' filters), the residual
     std::vector<float> X, err;
@@ -205,6 +215,9 @@ struct CrosstalkVad::Impl {
       x.floor_set = false;
       x.speech = false;
       x.back_run = 0;
+      x.ext_left = x.ext_miss = 0;
+      x.ext_any = false;
+      x.ext_ref = x.last_pw = 0;
       for (auto* v : {&x.raw_ring, &x.X, &x.err}) std::fill(v->begin(), v->end(), 0.f);
       std::fill(x.x_block.begin(), x.x_block.end(), -1);
       x.since_speech = std::max(M, static_cast<std::size_t>(taps)) + 2;
@@ -482,7 +495,39 @@ struct CrosstalkVad::Impl {
       // an onset moves back over the frames just before it that were above onset_back_db (a
       // hysteresis backwards: the rise of the voice from the noise)
       const double onset = speech && !x.asm_.speaking() && x.back_run > 0 ? static_cast<double>((t - static_cast<std::int64_t>(x.back_run)) * static_cast<std::int64_t>(frame_in)) / c.sample_rate_hz : t0;
+      const bool ended = !speech && x.asm_.speaking();
       x.asm_.frame(speech, t0, t1, onset);
+      // A talkspurt's end moves forward over the frames just after it (within end_hold_s, gaps of
+      // at most end_hold_gap_s) whose power in the bands stayed end_hold_db above the noise floor
+      // and within end_hold_below_speech_level_db of the speech level: a voice's last syllable
+      // fading into the noise, or a soft ending under the other partner's leak, where the
+      // predicted leak (an upper estimate) hides it but the cancellation's residual still shows
+      // it. Not after a voice that stopped: the first such frame is at most end_hold_drop_db
+      // below the talkspurt's last frame.
+      double pw = 0;
+      for (std::size_t k = 0; k < K; ++k) pw += x.P[k];
+      bool extended = false;
+      if (speech) {
+        x.ext_left = 0;
+      } else {
+        if (ended) {
+          x.ext_left = hold_frames;
+          x.ext_miss = 0;
+          x.ext_any = false;
+          x.ext_ref = x.last_pw;
+        }
+        if (x.ext_left > 0) {
+          --x.ext_left;
+          if (x.level > min_level && pw >= hold_ratio * noise && pw >= x.speech_level * hold_below && (x.ext_any || pw >= hold_drop * x.ext_ref)) {
+            x.asm_.extend_end(t1);
+            x.ext_any = extended = true;
+            x.ext_miss = 0;
+          } else if (++x.ext_miss > hold_gap) {
+            x.ext_left = 0;
+          }
+        }
+      }
+      x.last_pw = pw;
       x.back_run = !speech && back_frames > 0 && ratio >= back_ratio && x.level > min_level && own >= x.speech_level * below_level ? std::min(x.back_run + 1, back_frames) : 0;
       x.speech = speech;
       x.since_speech = speech ? 0 : std::min(x.since_speech + 1, std::max(M, static_cast<std::size_t>(taps)) + 2);
@@ -494,7 +539,7 @@ struct CrosstalkVad::Impl {
       }
       // The noise floor: the mean of the frames where nobody is heard in this channel (the
       // predicted leak, without its margin, is below the noise).
-      if (!speech && ratio < off_ratio && leak < margin * noise)
+      if (!speech && !extended && ratio < off_ratio && leak < margin * noise)
         for (std::size_t k = 0; k < K; ++k) x.N[k] += noise_step * (x.P[k] - x.N[k]);
     }
     if (C > 1) learn();
@@ -871,6 +916,11 @@ CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : 
   check(std::isfinite(c.leak_cap_db) && c.leak_cap_db <= 100, "leak_cap_db", c.leak_cap_db, "at most 100");
   check(std::isfinite(c.onset_back_db), "onset_back_db", c.onset_back_db, "finite");
   check(std::isfinite(c.onset_back_s) && c.onset_back_s >= 0 && c.onset_back_s <= 1, "onset_back_s", c.onset_back_s, "between 0 and 1");
+  check(std::isfinite(c.end_hold_db), "end_hold_db", c.end_hold_db, "finite");
+  check(std::isfinite(c.end_hold_below_speech_level_db), "end_hold_below_speech_level_db", c.end_hold_below_speech_level_db, "finite");
+  check(std::isfinite(c.end_hold_drop_db), "end_hold_drop_db", c.end_hold_drop_db, "finite");
+  check(std::isfinite(c.end_hold_gap_s) && c.end_hold_gap_s >= 0 && c.end_hold_gap_s <= 1, "end_hold_gap_s", c.end_hold_gap_s, "between 0 and 1");
+  check(std::isfinite(c.end_hold_s) && c.end_hold_s >= 0 && c.end_hold_s <= 1, "end_hold_s", c.end_hold_s, "between 0 and 1");
   check(std::isfinite(c.min_pause_s) && c.min_pause_s >= 0, "min_pause_s", c.min_pause_s, ">= 0");
   check(std::isfinite(c.min_talkspurt_s) && c.min_talkspurt_s >= 0, "min_talkspurt_s", c.min_talkspurt_s, ">= 0");
   if (channels < 1 || channels > 16)
@@ -943,6 +993,11 @@ CrosstalkVad::CrosstalkVad(const CrosstalkVadConfig& c, std::size_t channels) : 
   p.back_ratio = std::pow(10.0, c.onset_back_db / 10);
   p.leak_cap = c.leak_cap_db >= 100 ? 0.f : static_cast<float>(std::pow(10.0, c.leak_cap_db / 10));
   p.back_frames = static_cast<std::size_t>(std::floor(c.onset_back_s / frame_true_s + 1e-9));
+  p.hold_ratio = std::pow(10.0, c.end_hold_db / 10);
+  p.hold_below = std::pow(10.0, -c.end_hold_below_speech_level_db / 10);
+  p.hold_drop = std::pow(10.0, -c.end_hold_drop_db / 10);
+  p.hold_frames = static_cast<std::size_t>(std::floor(c.end_hold_s / frame_true_s + 1e-9));
+  p.hold_gap = static_cast<std::size_t>(std::floor(c.end_hold_gap_s / frame_true_s + 1e-9));
   p.noise_step = 1 - std::exp(-frame_true_s / c.noise_memory_s);
   p.noise_span = std::pow(10.0, c.noise_above_envelope_db / 10);
   p.band_solo = std::pow(10.0, c.solo_band_snr_db / 10);
@@ -1052,6 +1107,11 @@ bool set_parameter(CrosstalkVadConfig& c, std::string_view name, double v) {
                                  {"leak_cap_db", &CrosstalkVadConfig::leak_cap_db},
                                  {"onset_back_db", &CrosstalkVadConfig::onset_back_db},
                                  {"onset_back_s", &CrosstalkVadConfig::onset_back_s},
+                                 {"end_hold_db", &CrosstalkVadConfig::end_hold_db},
+                                 {"end_hold_below_speech_level_db", &CrosstalkVadConfig::end_hold_below_speech_level_db},
+                                 {"end_hold_drop_db", &CrosstalkVadConfig::end_hold_drop_db},
+                                 {"end_hold_gap_s", &CrosstalkVadConfig::end_hold_gap_s},
+                                 {"end_hold_s", &CrosstalkVadConfig::end_hold_s},
                                  {"min_pause_s", &CrosstalkVadConfig::min_pause_s},
                                  {"min_talkspurt_s", &CrosstalkVadConfig::min_talkspurt_s}};
   if (name == "bands") {
@@ -1111,6 +1171,11 @@ std::vector<NamedParameter> CrosstalkVad::parameters() const {
           {"leak_cap_db", c.leak_cap_db},
           {"onset_back_db", c.onset_back_db},
           {"onset_back_s", c.onset_back_s},
+          {"end_hold_db", c.end_hold_db},
+          {"end_hold_below_speech_level_db", c.end_hold_below_speech_level_db},
+          {"end_hold_drop_db", c.end_hold_drop_db},
+          {"end_hold_gap_s", c.end_hold_gap_s},
+          {"end_hold_s", c.end_hold_s},
           {"min_pause_s", c.min_pause_s},
           {"min_talkspurt_s", c.min_talkspurt_s}};
 }

@@ -59,6 +59,12 @@ void TalkspurtAssembler::frame(bool speech, double t0, double t1, double onset_s
   }
 }
 
+void TalkspurtAssembler::extend_end(double end_s) {
+  if (on_ || !pending_ || !(end_s > pend_.end_s)) return;
+  pend_.end_s = end_s;
+  last_end_ = end_s;
+}
+
 void TalkspurtAssembler::finish(double end_s) {
   if (on_) close_raw(end_s);
   on_ = false;

@@ -183,7 +183,7 @@ TEST(Analyze, TheDefaultDetectorRejectsCrosstalk) {
   EXPECT_EQ(j["parameters"]["vad"]["leak_margin_db"], 3.0);
   EXPECT_EQ(j["parameters"]["vad"]["min_pause_s"], 0.2);
   EXPECT_EQ(j["parameters"]["vad"]["sample_rate_hz"], 16000.0);
-  EXPECT_EQ(j["parameters"]["vad"].size(), 39u);  // name, sample rate and the 37 parameters (6 of the leak cancellation)
+  EXPECT_EQ(j["parameters"]["vad"].size(), 44u);  // name, sample rate and the 42 parameters (6 of the leak cancellation)
   EXPECT_EQ(j["parameters"]["vad"]["cancel_length_s"], 0.05);
   EXPECT_EQ(j["parameters"]["vad"]["cancel_adapt_above_noise_db"], 3.0);
   EXPECT_NEAR(j["vad"]["leak_db"]["A>B"].get<double>(), -10, 3);

@@ -212,11 +212,12 @@ TEST(VadAccuracy, ComposedRealSpeechAtMinus10DbCrosstalk) {
   auto s = analysis::score_talkspurts(conv.truth, got, conv.roles, c.duration_s);
   // with leak cancellation (2026-12-06): 2.0 % / 0.1 % DER, event F1 92 %, FTO MAE 38 ms
   // (before it: 3.0 % / 0.4 %, 86 %, 51 ms); with the leak capped while speaking and onsets moved
-  // back (2026-12-07): 1.8 % / 0.1 %, 94 %, 32 ms
+  // back (2026-12-07): 1.8 % / 0.1 %, 94 %, 32 ms; with ends moved forward over a voice fading
+  // into the noise or the other partner's leak (end_hold_*, 2026-12-07): 1.7 % / 0.1 %, 94 %, 30 ms
   EXPECT_LE(s.der_collar.der(), 0.03);
   EXPECT_LE(s.der_no_collar.der(), 0.04);
   EXPECT_GE(s.events.back().f1(), 0.85);
-  EXPECT_LE(s.fto.mae_s, 0.05);
+  EXPECT_LE(s.fto.mae_s, 0.045);
   EXPECT_GE(s.fto.matched, s.fto.reference * 9 / 10);
   // the per-channel energy detector counts the crosstalk (about 40 % DER here)
   dsp::EnergyVadConfig ec;

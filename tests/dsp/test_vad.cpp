@@ -438,6 +438,32 @@ TEST(TalkspurtAssembler, OnsetsMovedBackStayAfterThePreviousTalkspurt) {
   expect_spans(a.take(), {{0.45, 1.5}, {1.7, 2.2}});
 }
 
+TEST(TalkspurtAssembler, EndsMovedForwardOnlyWhileNotFinal) {
+  TalkspurtAssembler a(0.2, 0.1);
+  auto run = [&](double from, double to, bool speech) {
+    for (double t = from; t < to - 1e-9; t += 0.01) a.frame(speech, t, t + 0.01);
+  };
+  run(0, 0.5, false);
+  run(0.5, 1.0, true);
+  a.frame(false, 1.0, 1.01);
+  a.extend_end(1.01);  // the end moves forward over frames just after it
+  a.frame(false, 1.01, 1.02);
+  a.extend_end(1.02);
+  a.extend_end(1.015);  // never back
+  run(1.02, 1.1, false);
+  // speech again after 0.08 s: bridged to the extended end; an open talkspurt is not extended
+  run(1.1, 1.5, true);
+  a.extend_end(2.0);
+  // a pause long enough makes 0.5-1.5 final: extending it afterwards changes nothing
+  run(1.5, 1.8, false);
+  a.extend_end(1.75);
+  run(1.8, 2.0, true);
+  a.frame(false, 2.0, 2.01);
+  a.extend_end(2.05);
+  a.finish(2.3);
+  expect_spans(a.take(), {{0.5, 1.5}, {1.8, 2.05}});
+}
+
 TEST(CrosstalkVad, OneChannelIsANoiseFloorDetector) {
   const std::vector<std::pair<double, double>> a = {{0.5, 1.7}, {3.0, 3.4}};
   auto mics = mix({voice(kRate, 5, a, 150)}, kRate, -120, 0);

@@ -70,6 +70,9 @@ class TalkspurtAssembler {
   /// a detector may move an onset back over frames just before it (never before the end of the
   /// previous talkspurt).
   void frame(bool speech, double t0_s, double t1_s, double onset_s = std::numeric_limits<double>::quiet_NaN());
+  /// While no talkspurt is open, moves the end of the last one forward to end_s (a detector may
+  /// extend an end over frames just after it); nothing when that talkspurt is already final.
+  void extend_end(double end_s);
   /// Ends the input at end_s (a talkspurt still open ends there).
   void finish(double end_s);
   bool speaking() const noexcept { return on_; }
@@ -181,6 +184,11 @@ struct CrosstalkVadConfig {
   double leak_cap_db = 0;             ///< while a channel speaks, the predicted leak counted against its own energy is at most the channel's power, bin by bin, raised by this (100: no cap)
   double onset_back_db = -10;         ///< a talkspurt's start is moved back over the frames just before it whose own energy was this far above the noise floor plus the predicted leak ...
   double onset_back_s = 0.05;         ///< ... by at most this (0: off)
+  double end_hold_db = 4;             ///< a talkspurt's end is moved forward over the frames just after it whose power in the bands stayed this far above the noise floor ...
+  double end_hold_below_speech_level_db = 22; ///< ... and within this of the channel's active speech level ...
+  double end_hold_drop_db = 6;        ///< ... the first of them at most this far below the talkspurt's last frame (a voice fading out, not one that stopped) ...
+  double end_hold_gap_s = 0;          ///< ... with gaps of at most this between them ...
+  double end_hold_s = 0.1;            ///< ... by at most this (0: off)
   double min_pause_s = 0.2;           ///< silences shorter than this inside speech are bridged
   double min_talkspurt_s = 0.1;       ///< talkspurts shorter than this (after bridging) are dropped
 };
@@ -215,7 +223,15 @@ bool set_parameter(CrosstalkVadConfig& c, std::string_view name, double value);
 /// When i starts speaking, the start is moved back over the frames just before (at most
 /// onset_back_s) whose ratio was at least onset_back_db, louder than min_level_dbfs and within
 /// below_speech_level_db of the speech level (a hysteresis backwards: the voice's rise from the
-/// noise). Decisions then go through TalkspurtAssembler (min_pause_s, min_talkspurt_s).
+/// noise). When i stops speaking, the end is moved forward over the frames just after it (at most
+/// end_hold_s, gaps of at most end_hold_gap_s) whose power in the bands stayed end_hold_db above
+/// the noise floor and within end_hold_below_speech_level_db of the speech level, the first of them
+/// at most end_hold_drop_db below the talkspurt's last frame: the tail of a voice fading into the
+/// noise, or a soft ending under the other partner's leak that the predicted leak (an upper
+/// estimate) hides while the cancellation's residual still shows it; not after a voice that
+/// stopped at once. Those frames stay non-speech for every other purpose (the decision's state,
+/// the leak and cancellation), except that they do not update the noise floor. Decisions then go
+/// through TalkspurtAssembler (min_pause_s, min_talkspurt_s).
 ///
 /// Before all this, the leak is cancelled in the time domain (cancel_length_s > 0, two or more
 /// channels): for every microphone i and every other one j, an adaptive FIR filter of
