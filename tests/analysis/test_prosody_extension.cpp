@@ -118,8 +118,11 @@ TEST(ProsodyExtension, PerRoleRangeIsUsed) {
   o.extensions = {[po] { return analysis::make_prosody_extension(po); }};
   analysis::analyze_session(d / "s", o);
   auto pb = table(d / "s/features/pitch_B.tsv");
-  for (std::size_t i = 1; i < pb.size(); ++i)
-    if (pb[i][2] == "1") EXPECT_LE(num(pb[i][1]), 250.0);
+  for (std::size_t i = 1; i < pb.size(); ++i) {
+    if (pb[i][2] == "1") {
+      EXPECT_LE(num(pb[i][1]), 250.0);
+    }
+  }
   auto j = nlohmann::json::parse(formats::read_file(d / "s/features/summary.json"));
   EXPECT_EQ(j["extensions"]["prosody"]["partners"]["B"]["f0_max_hz"], 250.0);
   EXPECT_EQ(j["extensions"]["prosody"]["partners"]["A"]["f0_max_hz"], 600.0);
