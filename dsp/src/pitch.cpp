@@ -87,7 +87,7 @@ struct PitchTracker::Impl {
   SampleRing ring;
 
   // streaming state
-  std::int64_t next_frame = 0;       // index of the next frame to analyse
+  std::int64_t next_frame = 0;       // index of the next frame not yet in a batch
   std::int64_t peak_upto = 0;        // running peak covers samples [0, peak_upto)
   double running_peak = 0;
 
@@ -722,8 +722,9 @@ std::size_t PitchTracker::forced_decisions() const noexcept { return impl_->forc
 
 std::size_t PitchTracker::max_output(std::size_t block_samples) const noexcept {
   const Impl& m = *impl_;
-  // undecided frames, the block's, and a batch analysed since (in flight, or finish()'s last frames)
-  return m.pend_size + static_cast<std::size_t>(static_cast<double>(block_samples) / m.step_samples) + 2 + m.batch_size;
+  // undecided frames, the block's, a batch analysed since (in flight) and finish()'s last frames
+  // (those whose window reaches past the end)
+  return m.pend_size + static_cast<std::size_t>(static_cast<double>(block_samples + m.nw) / m.step_samples) + 4 + m.batch_size;
 }
 
 std::size_t PitchTracker::process(std::span<const float> block, std::span<PitchFrame> out) noexcept {

@@ -222,6 +222,36 @@ TEST(PitchTracker, WorkerThreadsGiveTheSameFramesBitForBit) {
   }
 }
 
+TEST(PitchTracker, OutputFitsMaxOutputWithShortStepsAndALowFloor) {
+  // 1 ms steps and a 40 Hz floor (a 75 ms window): many frames per block and at the end
+  auto x = pulse_train(140, 16000, 24000);
+  std::vector<std::vector<PitchFrame>> tracks;
+  for (int threads : {1, 2}) {
+    PitchConfig cfg;
+    cfg.time_step_s = 0.001;
+    cfg.f0_min_hz = 40;
+    cfg.max_undecided_s = 0.05;  // the path finder's ring fills: forced decisions too
+    cfg.threads = threads;
+    PitchTracker t(cfg);
+    std::vector<PitchFrame> all;
+    for (std::size_t pos = 0; pos < x.size(); pos += 5000) {
+      const std::size_t n = std::min<std::size_t>(5000, x.size() - pos);
+      std::vector<PitchFrame> out(t.max_output(n));
+      const std::size_t k = t.process(std::span<const float>(x.data() + pos, n), out);
+      ASSERT_LE(k, out.size());
+      all.insert(all.end(), out.begin(), out.begin() + static_cast<long>(k));
+    }
+    std::vector<PitchFrame> out(t.max_output(0));
+    const std::size_t k = t.finish(out);
+    ASSERT_LE(k, out.size());
+    all.insert(all.end(), out.begin(), out.begin() + static_cast<long>(k));
+    EXPECT_EQ(all.size(), 1500u);
+    tracks.push_back(all);
+  }
+  ASSERT_EQ(tracks[0].size(), tracks[1].size());
+  for (std::size_t i = 0; i < tracks[0].size(); ++i) EXPECT_EQ(tracks[0][i].f0_hz, tracks[1][i].f0_hz) << "frame " << i;
+}
+
 TEST(PitchTracker, ResetWithABatchInFlightStartsAgain) {
   PitchConfig cfg;
   cfg.threads = 2;
