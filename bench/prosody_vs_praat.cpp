@@ -94,6 +94,13 @@ int dyad_only(const fs::path& wav, bool peak_pass, bool pitch_only, int threads)
   double read_s = 0, pitch_s = 0, int_s = 0, pulse_s = 0, hnr_s = 0, hsum = 0, f0_sum = 0;
   // component times are this thread's CPU time (the machine is shared: wall time measures the load)
   auto since = [](double a) { return thread_cpu_s() - a; };
+  auto take_p = [&](std::size_t k) {
+    frames += k;
+    for (std::size_t j = 0; j < k; ++j) {
+      voiced += pf[j].voiced();
+      f0_sum += pf[j].f0_hz;
+    }
+  };
   auto take_h = [&](std::size_t k) {
     hframes += k;
     for (std::size_t j = 0; j < k; ++j)
@@ -117,11 +124,7 @@ int dyad_only(const fs::path& wav, bool peak_pass, bool pitch_only, int threads)
     std::span<const float> b(ch > 1 ? mono.data() : buf.data(), static_cast<std::size_t>(n));  // mono: no copy
     lap(read_s);
     std::size_t k = pt.process(b, pf);
-    frames += k;
-    for (std::size_t j = 0; j < k; ++j) {
-      voiced += pf[j].voiced();
-      f0_sum += pf[j].f0_hz;
-    }
+    take_p(k);
     lap(pitch_s);
     iframes += it.process(b, inf);
     lap(int_s);
@@ -134,11 +137,7 @@ int dyad_only(const fs::path& wav, bool peak_pass, bool pitch_only, int threads)
   double a = thread_cpu_s();
   std::size_t k = pt.finish(pf);
   pitch_s += since(a);
-  frames += k;
-  for (std::size_t j = 0; j < k; ++j) {
-    voiced += pf[j].voiced();
-    f0_sum += pf[j].f0_hz;
-  }
+  take_p(k);
   iframes += it.finish(inf);
   double jitter = NAN, shimmer = NAN;
   if (!pitch_only) {
