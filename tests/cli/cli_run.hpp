@@ -1,7 +1,7 @@
 #pragma once
-/// \file Running the built `dyad` as a user would, for the fault and privacy tests: exit status
-/// (128 + signal when killed), stdout and stderr apart, and whole-folder snapshots to prove that a
-/// command changed nothing.
+/// \file Running the built `dyad` as a user would, for the CLI tests: `run_dyad` (stdout and stderr
+/// together), `run_shell` (exit status 128 + signal when killed, stdout and stderr apart), and
+/// whole-folder snapshots to prove that a command changed nothing.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,6 +40,27 @@ inline CliRun run_shell(const std::string& cmd, const std::filesystem::path& tmp
 
 inline std::string dyad_bin() { return std::string(DYAD_BIN_DIR) + "/dyad"; }
 inline std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
+inline std::string q(const std::filesystem::path& p) { return quoted(p); }
+
+struct Run {
+  int status;       ///< exit status, -1 when it did not exit normally
+  std::string out;  ///< stdout and stderr together (or stdout alone, with_stderr false)
+};
+
+/// Runs a shell command line; stderr joins stdout, or is discarded.
+inline Run run_cmd(const std::string& cmd, bool with_stderr = true) {
+  FILE* p = ::popen((cmd + (with_stderr ? " 2>&1" : " 2>/dev/null")).c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  const int st = ::pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+/// `dyad ARGS`; `env` is prefixed to the command line (e.g. "ASAN_OPTIONS=detect_leaks=0 ").
+inline Run run_dyad(const std::string& args, bool with_stderr = true, const std::string& env = "") {
+  return run_cmd(env + dyad_bin() + " " + args, with_stderr);
+}
 
 /// Relative path -> bytes of every file under `root` ("<dir>" for folders).
 inline std::map<std::string, std::string> snapshot(const std::filesystem::path& root) {

@@ -14,24 +14,13 @@
 
 namespace fs = std::filesystem;
 
+#include "cli_run.hpp"
+
 namespace {
-struct Run {
-  int status;
-  std::string out;  ///< stdout and stderr together
-};
-
-/// `env` is prefixed to the command line (e.g. "ASAN_OPTIONS=detect_leaks=0 ").
-Run run_dyad(const std::string& args, const std::string& env = "") {
-  std::string cmd = env + std::string(DYAD_BIN_DIR) + "/dyad " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  int st = ::pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
-
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+using dyad::test::q;
+using dyad::test::Run;
+using dyad::test::run_cmd;
+using dyad::test::run_dyad;
 }  // namespace
 
 TEST(Cli, HelpOnEveryCommand) {
@@ -321,7 +310,7 @@ TEST(Cli, DevicesKeepsTheAudioLibrariesNoiseForVerbose) {
   // Without a sound card or JACK server, ALSA's plugins leak a few kB that LeakSanitizer reports
   // from an unloaded module (not dyad's allocations, and not suppressible by name): leak checking
   // is off for these two runs only.
-  auto run = [](const std::string& args) { return run_dyad(args, "ASAN_OPTIONS=detect_leaks=0 "); };
+  auto run = [](const std::string& args) { return run_dyad(args, true, "ASAN_OPTIONS=detect_leaks=0 "); };
   auto r = run("devices");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(r.out.find("ALSA lib"), std::string::npos) << r.out;

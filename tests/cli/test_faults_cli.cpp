@@ -58,7 +58,6 @@ struct Damage {
   bool ci = false;   ///< also run against every command in CI (else only `info`)
 };
 
-std::string head(const std::string& s, std::size_t n) { return s.substr(0, std::min(n, s.size())); }
 std::string garbage(std::size_t n, unsigned seed) {
   std::mt19937 g(seed);
   std::string s(n, '\0');

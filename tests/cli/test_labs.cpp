@@ -12,21 +12,13 @@
 
 namespace fs = std::filesystem;
 
+#include "cli_run.hpp"
+
 namespace {
-struct Run {
-  int status;
-  std::string out;
-};
-Run sh(const std::string& cmd) {
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  int st = ::pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
-Run run_dyad(const std::string& args) { return sh(std::string(DYAD_BIN_DIR) + "/dyad " + args); }
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+using dyad::test::q;
+using dyad::test::Run;
+using dyad::test::run_cmd;
+using dyad::test::run_dyad;
 fs::path shared(const std::string& f) { return dyad::test::shared_data() / "formats" / f; }
 }  // namespace
 
@@ -105,9 +97,9 @@ TEST(CliLabs, TableGathersSessions) {
             "s1,c1,1,integration,n/a,0.5\ns2,c1,2,integration,n/a,0.5\n");
   EXPECT_EQ(run_dyad("table " + q(tmp / "s1") + " --out " + q(tmp / "long.csv")).status, 1);  // exists, no --force
   // Readable by pandas when it is installed.
-  auto py = sh("/usr/bin/python3 -c 'import pandas' >/dev/null 2>&1");
+  auto py = run_cmd("/usr/bin/python3 -c 'import pandas' >/dev/null 2>&1");
   if (py.status != 0) GTEST_SKIP() << "pandas not installed (python3-pandas): CSV checked as text only";
-  auto p = sh("/usr/bin/python3 -c \"import pandas as pd; d = pd.read_csv('" + (tmp / "long.csv").string() +
+  auto p = run_cmd("/usr/bin/python3 -c \"import pandas as pd; d = pd.read_csv('" + (tmp / "long.csv").string() +
               "'); print(len(d), d['value'].isna().sum(), d.groupby('role')['value'].count().to_dict())\"");
   EXPECT_EQ(p.out, "4 2 {'A': 0, 'B': 2}\n");
 }
@@ -134,7 +126,7 @@ TEST(CliLabs, BatchRunsIndependentJobsThenGathers) {
   list += "# a comment\n" + (tmp / "missing").string() + "\n";
   dyad::formats::write_file_new(tmp / "list.txt", list, false);
   const fs::path script = fs::path(DYAD_TEST_DATA) / ".." / ".." / "scripts" / "batch";
-  auto r = sh("DYAD=" + std::string(DYAD_BIN_DIR) + "/dyad DYAD_ANALYZE=" + q(fake) + " " + q(script) + " -j 2 " + q(tmp / "list.txt") + " " +
+  auto r = run_cmd("DYAD=" + std::string(DYAD_BIN_DIR) + "/dyad DYAD_ANALYZE=" + q(fake) + " " + q(script) + " -j 2 " + q(tmp / "list.txt") + " " +
               q(tmp / "long.csv") + " " + q(tmp / "wide.csv"));
   EXPECT_EQ(r.status, 1) << r.out;  // one session failed
   EXPECT_NE(r.out.find("analysis failed for:\n  " + (tmp / "missing").string()), std::string::npos) << r.out;
@@ -150,14 +142,14 @@ TEST(CliLabs, BatchWithTheRealAnalyzeOnSimulatedSessions) {
   std::string list;
   for (int i = 1; i <= 2; ++i) {
     auto d = tmp / ("s" + std::to_string(i));
-    auto r = sh(std::string(DYAD_BIN_DIR) + "/dyad simulate " + q(d) + " --duration 20 --rate 8000 --seed " + std::to_string(i) +
+    auto r = run_cmd(std::string(DYAD_BIN_DIR) + "/dyad simulate " + q(d) + " --duration 20 --rate 8000 --seed " + std::to_string(i) +
                 " --couple c9 --session-number " + std::to_string(i));
     ASSERT_EQ(r.status, 0) << r.out;
     list += d.string() + "\n";
   }
   dyad::formats::write_file_new(tmp / "list.txt", list, false);
   const fs::path script = fs::path(DYAD_TEST_DATA) / ".." / ".." / "scripts" / "batch";
-  auto r = sh("DYAD=" + std::string(DYAD_BIN_DIR) + "/dyad " + q(script) + " -j 2 " + q(tmp / "list.txt") + " " + q(tmp / "long.csv") + " " +
+  auto r = run_cmd("DYAD=" + std::string(DYAD_BIN_DIR) + "/dyad " + q(script) + " -j 2 " + q(tmp / "list.txt") + " " + q(tmp / "long.csv") + " " +
               q(tmp / "wide.csv"));
   EXPECT_EQ(r.status, 0) << r.out;
   for (int i = 1; i <= 2; ++i) EXPECT_TRUE(fs::exists(tmp / ("s" + std::to_string(i)) / "features" / "summary.json"));
@@ -225,7 +217,7 @@ TEST(CliLabs, PraatReadsTheWavExport) {
   for (const char* role : {"A", "B"}) {
     const fs::path wav = tmp / "w" / (id + "_" + role + ".wav");
     ASSERT_TRUE(fs::exists(wav)) << wav;
-    r = sh("praat --run " + q(tmp / "info.praat") + " " + q(wav));
+    r = run_cmd("praat --run " + q(tmp / "info.praat") + " " + q(wav));
     ASSERT_EQ(r.status, 0) << r.out;
     std::istringstream in(r.out);
     int channels = 0;

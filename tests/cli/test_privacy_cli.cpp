@@ -92,8 +92,9 @@ TEST(PrivacyCli, SealAndUnsealAsAUserRunsThem) {
   r = dyad_run("unseal " + quoted(arch) + " --out " + quoted(t / "back") + " --passphrase-file " + quoted(t / "pass"), t);
   ASSERT_EQ(r.status, 0) << r.err;
   for (auto& e : fs::recursive_directory_iterator(t / "s"))
-    if (e.is_regular_file())
+    if (e.is_regular_file()) {
       EXPECT_EQ(dyad::test::read_all(e.path()), dyad::test::read_all(t / "back" / fs::relative(e.path(), t / "s"))) << e.path();
+    }
   // an existing archive is kept unless --force
   r = dyad_run("seal " + quoted(t / "s") + " --kdf interactive --passphrase-file " + quoted(t / "pass"), t);
   EXPECT_EQ(r.status, 1);

@@ -13,21 +13,13 @@
 
 namespace fs = std::filesystem;
 
+#include "cli_run.hpp"
+
 namespace {
-struct Run {
-  int status;
-  std::string out;
-};
-Run run_dyad(const std::string& args, bool stderr_too = true) {
-  std::string cmd = std::string(DYAD_BIN_DIR) + "/dyad " + args + (stderr_too ? " 2>&1" : " 2>/dev/null");
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  int st = ::pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+using dyad::test::q;
+using dyad::test::Run;
+using dyad::test::run_cmd;
+using dyad::test::run_dyad;
 
 /// A 20 s session: speech-like noise on A and B, a clap on A at `clap_s`; an accelerometer
 /// acc_A at `acc_rate` whose tap is at clap_s + offset_s (in its time_s).

@@ -12,22 +12,13 @@
 
 namespace fs = std::filesystem;
 
-namespace {
-struct Run {
-  int status;
-  std::string out;
-};
+#include "cli_run.hpp"
 
-Run run_cmd(const std::string& cmd) {
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  int st = ::pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
-Run run_dyad(const std::string& args) { return run_cmd(std::string(DYAD_BIN_DIR) + "/dyad " + args); }
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+namespace {
+using dyad::test::q;
+using dyad::test::Run;
+using dyad::test::run_cmd;
+using dyad::test::run_dyad;
 std::string slurp(const fs::path& p) { return dyad::formats::read_file(p); }
 
 dyad::test::ToneSpec conversation() {

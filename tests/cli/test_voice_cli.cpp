@@ -17,22 +17,13 @@
 
 namespace fs = std::filesystem;
 
-namespace {
-struct Run {
-  int status;
-  std::string out;
-};
+#include "cli_run.hpp"
 
-Run run_cmd(const std::string& cmd, bool with_stderr = true) {
-  FILE* p = ::popen((cmd + (with_stderr ? " 2>&1" : " 2>/dev/null")).c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  int st = ::pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
-Run run_dyad(const std::string& args, bool with_stderr = true) { return run_cmd(std::string(DYAD_BIN_DIR) + "/dyad " + args, with_stderr); }
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+namespace {
+using dyad::test::q;
+using dyad::test::Run;
+using dyad::test::run_cmd;
+using dyad::test::run_dyad;
 
 std::vector<std::vector<std::string>> table(const fs::path& p) {
   std::istringstream in(dyad::formats::read_file(p));
@@ -176,7 +167,9 @@ TEST(CliVoice, AnalyzeOnASimulatedSessionAgainstItsTruth) {
       EXPECT_LT(j, 0.05);
     }
     const double sr = num(t[i][col(h, "speech_rate")]), ar = num(t[i][col(h, "articulation_rate")]);
-    if (std::isfinite(sr) && std::isfinite(ar)) EXPECT_LE(sr, ar + 1e-9);  // pauses only lower the speech rate
+    if (std::isfinite(sr) && std::isfinite(ar)) {
+      EXPECT_LE(sr, ar + 1e-9);  // pauses only lower the speech rate
+    }
   }
   EXPECT_GT(with_jitter, t.size() / 2);
   auto w = table(d / "s" / "features" / "windows.tsv");
