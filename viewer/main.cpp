@@ -5,6 +5,7 @@
 #include <QPixmap>
 #include <QTabWidget>
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -59,10 +60,29 @@ void quiet_messages(QtMsgType type, const QMessageLogContext&, const QString& ms
   if (type == QtFatalMsg) std::abort();
 }
 
+/// With no display, the runs that show nothing (--help, --version, --screenshot, --report) use the
+/// offscreen platform by themselves; any other run says why it cannot open a window (Qt would abort).
+bool choose_platform(int argc, char** argv) {
+  auto set = [](const char* v) { return v && *v; };
+  if (set(std::getenv("QT_QPA_PLATFORM")) || set(std::getenv("DISPLAY")) || set(std::getenv("WAYLAND_DISPLAY"))) return true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    for (const char* o : {"--help", "-h", "--help-all", "--version", "-v", "--screenshot", "--report", "-screenshot", "-report"})
+      if (a == o || a.rfind(std::string(o) + "=", 0) == 0) {
+        ::setenv("QT_QPA_PLATFORM", "offscreen", 1);
+        return true;
+      }
+  }
+  std::cerr << "dyad-viewer: error: no display to open a window on (DISPLAY and WAYLAND_DISPLAY are not set); "
+               "render with --screenshot FILE.png or --report FILE, or run under xvfb-run\n";
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   qInstallMessageHandler(quiet_messages);
+  if (!choose_platform(argc, argv)) return 1;
   QApplication app(argc, argv);
   QApplication::setApplicationName("dyad-viewer");
   QApplication::setApplicationVersion(dyad::kVersion);
@@ -100,6 +120,10 @@ int main(int argc, char** argv) {
       std::cerr << "dyad-viewer: error: --size expects WxH such as 1600x900, found '" << cli.value(size).toStdString() << "'\n";
       return 2;
     }
+  }
+  if (cli.isSet(shot) && !cli.value(shot).endsWith(".png", Qt::CaseInsensitive)) {
+    std::cerr << "dyad-viewer: error: --screenshot writes PNG only; give a file ending in .png, not " << cli.value(shot).toStdString() << "\n";
+    return 2;
   }
   if (cli.isSet(tab) && cli.value(tab) != "timeline" && cli.value(tab) != "summary") {
     std::cerr << "dyad-viewer: error: --tab expects timeline or summary, found '" << cli.value(tab).toStdString() << "'\n";

@@ -108,6 +108,28 @@ TEST(Cli, ViewRendersAScreenshotWithoutADisplay) {
   EXPECT_TRUE(fs::exists(d / "s" / "features" / "overview" / "audio.minmax"));
 }
 
+TEST(Cli, ViewerWithoutADisplayRendersOrSaysWhy) {
+#ifndef DYAD_HAVE_VIEWER
+  GTEST_SKIP() << "built with DYAD_BUILD_VIEWER=OFF";
+#endif
+  dyad::test::TempDir d;
+  fs::copy(dyad::test::data_dir() / "malformed" / "valid", d / "s", fs::copy_options::recursive);
+  const std::string viewer = "env -u DISPLAY -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM " + std::string(DYAD_BIN_DIR) + "/dyad-viewer ";
+  auto r = run_cmd(viewer + "--help");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("Usage"), std::string::npos) << r.out;
+  r = run_cmd(viewer + q(d / "s") + " --screenshot " + q(d / "v.png") + " --size 640x360");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_TRUE(fs::exists(d / "v.png"));
+  r = run_cmd(viewer + q(d / "s"));  // a window, and nowhere to open it
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("no display to open a window on"), std::string::npos) << r.out;
+  r = run_cmd(viewer + q(d / "s") + " --screenshot " + q(d / "v.jpg"));
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("writes PNG only"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(d / "v.jpg"));
+}
+
 TEST(Cli, ReportWritesOnePagePdfAndPngAndNeverOverwritesWithoutForce) {
 #ifndef DYAD_HAVE_VIEWER
   GTEST_SKIP() << "built with DYAD_BUILD_VIEWER=OFF";
