@@ -115,7 +115,7 @@ void run_import(const ImportOptions& o) {
     if (!o.markers.empty()) formats::import_markers(out, o.markers);
     m.status = "complete";
     formats::write_manifest(out, m);
-    formats::Session::open(out);  // prove what was written reads back
+    for (auto& w : formats::Session::open(out).warnings) warn(w);  // prove what was written reads back
   } catch (...) {
     // Remove only what this import created; a folder that existed (empty) is left in place.
     if (!existed) std::filesystem::remove_all(out, ec);

@@ -34,7 +34,12 @@ Session Session::open(const std::filesystem::path& dir) {
                                                   format_number(s.manifest.audio->sample_rate_hz) + " but " + p.string() +
                                                   " is at " + format_number(s.audio->sample_rate_hz) + " Hz");
     std::set<int> seen;
+    std::set<std::string> roles;
     for (auto& c : s.manifest.audio->channels) {
+      // one microphone per role: a second channel of the same role would silently hide one partner
+      if (!roles.insert(c.role).second)
+        throw FormatError(ErrorKind::malformed, mlabel + ": key 'audio.channels': role " + c.role + " is given to more than one channel (" +
+                                                    std::to_string(c.channel) + " and an earlier one); each role has one channel");
       if (c.channel > s.audio->channels)
         throw FormatError(ErrorKind::malformed, mlabel + ": key 'audio.channels': channel " + std::to_string(c.channel) +
                                                     " (role " + c.role + ") does not exist; " + p.string() + " has " +
@@ -107,6 +112,21 @@ Session Session::open(const std::filesystem::path& dir) {
     if (errors[k]) std::rethrow_exception(errors[k]);
   for (auto& sum : sums) s.streams.push_back(std::move(sum));
   s.markers = read_markers(dir);
+  // A stream running well past the audio's end means the audio is cut short (or the stream's
+  // clock is off): windows and the viewer follow the audio's length, so say so.
+  if (s.audio) {
+    std::string past;
+    double last = 0;
+    for (auto& st : s.streams)
+      if (st.samples > 0 && st.last_s > s.audio->duration_s() + 1.0) {
+        past += (past.empty() ? "" : ", ") + st.sidecar.name;
+        last = std::max(last, st.last_s);
+      }
+    if (!past.empty())
+      s.warnings.push_back(s.audio_path().string() + ": ends at " + format_fixed(s.audio->duration_s(), 1) +
+                           " s (the session's length; windowed tables and the timeline stop there) but streams run to " +
+                           format_fixed(last, 1) + " s (" + past + "): is the audio cut short?");
+  }
   return s;
 }
 

@@ -14,6 +14,7 @@
 #include "dyad/formats/session.hpp"
 #include "dyad/formats/stream.hpp"
 #include "dyad/formats/text.hpp"
+#include "session_builder.hpp"
 #include "test_util.hpp"
 
 using namespace dyad::formats;
@@ -74,6 +75,9 @@ INSTANTIATE_TEST_SUITE_P(
              "{}/audio.wav: cannot be read as audio: Format not recognised."},
         Case{"channel_map", ErrorKind::malformed,
              "{}/session.json: key 'audio.channels': channel 3 (role B) does not exist; {}/audio.wav has 2 channel(s)"},
+        Case{"duplicate_role", ErrorKind::malformed,
+             "{}/session.json: key 'audio.channels': role A is given to more than one channel (2 and an earlier one); each role has "
+             "one channel"},
         Case{"tsv_columns", ErrorKind::malformed,
              "{}/streams/ecg_A.tsv:3: expected 3 fields (time_s, device_time_s, ecg), found 2"},
         Case{"tsv_number", ErrorKind::malformed, "{}/streams/ecg_A.tsv:3: ecg is not a number: '1.2.3'"},
@@ -87,6 +91,24 @@ INSTANTIATE_TEST_SUITE_P(
              "{}/streams/ecg_A.tsv:1: expected the header 'time_s device_time_s ecg' (from the sidecar), found "
              "'time_s device_time_s voltage'"}),
     [](const auto& p) { return std::string(p.param.name); });
+
+TEST(Session, WarnsWhenStreamsRunWellPastTheAudio) {
+  dyad::test::TempDir d;
+  auto s = dyad::test::make_export_session(d / "s");  // 3 s of audio, streams to 3 s
+  EXPECT_TRUE(s.warnings.empty());
+  std::filesystem::remove(d / "s" / "audio.wav");
+  {
+    AudioWriter w(d / "s" / "audio.wav", 8000, 2);
+    std::vector<float> x(2 * 4000, 0.1f);  // 0.5 s
+    w.write(x);
+    w.close();
+  }
+  s = Session::open(d / "s");
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_EQ(s.warnings[0], (d / "s" / "audio.wav").string() +
+                               ": ends at 0.5 s (the session's length; windowed tables and the timeline stop there) but streams run "
+                               "to 3.0 s (ecg_A, eda_B, bp_A): is the audio cut short?");
+}
 
 TEST(Session, MissingManifest) {
   dyad::test::TempDir d;
