@@ -185,6 +185,39 @@ TEST(Model, TracksFollowTheFilesThatExist) {
   EXPECT_LT(f0->lo, r.min + 1);
 }
 
+TEST(Legend, WrapsOntoRowsAndShowsEveryEntry) {
+  dyad::test::qt_app();
+  auto m = SessionModel::load(dyad::formats::Session::open(fake()));
+  dyad::viewer::Legend legend(m);
+  legend.setAttribute(Qt::WA_DontShowOnScreen);
+  legend.show();
+  ASSERT_GT(legend.entries().size(), 6u);
+  for (int w : {3000, 900, 500}) {
+    const auto placed = legend.layout_entries(w);
+    ASSERT_EQ(placed.size(), legend.entries().size()) << w;  // none left out
+    QFont f = legend.font();
+    f.setPointSizeF(8.5);
+    const QFontMetrics fm(f);
+    for (std::size_t i = 0; i < placed.size(); ++i) {
+      const int right = placed[i].x + 16 + fm.horizontalAdvance(legend.entries()[placed[i].index].first);
+      if (placed[i].x > TimelineView::kLabelWidth) {
+        EXPECT_LE(right, w) << w << " entry " << i;
+      }
+      if (i > 0 && placed[i].row == placed[i - 1].row) {
+        EXPECT_GT(placed[i].x, placed[i - 1].x);
+      }
+    }
+    if (w == 500) {
+      EXPECT_GT(placed.back().row, 1);
+    }
+    if (w == 3000) {
+      EXPECT_EQ(placed.back().row, 0);
+    }
+    legend.resize(w, 10);  // shown: the resize event comes at once
+    EXPECT_EQ(legend.height(), (placed.back().row + 1) * dyad::viewer::Legend::kRow);
+  }
+}
+
 TEST(Model, F0IsDrawnOnlyInsideThePartnersOwnTalkspurts) {
   dyad::test::TempDir d;
   dyad::test::FakeSessionOptions o;

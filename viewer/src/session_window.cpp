@@ -48,7 +48,7 @@ Legend::Legend(const SessionModel& m, QWidget* parent) : QWidget(parent) {
   if (!m.clinical.empty()) entries_.push_back({"clinical entry", QColor(150, 30, 40)});
   entries_.push_back({"cursor", QColor(200, 20, 30)});
   entries_.push_back({"play head", QColor(20, 150, 60)});
-  setMinimumHeight(22);
+  setFixedHeight(kRow);
 }
 
 void Legend::paintEvent(QPaintEvent*) {
@@ -62,18 +62,40 @@ void Legend::paintEvent(QPaintEvent*) {
   p.setPen(QColor(60, 60, 65));
   f.setBold(true);
   p.setFont(f);
-  p.drawText(QRect(x, 0, 80, height()), Qt::AlignLeft | Qt::AlignVCenter, "Legend");
-  x = TimelineView::kLabelWidth;
+  p.drawText(QRect(x, 0, 80, kRow), Qt::AlignLeft | Qt::AlignVCenter, "Legend");
   f.setBold(false);
   p.setFont(f);
-  for (auto& [text, colour] : entries_) {
-    int w = fm.horizontalAdvance(text);
-    if (x + 18 + w > width()) break;
-    p.fillRect(QRect(x, height() / 2 - 5, 12, 10), colour);
+  // entries wrap onto further rows (resizeEvent makes the widget as tall as they need)
+  for (auto& e : layout_entries(width())) {
+    const auto& [text, colour] = entries_[e.index];
+    p.fillRect(QRect(e.x, e.row * kRow + kRow / 2 - 5, 12, 10), colour);
     p.setPen(QColor(40, 40, 45));
-    p.drawText(QRect(x + 16, 0, w + 2, height()), Qt::AlignLeft | Qt::AlignVCenter, text);
-    x += 16 + w + 18;
+    p.drawText(QRect(e.x + 16, e.row * kRow, fm.horizontalAdvance(text) + 2, kRow), Qt::AlignLeft | Qt::AlignVCenter, text);
   }
+}
+
+std::vector<Legend::Placed> Legend::layout_entries(int width) const {
+  QFont f = font();
+  f.setPointSizeF(8.5);
+  QFontMetrics fm(f);
+  std::vector<Placed> out;
+  int x = TimelineView::kLabelWidth, row = 0;
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    const int w = 16 + fm.horizontalAdvance(entries_[i].first);
+    if (x + w > width - 4 && x > TimelineView::kLabelWidth) {
+      x = TimelineView::kLabelWidth;
+      ++row;
+    }
+    out.push_back({i, x, row});
+    x += w + 18;
+  }
+  return out;
+}
+
+void Legend::resizeEvent(QResizeEvent*) {
+  const auto placed = layout_entries(width());
+  const int rows = placed.empty() ? 1 : placed.back().row + 1;
+  if (height() != rows * kRow) setFixedHeight(rows * kRow);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -349,10 +349,17 @@ void TimelineView::paint_label(QPainter& p, const Track& t, const QRect& r) {
     QFont e = font();
     e.setPointSizeF(7);
     p.setFont(e);
+    // each lane's name in its colour; when the lanes are thinner than a line of text (a short
+    // window, many tracks), only the names that do not run into the one above (the legend lists all)
+    const double text_h = QFontMetricsF(e).height();
+    double free_from = -1e9;
     for (int i = 0; i < lanes; ++i) {
-      QRectF lr(r.left() + 80, r.top() + 3 + i * lh, r.width() - 86, lh);
+      const double mid = r.top() + 3 + (i + 0.5) * lh;
+      if (mid - text_h / 2 < free_from - 0.5) continue;
+      QRectF lr(r.left() + 80, mid - text_h / 2, r.width() - 86, text_h);
       p.setPen(event_colour(model_.events[static_cast<std::size_t>(i)].type).darker(120));
       p.drawText(lr, Qt::AlignRight | Qt::AlignVCenter, event_label(model_.events[static_cast<std::size_t>(i)].type));
+      free_from = mid + text_h / 2;
     }
   }
 }
@@ -551,20 +558,26 @@ void TimelineView::paint_bp(QPainter& p, const Track& t, const QRect& r) {
   QFont f = font();
   f.setPointSizeF(7.5);
   p.setFont(f);
-  double last_label = -1e9;
-  for (std::size_t i = 0; i < bp.t.size(); ++i) {
-    if (bp.t[i] < t0_ || bp.t[i] > t1_) continue;
+  std::vector<std::size_t> shown;
+  for (std::size_t i = 0; i < bp.t.size(); ++i)
+    if (bp.t[i] >= t0_ && bp.t[i] <= t1_) shown.push_back(i);
+  const QFontMetrics fm(f);
+  double last_end = -1e9;
+  for (std::size_t k = 0; k < shown.size(); ++k) {
+    const std::size_t i = shown[k];
     double x = x_of(bp.t[i]);
     double ys = y_of(bp.sys[i]), yd = y_of(bp.dia[i]);
     p.drawLine(QPointF(x, ys), QPointF(x, yd));
     p.drawLine(QPointF(x - 3, ys), QPointF(x + 3, ys));
     p.drawLine(QPointF(x - 3, yd), QPointF(x + 3, yd));
     if (i < bp.mean.size() && !std::isnan(bp.mean[i])) p.drawEllipse(QPointF(x, y_of(bp.mean[i])), 1.5, 1.5);
-    if (x - last_label > 60) {
-      p.drawText(QPointF(x + 5, std::max<double>(r.top() + 10, ys + 4)),
-                 QString::fromStdString(formats::format_number(std::round(bp.sys[i])) + "/" +
-                                        formats::format_number(std::round(bp.dia[i]))));
-      last_label = x;
+    // the reading beside its bar when it fits before the next bar (and after the last label)
+    const QString text = QString::fromStdString(formats::format_number(std::round(bp.sys[i])) + "/" +
+                                                formats::format_number(std::round(bp.dia[i])));
+    const double right = k + 1 < shown.size() ? x_of(bp.t[shown[k + 1]]) - 5 : r.right();
+    if (x + 5 > last_end && x + 5 + fm.horizontalAdvance(text) <= right) {
+      p.drawText(QPointF(x + 5, std::max<double>(r.top() + 10, ys + 4)), text);
+      last_end = x + 5 + fm.horizontalAdvance(text) + 4;
     }
   }
 }
@@ -592,15 +605,17 @@ void TimelineView::paint_markers(QPainter& p, const Track& t, const QRect& r) {
     return;
   }
   const auto& list = t.kind == TrackKind::clinical ? model_.clinical : model_.points;
-  double last_end = -1e9;
-  for (auto& mk : list) {
-    if (mk.onset_s < t0_ || mk.onset_s > t1_) continue;
-    double x = x_of(mk.onset_s);
-    QColor c = t.kind == TrackKind::clinical ? QColor(150, 30, 40) : QColor(60, 60, 70);
-    p.setPen(Qt::NoPen);
-    p.setBrush(c);
-    double cy = r.top() + r.height() / 2.0;
-    if (t.kind == TrackKind::clinical) {
+  const bool clinical = t.kind == TrackKind::clinical;
+  const QColor c = clinical ? QColor(150, 30, 40) : QColor(60, 60, 70);
+  const double cy = r.top() + r.height() / 2.0;
+  std::vector<std::pair<double, const formats::Marker*>> shown;  // x, marker: the visible ones in time order
+  for (auto& mk : list)
+    if (mk.onset_s >= t0_ && mk.onset_s <= t1_) shown.emplace_back(x_of(mk.onset_s), &mk);
+  // the shapes first, then the labels: a label never runs under the next entry's shape
+  p.setPen(Qt::NoPen);
+  p.setBrush(c);
+  for (auto& [x, mk] : shown) {
+    if (clinical) {
       QPointF d[4] = {{x, cy - 5}, {x + 5, cy}, {x, cy + 5}, {x - 5, cy}};
       p.drawPolygon(d, 4);
     } else {
@@ -608,13 +623,19 @@ void TimelineView::paint_markers(QPainter& p, const Track& t, const QRect& r) {
       p.drawPolygon(tri, 3);
       p.fillRect(QRectF(x, r.top() + 3, 1, r.height() - 6), c);
     }
-    p.setBrush(Qt::NoBrush);
-    QString text = QString::fromStdString(mk.label + (t.kind == TrackKind::clinical ? " " + mk.value : ""));
-    if (x + 8 > last_end) {
-      p.setPen(QColor(30, 30, 35));
-      p.drawText(QPointF(x + 9, cy + fm.ascent() / 2.0 - 1), text);
-      last_end = x + 9 + fm.horizontalAdvance(text) + 6;
-    }
+  }
+  p.setBrush(Qt::NoBrush);
+  p.setPen(QColor(30, 30, 35));
+  for (std::size_t i = 0; i < shown.size(); ++i) {
+    const double x = shown[i].first, left = x + 9;
+    // up to the next entry's shape (or the track's end), elided when it does not fit; a label
+    // with less than a few characters' room is left out (hover or zoom shows it)
+    const double right = i + 1 < shown.size() ? shown[i + 1].first - 7 : r.right();
+    const auto& mk = *shown[i].second;
+    const QString text = QString::fromStdString(mk.label + (clinical ? " " + mk.value : ""));
+    const int room = static_cast<int>(right - left);
+    if (room < fm.horizontalAdvance("bp 1…")) continue;
+    p.drawText(QPointF(left, cy + fm.ascent() / 2.0 - 1), fm.elidedText(text, Qt::ElideRight, room));
   }
 }
 

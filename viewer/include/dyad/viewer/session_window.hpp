@@ -29,12 +29,20 @@ namespace dyad::viewer {
 class Legend : public QWidget {
  public:
   explicit Legend(const SessionModel& model, QWidget* parent = nullptr);
-  QSize sizeHint() const override { return {800, 24}; }
+  QSize sizeHint() const override { return {800, kRow}; }
   /// The entries shown, as (text, colour).
   const std::vector<std::pair<QString, QColor>>& entries() const noexcept { return entries_; }
+  static constexpr int kRow = 22;  ///< height of one row of entries
+  struct Placed {
+    std::size_t index;  ///< into entries()
+    int x, row;
+  };
+  /// Where each entry goes at this width: left to right, wrapping onto further rows.
+  std::vector<Placed> layout_entries(int width) const;
 
  protected:
   void paintEvent(QPaintEvent*) override;
+  void resizeEvent(QResizeEvent*) override;
 
  private:
   std::vector<std::pair<QString, QColor>> entries_;
