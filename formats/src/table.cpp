@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::set<std::string> kIdentifiers = {"role", "turn", "window", "start_s", "end_s", "signal", "type", "from_role", "to_role"};
+const std::set<std::string> kIdentifiers = {"role", "turn", "window", "start_s", "end_s", "signal", "type", "from_role", "to_role", "prev_role"};
 
 std::string csv_field(const std::string& f) {
   if (f.find_first_of(",\"\r\n") == std::string::npos) return f;
@@ -67,6 +67,10 @@ TidyTable gather(const std::vector<fs::path>& sessions, bool tables) {
     base.couple_id = m.couple_id;
     base.session_number = m.session_number;
     base.session_type = m.session_type;
+    std::set<std::string> roles = {"A", "B", "therapist"};
+    for (auto& pa : m.participants) roles.insert(pa.role);
+    if (m.audio)
+      for (auto& ch : m.audio->channels) roles.insert(ch.role);
     const fs::path feat = dir / "features";
     std::error_code ec;
     if (!fs::is_directory(feat, ec)) {
@@ -95,6 +99,19 @@ TidyTable gather(const std::vector<fs::path>& sessions, bool tables) {
         if (numeric) metrics.push_back(c);
         else t.warnings.push_back(p.string() + ": column '" + tab.header[c] + "' is not numeric; left out");
       }
+      // In a table without a role column (windows.tsv) a column named <metric>_<role> is that
+      // partner's: filed under the role, with the metric's own name, as in the tables with one.
+      std::vector<std::string> metric_role(tab.header.size()), metric_name(tab.header);
+      if (c_role < 0)
+        for (std::size_t c : metrics)
+          for (auto& role : roles) {
+            const std::string& h = tab.header[c];
+            if (h.size() > role.size() + 1 && h.compare(h.size() - role.size() - 1, std::string::npos, "_" + role) == 0) {
+              metric_role[c] = role;
+              metric_name[c] = h.substr(0, h.size() - role.size() - 1);
+              break;
+            }
+          }
       for (std::size_t r = 0; r < tab.rows.size(); ++r) {
         TidyRow row = base;
         row.table = name;
@@ -107,7 +124,8 @@ TidyTable gather(const std::vector<fs::path>& sessions, bool tables) {
         const std::string prefix = c_sig >= 0 ? tab.rows[r][static_cast<std::size_t>(c_sig)] + "." : "";
         for (std::size_t c : metrics) {
           TidyRow v = row;
-          v.metric = prefix + tab.header[c];
+          if (!metric_role[c].empty()) v.role = metric_role[c];
+          v.metric = prefix + metric_name[c];
           v.value = tab.number(r, c);
           t.rows.push_back(v);
         }

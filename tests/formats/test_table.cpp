@@ -20,12 +20,12 @@ std::filesystem::path make_features(const TempDir& tmp, const std::string& name,
   write_manifest(dir, m);
   make_private_dir(dir / "features");
   write_file_new(dir / "features" / "turns.tsv",
-                 "turn\trole\tstart_s\tend_s\tfto_s\tf0_mean_hz\tlabel\n"
-                 "1\tA\t0\t2\tn/a\t200\tx\n"
-                 "2\tB\t2.5\t4\t" + format_number(fto) + "\t110\ty\n"
-                 "3\tA\t3.8\t5\t-0.2\t210\tz\n",
+                 "turn\trole\tstart_s\tend_s\tfto_s\tf0_mean_hz\tlabel\tprev_role\n"
+                 "1\tA\t0\t2\tn/a\t200\tx\tn/a\n"
+                 "2\tB\t2.5\t4\t" + format_number(fto) + "\t110\ty\tA\n"
+                 "3\tA\t3.8\t5\t-0.2\t210\tz\tB\n",
                  false);
-  write_file_new(dir / "features" / "windows.tsv", "window\tstart_s\tend_s\tfloor_share_A\n1\t0\t60\t0.55\n", false);
+  write_file_new(dir / "features" / "windows.tsv", "window\tstart_s\tend_s\tfloor_share_A\tgaps\n1\t0\t60\t0.55\t2\n", false);
   write_file_new(dir / "features" / "summary.json",
                  R"({"dyad_version": "0.1", "parameters": {"backchannel_max_s": 1.0},
                      "partners": {"A": {"floor_time_s": 3.2, "turns": 2}, "B": {"floor_time_s": 1.5, "turns": 1}},
@@ -49,12 +49,14 @@ TEST(Table, LongTableHasOneValuePerRow) {
   EXPECT_EQ(std::string(lines[1]), "s1,c1,1,integration,A,turns,turn,1,0,2,fto_s,n/a");
   EXPECT_EQ(std::string(lines[2]), "s1,c1,1,integration,A,turns,turn,1,0,2,f0_mean_hz,200");
   EXPECT_EQ(std::string(lines[3]), "s1,c1,1,integration,B,turns,turn,2,2.5,4,fto_s,0.5");
-  EXPECT_NE(csv.find("s1,c1,1,integration,dyad,windows,window,1,0,60,floor_share_A,0.55\n"), std::string::npos);
+  // windows.tsv has no role column: floor_share_A is A's floor_share
+  EXPECT_NE(csv.find("s1,c1,1,integration,A,windows,window,1,0,60,floor_share,0.55\n"), std::string::npos);
+  EXPECT_NE(csv.find("s1,c1,1,integration,dyad,windows,window,1,0,60,gaps,2\n"), std::string::npos);
   EXPECT_NE(csv.find("s2,c1,2,dosing,A,summary,session,n/a,n/a,n/a,partners.floor_time_s,3.2\n"), std::string::npos);
   EXPECT_NE(csv.find("s2,c1,2,dosing,dyad,summary,session,n/a,n/a,n/a,dyad.gaps,1\n"), std::string::npos);
   EXPECT_EQ(csv.find("backchannel_max_s"), std::string::npos);  // parameters are not features
-  // 3 turns x 2 metrics + 1 window metric + 6 summary numbers, per session
-  EXPECT_EQ(t.rows.size(), 2u * (6 + 1 + 6));
+  // 3 turns x 2 metrics + 2 window metrics + 6 summary numbers, per session
+  EXPECT_EQ(t.rows.size(), 2u * (6 + 2 + 6));
 }
 
 TEST(Table, WideTableHasOneRowPerSession) {
@@ -72,7 +74,7 @@ TEST(Table, WideTableHasOneRowPerSession) {
   EXPECT_EQ(std::string(lines[0]),
             "session_id,couple_id,session_number,session_type,dyad.gaps,dyad.overlaps,partners.floor_time_s_A,partners.floor_time_s_B,"
             "partners.turns_A,partners.turns_B,turns.f0_mean_hz.mean_A,turns.f0_mean_hz.mean_B,turns.fto_s.mean_A,turns.fto_s.mean_B,"
-            "windows.floor_share_A.mean");
-  EXPECT_EQ(std::string(lines[1]), "s1,c1,1,integration,1,1,3.2,1.5,2,1,205,110,-0.2,0.5,0.55");
-  EXPECT_EQ(std::string(lines[2]), "s2,c2,2,dosing,1,1,3.2,1.5,2,1,205,110,-0.2,0.25,0.55");
+            "windows.floor_share.mean_A,windows.gaps.mean");
+  EXPECT_EQ(std::string(lines[1]), "s1,c1,1,integration,1,1,3.2,1.5,2,1,205,110,-0.2,0.5,0.55,2");
+  EXPECT_EQ(std::string(lines[2]), "s2,c2,2,dosing,1,1,3.2,1.5,2,1,205,110,-0.2,0.25,0.55,2");
 }
