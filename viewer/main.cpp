@@ -139,6 +139,9 @@ int main(int argc, char** argv) {
       auto s = dyad::formats::Session::open(sessions.front());
       auto m = dyad::viewer::SessionModel::load(s);
       for (auto& w : m.warnings) std::cerr << "dyad-viewer: warning: " << w << "\n";
+      if (!m.analysed())
+        std::cerr << "dyad-viewer: warning: " << s.dir.string()
+                  << " is not analysed (nothing in features/ but the viewer's caches): the report shows the recording only; run 'dyad analyze' first\n";
       dyad::viewer::write_report(m, cli.value(report).toStdString(), cli.isSet(force));
       return 0;
     }

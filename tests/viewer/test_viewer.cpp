@@ -265,6 +265,11 @@ TEST(Model, NoFeaturesMeansNoFeatureTracks) {
   EXPECT_EQ(tracks[0].id, "wave:1");
   EXPECT_EQ(tracks[1].id, "wave:2");
   EXPECT_TRUE(m.warnings.empty());
+  // the viewer's own audio overview under features/ does not make the session analysed
+  EXPECT_TRUE(std::filesystem::exists(d / "s" / "features" / "overview") || !std::filesystem::exists(d / "s" / "features"));
+  std::filesystem::create_directories(d / "s" / "features" / "overview");
+  EXPECT_FALSE(m.analysed());
+  EXPECT_TRUE(SessionModel::load(dyad::formats::Session::open(fake())).analysed());
 }
 
 TEST(Model, ADamagedFeaturesFileIsAWarningNotAFailure) {

@@ -96,7 +96,7 @@ void Dashboard::build() {
   lay->addLayout(tiles);
 
   auto specs = summary_charts(s);
-  if (specs.empty() || !std::filesystem::exists(model_.session.dir / "features")) {
+  if (specs.empty() || !model_.analysed()) {
     auto* none = new QLabel("No features/ yet: run <b>dyad analyze</b> on this session for turn-taking, prosody and physiology.", page);
     none->setStyleSheet("color: #5a5a62; font-size: 11pt; padding: 20px;");
     lay->addWidget(none);

@@ -193,6 +193,14 @@ void with_values(Series& se, const formats::ColumnsView& cols, std::vector<float
 
 }  // namespace
 
+bool SessionModel::analysed() const {
+  // any file of the analysis directly in features/ (the viewer's caches live in features/overview/)
+  std::error_code ec;
+  for (auto& e : std::filesystem::directory_iterator(session.dir / "features", ec))
+    if (e.is_regular_file(ec)) return true;
+  return false;
+}
+
 SessionModel SessionModel::load(const formats::Session& s) {
   SessionModel m;
   m.session = s;

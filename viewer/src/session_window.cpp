@@ -131,7 +131,7 @@ SessionWindow::SessionWindow(const formats::Session& s, WindowOptions options, Q
                        format_clock(m.duration_s, 0, true) + " · " + roles;
   if (s.audio)
     header += " · audio " + std::to_string(s.audio->channels) + " ch at " + formats::format_number(s.audio->sample_rate_hz) + " Hz";
-  if (!std::filesystem::exists(s.dir / "features")) header += " · <i>no features/ yet (run dyad analyze)</i>";
+  if (!m.analysed()) header += " · <i>no features/ yet (run dyad analyze)</i>";
   auto* title = new QLabel(QString::fromStdString(header), central);
   title->setContentsMargins(10, 6, 10, 6);
   title->setStyleSheet("background: #fafafb; border-bottom: 1px solid #d4d4d8;");

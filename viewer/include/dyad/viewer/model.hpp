@@ -146,6 +146,9 @@ struct SessionModel {
   double duration_s = 0;
 
   static SessionModel load(const formats::Session& s);
+  /// Whether `dyad analyze` has run: a file in features/ itself (features/ may also hold just the
+  /// viewer's own caches, in features/overview/).
+  bool analysed() const;
   /// Files a marker among phases, points or clinical entries (and a `bp 120/80` entry among the
   /// blood-pressure readings), as load() does; used when a note is added in the viewer.
   void add_marker(const formats::Marker& m);
