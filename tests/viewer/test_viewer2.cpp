@@ -628,6 +628,17 @@ TEST(Course, MeasuresSideBySideAndAsTrendsBySessionNumber) {
   EXPECT_EQ(lines, 2);
   EXPECT_EQ(points, 6);  // three analysed sessions, two partners
 
+  // two sessions with one number: shown, and said
+  auto dup = paths;
+  dup.push_back(course_session(d / "c1-s2b", "C1", 2, "dosing", 1200, 0.5, 1, 0.1, 70));
+  const auto cd = CourseModel::load(dup);
+  ASSERT_EQ(cd.warnings.size(), 2u);
+  EXPECT_NE(cd.warnings[0].find("are both session 2 of couple C1"), std::string::npos) << cd.warnings[0];
+  const auto& mins = cd.find("analysed_min", "dyad")->values;
+  EXPECT_NE(std::find(mins.begin(), mins.end(), 20.0), mins.end());
+  EXPECT_EQ(t.data(t.index(static_cast<int>(cm.find("analysed_min", "dyad") - cm.measures.data()), 0), Qt::DisplayRole).toString(),
+            "30.0");
+
   CourseModel c2 = CourseModel::load(paths, "C2");
   ASSERT_EQ(c2.sessions.size(), 1u);
   EXPECT_EQ(c2.find("interruptions_per_hour", "B")->values[0], 18);

@@ -19,6 +19,7 @@
 #include <QValueAxis>
 #include <QVBoxLayout>
 #include <algorithm>
+#include <iostream>
 #include <map>
 #include <set>
 
@@ -60,7 +61,7 @@ struct Def {
 
 const std::vector<Def>& defs() {
   static const std::vector<Def> d = {
-      {"analysed_min", "Analysed time", "min", Def::pair, {"dyad.analysed_s"}, 1 / 60.0, false, 0,
+      {"analysed_min", "Analysed time", "min", Def::pair, {"dyad.analysed_s"}, 1 / 60.0, false, 1,
        "Session time the analysis covered (excluded stretches left out)."},
       {"turns", "Turns", "", Def::pair, {"dyad.turns"}, 1, false, 0, "How often the floor was taken."},
       {"speaking_share", "Speaking share", "%", Def::partner, {"partners.speaking_share"}, 100, false, 0,
@@ -156,6 +157,11 @@ CourseModel CourseModel::load(const std::vector<fs::path>& paths, const std::str
   std::stable_sort(cm.sessions.begin(), cm.sessions.end(), [](const CourseSession& a, const CourseSession& b) {
     return std::tie(a.number, a.date, a.id) < std::tie(b.number, b.date, b.id);
   });
+  for (std::size_t i = 1; i < cm.sessions.size(); ++i)
+    if (cm.sessions[i].number == cm.sessions[i - 1].number)
+      cm.warnings.push_back(cm.sessions[i - 1].dir.string() + " and " + cm.sessions[i].dir.string() + " are both session " +
+                            std::to_string(cm.sessions[i].number) + " of couple " + cm.couple_id +
+                            ": the course shows them side by side at one number; check their session_number (dyad info)");
 
   // Each session's values: (role, metric) -> value.
   std::vector<std::map<std::pair<std::string, std::string>, double>> values(cm.sessions.size());
@@ -461,7 +467,14 @@ void CourseWindow::show_couple(const std::string& couple) {
   head += " · <span style='color:#5a5a62'>select a measure to plot it; double-click a session to open it</span>";
   header_->setText(QString::fromStdString(head));
   setWindowTitle(QString::fromStdString("dyad — course of couple " + model_.couple_id));
-  for (auto& w : model_.warnings) statusBar()->showMessage(QString::fromStdString("warning: " + w), 15000);
+  // every warning on stderr; the status bar keeps the first and says how many more there are
+  for (auto& w : model_.warnings) std::cerr << "dyad-viewer: warning: " << w << "\n";
+  if (!model_.warnings.empty())
+    statusBar()->showMessage(QString::fromStdString("warning: " + model_.warnings.front() +
+                                                    (model_.warnings.size() > 1 ? " (+" + std::to_string(model_.warnings.size() - 1) +
+                                                                                      " more on stderr)"
+                                                                                : "")),
+                             15000);
   table_->resizeColumnsToContents();
   for (int c = 0; c < table_model_->columnCount(); ++c) table_->setColumnWidth(c, std::max(table_->columnWidth(c), 110));
   // A few sessions share the width; many scroll.
