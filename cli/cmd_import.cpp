@@ -32,6 +32,7 @@ struct ImportOptions {
   std::vector<std::string> xdf_roles;
   std::string audio_roles;
   std::string edf;
+  bool couple_given = false, session_number_given = false, session_type_given = false;  ///< on the command line
 };
 
 void run_import(const ImportOptions& o) {
@@ -40,6 +41,9 @@ void run_import(const ImportOptions& o) {
   if (!o.xdf.empty() && !o.audio.empty())
     throw formats::FormatError(formats::ErrorKind::malformed, "import: --xdf brings its own time zero; it cannot be combined with --audio");
   formats::XdfImportOptions xo;
+  xo.couple_given = o.couple_given;
+  xo.session_number_given = o.session_number_given;
+  xo.session_type_given = o.session_type_given;
   if (!o.audio_roles.empty()) xo.audio_roles = split_list(o.audio_roles);
   for (auto& r : o.xdf_roles) {
     auto eq = r.rfind('=');
@@ -154,10 +158,16 @@ void add_import(CLI::App& app) {
   cmd->add_option("--audio-roles", o->audio_roles, "Roles of the XDF audio stream's channels (default A,B,therapist in order)");
   cmd->add_option("--edf", o->edf, "An EDF/EDF+ or BDF/BDF+ file: each signal becomes a stream (physical units), annotations markers; "
                                    "--role gives the partner (default A)");
-  cmd->add_option("--couple", o->couple, "Couple id (pseudonymous)")->capture_default_str();
-  cmd->add_option("--session-number", o->session_number, "Session number in the course of treatment")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--session-type", o->session_type, "preparation, dosing, integration or other")->capture_default_str();
-  cmd->callback([o] { run_import(*o); });
+  // not given: an XDF file dyad exported brings its own (its header keeps the session's identity)
+  auto* couple = cmd->add_option("--couple", o->couple, "Couple id (pseudonymous)")->capture_default_str();
+  auto* number = cmd->add_option("--session-number", o->session_number, "Session number in the course of treatment")->capture_default_str()->check(CLI::NonNegativeNumber);
+  auto* type = cmd->add_option("--session-type", o->session_type, "preparation, dosing, integration or other")->capture_default_str();
+  cmd->callback([o, couple, number, type] {
+    o->couple_given = couple->count() > 0;
+    o->session_number_given = number->count() > 0;
+    o->session_type_given = type->count() > 0;
+    run_import(*o);
+  });
 }
 
 }  // namespace dyad::cli

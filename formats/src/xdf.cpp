@@ -3,6 +3,7 @@
 #include "dyad/formats/xdf.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -386,6 +387,49 @@ float audio_scale(const std::string& fmt) {
   return 1.0f;
 }
 
+/// The couple, session number and type, start time and participant ids a dyad export keeps in
+/// its file header: taken where the user gave none; a damaged value is a warning, never a failure.
+void apply_session_identity(const XdfFile& f, Manifest& m, const XdfImportOptions& opt, const std::string& label,
+                            std::vector<std::string>& warnings) {
+  if (f.file_header_xml.empty()) return;
+  XmlNode h;
+  try {
+    h = parse_xml(f.file_header_xml);
+  } catch (const std::exception& e) {
+    warnings.push_back(label + ": the file header is not readable XML (" + e.what() + "); the session's identity is not taken from it");
+    return;
+  }
+  const XmlNode* ds = h.find("dyad_session");
+  if (!ds) return;
+  const std::string couple = ds->value("couple_id"), number = ds->value("session_number"), type = ds->value("session_type");
+  if (!opt.couple_given && !couple.empty()) m.couple_id = couple;
+  if (!opt.session_number_given && !number.empty()) {
+    long long n = -1;
+    auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), n);
+    if (ec == std::errc() && end == number.data() + number.size() && n >= 0) m.session_number = n;
+    else warnings.push_back(label + ": the file header's session_number '" + number + "' is not a whole number >= 0; kept " +
+                            std::to_string(m.session_number));
+  }
+  if (!opt.session_type_given && !type.empty()) {
+    if (is_valid_session_type(type)) m.session_type = type;
+    else warnings.push_back(label + ": the file header's session_type '" + type + "' is not preparation, dosing, integration or other; kept " +
+                            m.session_type);
+  }
+  if (m.start_utc.empty()) m.start_utc = ds->value("start_utc");
+  if (const XmlNode* ps = ds->child("participants"))
+    for (auto& pn : ps->children) {
+      const std::string role = pn.value("role"), id = pn.value("id");
+      if (!is_valid_role(role) || id.empty()) continue;
+      bool found = false;
+      for (auto& pa : m.participants)
+        if (pa.role == role) {
+          pa.id = id;
+          found = true;
+        }
+      if (!found) m.participants.push_back({role, id});
+    }
+}
+
 }  // namespace
 
 std::vector<std::string> import_xdf(const std::filesystem::path& dir, Manifest& m, const std::filesystem::path& path,
@@ -601,6 +645,7 @@ std::vector<std::string> import_xdf(const std::filesystem::path& dir, Manifest& 
     std::stable_sort(existing.begin(), existing.end(), [](auto& a, auto& b) { return a.onset_s < b.onset_s; });
     write_markers(dir, existing);
   }
+  apply_session_identity(f, m, opt, label, warnings);
   if (progress) progress(1.0, "importing XDF");
   return warnings;
 }
@@ -700,8 +745,17 @@ void export_xdf(const Session& session, const std::filesystem::path& out, bool f
   tmp += ".tmp";
   {
     XdfWriter w(tmp);
+    // the session's identity, so that importing the file gives it back (dyad_session: dyad's own
+    // element; XDF readers ignore what they do not know)
+    const Manifest& man = session.manifest;
+    std::string who;
+    for (auto& pa : man.participants)
+      who += "<participant><role>" + xml_escape(pa.role) + "</role><id>" + xml_escape(pa.id) + "</id></participant>";
     w.chunk(kFileHeader, "<?xml version=\"1.0\"?><info><version>1.0</version><dyad_version>" + std::string(dyad::kVersion) +
-                             "</dyad_version><session_id>" + xml_escape(session.manifest.id) + "</session_id></info>");
+                             "</dyad_version><session_id>" + xml_escape(man.id) + "</session_id><dyad_session><couple_id>" +
+                             xml_escape(man.couple_id) + "</couple_id><session_number>" + std::to_string(man.session_number) +
+                             "</session_number><session_type>" + xml_escape(man.session_type) + "</session_type><start_utc>" +
+                             xml_escape(man.start_utc) + "</start_utc><participants>" + who + "</participants></dyad_session></info>");
     std::uint32_t next_id = 1;
     struct Done {
       std::uint32_t id;

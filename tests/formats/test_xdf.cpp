@@ -335,6 +335,13 @@ TEST(Xdf, ExportThenImportKeepsTheSession) {
   auto path = tmp / "clocks.xdf";
   write_file_new(path, two_clock_file(true), false);
   Session a = import_into(tmp, path);
+  // an identity worth keeping: couple, number, type, start and participant ids
+  a.manifest.couple_id = "couple9";
+  a.manifest.session_number = 4;
+  a.manifest.session_type = "dosing";
+  a.manifest.start_utc = "2026-11-20T09:15:30.250Z";
+  for (auto& pa : a.manifest.participants) pa.id = "P-" + pa.role + "&<7>";
+  write_manifest(a.dir, a.manifest);
   auto out = tmp / "export.xdf";
   export_xdf(a, out, false);
   EXPECT_THROW(export_xdf(a, out, false), FormatError);
@@ -347,6 +354,25 @@ TEST(Xdf, ExportThenImportKeepsTheSession) {
   export_xdf(a, out, true);
   TempDir tmp2;
   Session b = import_into(tmp2, out);
+  EXPECT_EQ(b.manifest.couple_id, "couple9");
+  EXPECT_EQ(b.manifest.session_number, 4);
+  EXPECT_EQ(b.manifest.session_type, "dosing");
+  EXPECT_EQ(b.manifest.start_utc, "2026-11-20T09:15:30.250Z");
+  ASSERT_EQ(b.manifest.participants.size(), a.manifest.participants.size());
+  for (auto& pa : a.manifest.participants) {
+    bool found = false;
+    for (auto& pb : b.manifest.participants) found = found || (pb.role == pa.role && pb.id == pa.id);
+    EXPECT_TRUE(found) << pa.role << " " << pa.id;
+  }
+  {  // what the user gives wins over the file's
+    TempDir tmp3;
+    XdfImportOptions given;
+    given.couple_given = given.session_type_given = true;
+    Session c = import_into(tmp3, out, nullptr, given);
+    EXPECT_EQ(c.manifest.couple_id, "c1");
+    EXPECT_EQ(c.manifest.session_type, "other");
+    EXPECT_EQ(c.manifest.session_number, 4);
+  }
   ASSERT_TRUE(b.audio.has_value());
   EXPECT_EQ(b.audio->frames, a.audio->frames);
   EXPECT_EQ(b.audio_roles(), a.audio_roles());

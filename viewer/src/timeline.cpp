@@ -599,7 +599,9 @@ void TimelineView::paint_markers(QPainter& p, const Track& t, const QRect& r) {
       QRectF text = band.intersected(QRectF(r)).adjusted(4, 0, -2, 0);
       if (text.width() > 20) {
         p.setPen(QColor(30, 30, 35));
-        p.drawText(text, Qt::AlignLeft | Qt::AlignVCenter, fm.elidedText(QString::fromStdString(ph.label), Qt::ElideRight, int(text.width())));
+        // "integration_talk" reads as "integration talk" (the file keeps the label as written)
+        const QString name = QString::fromStdString(ph.label).replace('_', ' ');
+        p.drawText(text, Qt::AlignLeft | Qt::AlignVCenter, fm.elidedText(name, Qt::ElideRight, int(text.width())));
       }
     }
     return;

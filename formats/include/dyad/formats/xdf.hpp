@@ -66,6 +66,9 @@ XdfClockSync synchronise_xdf_clock(const XdfStream& s);
 struct XdfImportOptions {
   std::vector<std::string> audio_roles;          ///< roles of the audio stream's channels ("" = A, B, therapist)
   std::map<std::string, std::string> roles;       ///< XDF stream name -> role of its sensor stream
+  /// The manifest's couple, session number and type as given by the user: they win over the
+  /// file's own (a file dyad exported keeps them in its header); those not given come from the file.
+  bool couple_given = false, session_number_given = false, session_type_given = false;
 };
 
 /// Imports an XDF file into the session folder `dir` (created, empty): the first stream whose
