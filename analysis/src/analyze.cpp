@@ -26,6 +26,7 @@ namespace dyad::analysis {
 namespace fs = std::filesystem;
 using formats::ColumnDoc;
 using formats::format_number;
+using formats::format_seconds;
 
 namespace {
 
@@ -374,7 +375,7 @@ AnalyzeResult analyze_session(const fs::path& dir, const AnalyzeOptions& opt, co
     // segments.tsv
     {
       std::vector<std::vector<std::string>> rows;
-      for (auto& s : tt.segments) rows.push_back({s.role, format_number(s.start_s), format_number(s.end_s)});
+      for (auto& s : tt.segments) rows.push_back({s.role, format_seconds(s.start_s), format_seconds(s.end_s)});
       write_table_files(tmp, "segments", "Talkspurts per partner (" + res.segments_source + ")", formats::segments_columns(), rows);
     }
     // events.tsv
@@ -398,9 +399,9 @@ AnalyzeResult analyze_session(const fs::path& dir, const AnalyzeOptions& opt, co
           {"speaking_s", "the holder's speaking time in the turn", "s", ""}};
       std::vector<std::vector<std::string>> rows;
       for (auto& t : tt.turns)
-        rows.push_back({std::to_string(t.number), t.role, format_number(t.start_s), format_number(t.end_s), format_number(t.fto_s),
-                        format_number(t.end_s - t.start_s), t.prev_role.empty() ? "n/a" : t.prev_role,
-                        std::to_string(t.talkspurts), format_number(t.speaking_s)});
+        rows.push_back({std::to_string(t.number), t.role, format_seconds(t.start_s), format_seconds(t.end_s), format_seconds(t.fto_s),
+                        format_seconds(t.end_s - t.start_s), t.prev_role.empty() ? "n/a" : t.prev_role,
+                        std::to_string(t.talkspurts), format_seconds(t.speaking_s)});
       add_columns(cols, rows, ctx.turn_columns, "turns.tsv");
       write_table_files(tmp, "turns", "Turns: the floor changes at gaps and between-speaker overlaps", cols, rows);
     }
@@ -424,12 +425,12 @@ AnalyzeResult analyze_session(const fs::path& dir, const AnalyzeOptions& opt, co
       std::vector<std::vector<std::string>> rows;
       for (std::size_t k = 0; k < windows.size(); ++k) {
         auto& w = windows[k];
-        std::vector<std::string> row = {std::to_string(k + 1), format_number(w.start_s), format_number(w.end_s),
-                                        format_number(w.excluded_s), format_number(w.speech_s), format_number(w.silence_s),
-                                        format_number(w.overlap_s)};
+        std::vector<std::string> row = {std::to_string(k + 1), format_seconds(w.start_s), format_seconds(w.end_s),
+                                        format_seconds(w.excluded_s), format_seconds(w.speech_s), format_seconds(w.silence_s),
+                                        format_seconds(w.overlap_s)};
         for (std::size_t r = 0; r < tt.roles.size(); ++r) {
-          row.push_back(format_number(w.speaking_s[r]));
-          row.push_back(format_number(w.floor_s[r]));
+          row.push_back(format_seconds(w.speaking_s[r]));
+          row.push_back(format_seconds(w.floor_s[r]));
           row.push_back(std::to_string(w.turns_started[r]));
         }
         for (auto c : {w.pauses, w.gaps, w.overlaps_between, w.overlaps_within, w.backchannels, w.interruptions})

@@ -83,8 +83,8 @@ std::vector<dsp::Segment> read_segments(const std::filesystem::path& path) {
 std::string serialise_events(const std::vector<dsp::TurnEvent>& ev) {
   std::string out = tsv_line({"type", "start_s", "end_s", "from_role", "to_role", "successful", "duration_s"});
   for (auto& e : ev)
-    out += tsv_line({dsp::event_type_name(e.type), format_number(e.start_s), format_number(e.end_s), e.from_role, e.to_role,
-                     e.successful < 0 ? "n/a" : std::to_string(e.successful), format_number(e.end_s - e.start_s)});
+    out += tsv_line({dsp::event_type_name(e.type), format_seconds(e.start_s), format_seconds(e.end_s), e.from_role, e.to_role,
+                     e.successful < 0 ? "n/a" : std::to_string(e.successful), format_seconds(e.end_s - e.start_s)});
   return out;
 }
 

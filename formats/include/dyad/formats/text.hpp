@@ -15,6 +15,9 @@ namespace dyad::formats {
 
 /// Shortest text that reads back to the same double (std::to_chars); NaN -> "n/a".
 std::string format_number(double v);
+/// A time or duration in seconds: rounded to the nanosecond, then the shortest text (so
+/// 58 * 0.01 and 3.5 - 2.92 print as 0.58, not 0.5800000000000001); NaN -> "n/a".
+std::string format_seconds(double v);
 /// Fixed number of decimals (std::to_chars); NaN -> "n/a".
 std::string format_fixed(double v, int decimals);
 /// Parses a whole field as a double with std::from_chars. "n/a" (and "nan") give NaN.
