@@ -256,6 +256,8 @@ void run_simulate_sensors(const SimSensorOptions& o) {
   if (!(o.duration > 0)) throw UsageError("--duration: must be positive");
   if (o.jitter_ms < 0) throw UsageError("--jitter-ms: must not be negative");
   if (o.garbage < 0 || o.garbage > 1) throw UsageError("--garbage: a fraction of lines from 0 to 1");
+  in_addr host{};  // checked here: connect_to runs in the streams' threads, where a throw would abort
+  if (::inet_pton(AF_INET, o.host.c_str(), &host) != 1) throw UsageError("--host: '" + o.host + "' is not an IPv4 address");
   std::signal(SIGINT, on_sim_signal);
   std::signal(SIGTERM, on_sim_signal);
   Counts counts;

@@ -275,6 +275,14 @@ TEST(Cli, PitchWritesOnePartnersTrack) {
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("no audio channel for role 'therapist' (roles with audio: A, B)"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(d / "t.tsv"));
+  // option values that do not fit this session (exit 1), named as typed, not as the library's parameters
+  r = run_dyad("pitch " + q(d / "s") + " --role B --f0-max 9000 --out " + q(d / "t.tsv"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "dyad: error: " + (d / "s").string() + ": --f0-max (9000) must be below half the session's sample rate (16000 Hz)\n");
+  EXPECT_FALSE(fs::exists(d / "t.tsv"));
+  r = run_dyad("voice " + q(d / "s") + " --role B --from 100");  // no --to: the session ends first
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "dyad: error: --from 100 is at or past the end of the audio (1 s)\n");
 }
 
 // dyad record refuses bad arguments before touching any device (the live recording tests run
