@@ -10,6 +10,7 @@
 #include "dyad/analysis/analyze.hpp"
 #include "dyad/analysis/physiology.hpp"
 #include "dyad/analysis/prosody.hpp"
+#include "dyad/formats/manifest.hpp"
 #include "dyad/formats/text.hpp"
 
 namespace dyad::cli {
@@ -61,6 +62,36 @@ void usage_check(F&& check, const std::string& prefix) {
     const auto colon = m.find(": ");
     if (colon != std::string::npos && m.find_first_of(" =", 0) > colon) m.erase(0, colon + 2);
     throw UsageError(prefix + m);
+  }
+}
+
+/// The pitch ranges against each session's audio rate, before any work, named as the options (the
+/// pitch tracker's own check names its parameters). A session whose manifest does not read is left
+/// to the analysis, which reports it.
+void check_pitch_ranges(const std::vector<fs::path>& dirs, const analysis::ProsodyOptions& p) {
+  for (auto& d : dirs) {
+    std::optional<formats::Manifest> m;
+    try {
+      m = formats::read_manifest(d);
+    } catch (const std::exception&) {
+      continue;
+    }
+    if (!m->audio) continue;
+    const double rate = m->audio->sample_rate_hz;
+    auto check = [&](const analysis::PitchRange& r, const std::string& max_option, const std::string& min_option) {
+      const auto num = [](double v) { return formats::format_number(v); };
+      if (!(r.f0_max_hz < rate / 2))
+        throw std::runtime_error(d.string() + ": " + max_option + ": the pitch ceiling " + num(r.f0_max_hz) +
+                                 " Hz must be below half the session's sample rate (" + num(rate) + " Hz); nothing was analysed");
+      if (!(3.0 / r.f0_min_hz * rate >= 16))
+        throw std::runtime_error(d.string() + ": " + min_option + ": the pitch floor " + num(r.f0_min_hz) + " Hz is too high for " + num(rate) +
+                                 " Hz audio (the window, 3 / floor, must hold 16 samples); nothing was analysed");
+    };
+    check(p.default_range, "--f0-max", "--f0-min");
+    for (auto& [role, r] : p.ranges) {
+      const std::string option = "--f0-range " + role + "=" + formats::format_number(r.f0_min_hz) + "-" + formats::format_number(r.f0_max_hz);
+      if (m->channel_of_role(role) > 0) check(r, option, option);
+    }
   }
 }
 
@@ -224,6 +255,7 @@ void add_analyze(CLI::App& app) {
     usage_check([&] { analysis::make_vad(opt, opt.vad_detector == "energy" ? opt.energy_vad.sample_rate_hz : opt.crosstalk_vad.sample_rate_hz, 2); },
                 "analyze: voice activity parameter ");
     auto dirs = expand_sessions(o->inputs);
+    check_pitch_ranges(dirs, o->prosody);
     std::mutex m;
     std::vector<double> frac(dirs.size(), 0.0);
     ProgressLine progress("analyze " + std::to_string(dirs.size()) + (dirs.size() == 1 ? " session" : " sessions"));

@@ -280,6 +280,11 @@ TEST(Cli, PitchWritesOnePartnersTrack) {
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "dyad: error: " + (d / "s").string() + ": --f0-max (9000) must be below half the session's sample rate (16000 Hz)\n");
   EXPECT_FALSE(fs::exists(d / "t.tsv"));
+  r = run_dyad("analyze " + q(d / "s") + " --f0-range B=75-9000");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "dyad: error: " + (d / "s").string() + ": --f0-range B=75-9000: the pitch ceiling 9000 Hz must be below half the "
+                   "session's sample rate (16000 Hz); nothing was analysed\n");
+  EXPECT_FALSE(fs::exists(d / "s" / "features"));
   r = run_dyad("voice " + q(d / "s") + " --role B --from 100");  // no --to: the session ends first
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "dyad: error: --from 100 is at or past the end of the audio (1 s)\n");
