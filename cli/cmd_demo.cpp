@@ -126,7 +126,7 @@ void add_demo(CLI::App& app) {
   cmd->add_option("--data", o->data, "The shared data folder for the real recording (default: found near the working folder or $DYAD_DATA)");
   cmd->add_option("--out", o->out, "Simulated session folder to create (default ./dyad-demo, or -2, -3... if it exists); "
                                    "the real recording goes to OUT-real");
-  cmd->add_option("--seed", o->seed, "Seed of the simulated session")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed of the simulated session")->capture_default_str()->check(check::whole());
   cmd->add_option("--screenshot", o->screenshot, "Render the simulated session's viewer to this PNG even when a display exists");
   cmd->add_flag("--no-view", o->no_view, "Stop before the viewer");
   cmd->callback([o] { run_demo(*o); });

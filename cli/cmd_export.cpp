@@ -108,8 +108,7 @@ void run_export(const ExportOptions& o) {
   if (o.format.empty()) throw CLI::RequiredError("--format");
   auto it = exporters().find(o.format);
   if (it == exporters().end())
-    throw formats::FormatError(formats::ErrorKind::unsupported,
-                               "export: --format must be one of " + format_names(", ") + ", found '" + o.format + "'");
+    throw UsageError("export: --format must be one of " + format_names(", ") + ", found '" + o.format + "'");
   formats::Session s = formats::Session::open(o.session);
   for (auto& w : s.warnings) warn(w);
   for (auto& p : it->second.write(s, o)) std::cout << p.string() << "\n";

@@ -37,9 +37,9 @@ struct ImportOptions {
 
 void run_import(const ImportOptions& o) {
   if (o.audio.empty() && o.physio.empty() && o.xdf.empty() && o.edf.empty())
-    throw formats::FormatError(formats::ErrorKind::malformed, "import: give --audio, --physio, --xdf or --edf (see 'dyad import --help')");
+    throw UsageError("import: give --audio, --physio, --xdf or --edf");
   if (!o.xdf.empty() && !o.audio.empty())
-    throw formats::FormatError(formats::ErrorKind::malformed, "import: --xdf brings its own time zero; it cannot be combined with --audio");
+    throw UsageError("import: --xdf brings its own time zero; it cannot be combined with --audio");
   formats::XdfImportOptions xo;
   xo.couple_given = o.couple_given;
   xo.session_number_given = o.session_number_given;
@@ -48,38 +48,40 @@ void run_import(const ImportOptions& o) {
   for (auto& r : o.xdf_roles) {
     auto eq = r.rfind('=');
     if (eq == std::string::npos || eq == 0)
-      throw formats::FormatError(formats::ErrorKind::malformed, "import: --xdf-role expects STREAM=ROLE, found '" + r + "'");
+      throw UsageError("import: --xdf-role expects STREAM=ROLE, found '" + r + "'");
     xo.roles[r.substr(0, eq)] = r.substr(eq + 1);
   }
   if (!formats::is_valid_session_type(o.session_type))
-    throw formats::FormatError(formats::ErrorKind::malformed,
-                               "import: --session-type must be preparation, dosing, integration or other, found '" + o.session_type + "'");
+    throw UsageError("import: --session-type must be preparation, dosing, integration or other, found '" + o.session_type + "'");
   // Audio sources: either ROLE=FILE per file, or one multichannel FILE with --roles.
   std::vector<formats::AudioSource> sources;
   for (auto& a : o.audio) {
     auto eq = a.find('=');
+    std::error_code ec;  // "C=a.wav" (not a file of that name): ROLE=FILE with a role that is not one
+    if (eq != std::string::npos && eq > 0 && !formats::is_valid_role(a.substr(0, eq)) && o.roles.empty() &&
+        a.find('/') > eq && !std::filesystem::exists(a, ec))
+      throw UsageError("import: --audio " + a + ": '" + a.substr(0, eq) + "' is not a role; the roles are A, B and therapist");
     if (eq != std::string::npos && formats::is_valid_role(a.substr(0, eq))) {
       if (!o.roles.empty())
-        throw formats::FormatError(formats::ErrorKind::malformed, "import: use either --audio ROLE=FILE or --audio FILE --roles A,B, not both");
+        throw UsageError("import: use either --audio ROLE=FILE or --audio FILE --roles A,B, not both");
       sources.push_back({a.substr(eq + 1), {a.substr(0, eq)}});
     } else {
       if (o.roles.empty())
-        throw formats::FormatError(formats::ErrorKind::malformed,
-                                   "import: --audio " + a + ": give it as ROLE=FILE (e.g. A=partnerA.wav) or add --roles A,B for a multichannel file");
+        throw UsageError("import: --audio " + a + ": give it as ROLE=FILE (e.g. A=partnerA.wav) or add --roles A,B for a multichannel file");
       if (o.audio.size() != 1)
-        throw formats::FormatError(formats::ErrorKind::malformed, "import: --roles goes with exactly one multichannel --audio file");
+        throw UsageError("import: --roles goes with exactly one multichannel --audio file");
       sources.push_back({a, split_list(o.roles)});
     }
   }
   if (!o.physio_roles.empty() && o.physio_roles.size() != 1 && o.physio_roles.size() != o.physio.size())
-    throw formats::FormatError(formats::ErrorKind::malformed, "import: give one --role, or one --role per --physio file");
+    throw UsageError("import: give one --role, or one --role per --physio file");
   if (!o.physio.empty() && o.physio_roles.empty())
-    throw formats::FormatError(formats::ErrorKind::malformed, "import: --physio needs --role A|B|therapist");
+    throw UsageError("import: --physio needs --role A|B|therapist");
   std::map<std::string, std::string> column_kinds;
   for (auto& ck : o.column_kinds) {
     auto eq = ck.find('=');
     if (eq == std::string::npos || eq == 0)
-      throw formats::FormatError(formats::ErrorKind::malformed, "import: --column expects NAME=KIND, found '" + ck + "'");
+      throw UsageError("import: --column expects NAME=KIND, found '" + ck + "'");
     column_kinds[ck.substr(0, eq)] = ck.substr(eq + 1);
   }
   std::filesystem::path out = o.out;
@@ -147,10 +149,10 @@ void add_import(CLI::App& app) {
                                          "becomes a stream <column>_<role> (repeatable)");
   cmd->add_option("--role", o->physio_roles, "Role of the --physio file(s): A, B or therapist (one, or one per --physio)");
   cmd->add_option("--time-column", o->time_column, "Column of times in seconds (session seconds when audio is imported too)");
-  cmd->add_option("--rate", o->rate_hz, "Sample rate in Hz when the file has no time column")->check(CLI::PositiveNumber);
+  cmd->add_option("--rate", o->rate_hz, "Sample rate in Hz when the file has no time column")->check(check::positive());
   cmd->add_option("--kind", o->kind, "Kind of every value column: ecg, ppg, eda, resp, bp, hr, generic (default: from the name)");
   cmd->add_option("--column", o->column_kinds, "NAME=KIND: the kind of one column (repeatable)");
-  cmd->add_option("--offset", o->offset_s, "Seconds added to every physiology time (default 0)");
+  cmd->add_option("--offset", o->offset_s, "Seconds added to every physiology time (default 0)")->check(check::number());
   cmd->add_option("--markers", o->markers, "A markers table (onset_s, duration_s, label[, value, source]) to copy in");
   cmd->add_option("--xdf", o->xdf, "A LabRecorder XDF file: its Audio stream becomes the session audio, numeric streams become "
                                    "sensor streams (clock offsets applied), string streams markers");
@@ -160,7 +162,7 @@ void add_import(CLI::App& app) {
                                    "--role gives the partner (default A)");
   // not given: an XDF file dyad exported brings its own (its header keeps the session's identity)
   auto* couple = cmd->add_option("--couple", o->couple, "Couple id (pseudonymous)")->capture_default_str();
-  auto* number = cmd->add_option("--session-number", o->session_number, "Session number in the course of treatment")->capture_default_str()->check(CLI::NonNegativeNumber);
+  auto* number = cmd->add_option("--session-number", o->session_number, "Session number in the course of treatment")->capture_default_str()->check(check::whole());
   auto* type = cmd->add_option("--session-type", o->session_type, "preparation, dosing, integration or other")->capture_default_str();
   cmd->callback([o, couple, number, type] {
     o->couple_given = couple->count() > 0;

@@ -28,6 +28,9 @@ struct PitchOptions {
 
 void run_pitch(const PitchOptions& o) {
   namespace fs = std::filesystem;
+  const auto num = [](double v) { return formats::format_number(v); };
+  if (!(o.f0_max_hz > o.f0_min_hz))
+    throw UsageError("--f0-max (" + num(o.f0_max_hz) + ") must be above --f0-min (" + num(o.f0_min_hz) + ")");
   auto s = formats::Session::open(o.session);
   if (!s.audio || !s.manifest.audio) throw std::runtime_error(o.session + ": the session has no audio");
   const int ch = s.manifest.channel_of_role(o.role);
@@ -36,6 +39,11 @@ void run_pitch(const PitchOptions& o) {
     for (auto& r : s.audio_roles()) roles += (roles.empty() ? "" : ", ") + r;
     throw std::runtime_error(o.session + ": no audio channel for role '" + o.role + "' (roles with audio: " + roles + ")");
   }
+  if (!(o.f0_max_hz < s.audio->sample_rate_hz / 2))
+    throw std::runtime_error(o.session + ": --f0-max (" + num(o.f0_max_hz) + ") must be below half the session's sample rate (" + num(s.audio->sample_rate_hz) + " Hz)");
+  if (!(3.0 / o.f0_min_hz * s.audio->sample_rate_hz >= 16))
+    throw std::runtime_error(o.session + ": --f0-min (" + num(o.f0_min_hz) + ") is too high: the pitch window (3 / f0-min) must hold 16 samples at " +
+                     num(s.audio->sample_rate_hz) + " Hz");
   std::error_code ec;
   formats::refuse_existing(o.out, o.force);
   const auto path = s.audio_path();
@@ -131,11 +139,12 @@ void add_pitch(CLI::App& app) {
   cmd->add_option("SESSION", opt->session, "Session folder")->required();
   cmd->add_option("--role", opt->role, "Partner whose microphone to analyse (A, B, therapist)")->required();
   cmd->add_option("--out", opt->out, "Output TSV file")->required();
-  cmd->add_option("--f0-min", opt->f0_min_hz, "Pitch floor in Hz (Praat's default 75); also sets the intensity window")->capture_default_str();
-  cmd->add_option("--f0-max", opt->f0_max_hz, "Pitch ceiling in Hz (Praat's default 600)")->capture_default_str();
-  cmd->add_option("--time-step", opt->time_step_s, "Frame step in seconds")->capture_default_str();
+  cmd->add_option("--f0-min", opt->f0_min_hz, "Pitch floor in Hz (Praat's default 75); also sets the intensity window")
+      ->capture_default_str()->check(check::positive());
+  cmd->add_option("--f0-max", opt->f0_max_hz, "Pitch ceiling in Hz (Praat's default 600)")->capture_default_str()->check(check::positive());
+  cmd->add_option("--time-step", opt->time_step_s, "Frame step in seconds")->capture_default_str()->check(check::positive());
   cmd->add_option("--threads", opt->threads, "Threads analysing pitch frames (0 = one per core, at most 8); the track is the same for any number")
-      ->capture_default_str();
+      ->capture_default_str()->check(check::whole());
   cmd->add_flag("--force", opt->force, "Replace --out if it exists");
   cmd->callback([opt] { run_pitch(*opt); });
 }

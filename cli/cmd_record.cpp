@@ -62,6 +62,7 @@ std::string stream_line(const capture::IngestStreamStatus& s) {
 }
 
 [[noreturn]] void fail(const std::string& m) { throw std::runtime_error(m); }
+[[noreturn]] void usage(const std::string& m) { throw UsageError(m); }  // exit 2
 
 std::string gb(double bytes) { return formats::format_fixed(bytes / 1e9, 1) + " GB"; }
 
@@ -188,33 +189,33 @@ void run_record(const RecordOptions& o) {
   std::vector<int> channels;
   for (auto& s : split_list(o.channels)) {
     auto v = formats::parse_integer(s);
-    if (!v || *v < 1 || *v > 256) fail("--channels: '" + s + "' is not a channel number (channels count from 1)");
+    if (!v || *v < 1 || *v > 256) usage("--channels: '" + s + "' is not a channel number (channels count from 1)");
     channels.push_back(static_cast<int>(*v));
   }
   std::vector<std::string> roles = split_list(o.roles);
-  if (channels.empty()) fail("--channels: give at least one channel, e.g. --channels 1,2");
+  if (channels.empty()) usage("--channels: give at least one channel, e.g. --channels 1,2");
   if (channels.size() != roles.size())
-    fail("--channels has " + std::to_string(channels.size()) + " channel(s) but --roles has " + std::to_string(roles.size()) +
+    usage("--channels has " + std::to_string(channels.size()) + " channel(s) but --roles has " + std::to_string(roles.size()) +
          "; give one role per channel");
-  if (std::set<int>(channels.begin(), channels.end()).size() != channels.size()) fail("--channels: a channel is listed twice");
-  if (std::set<std::string>(roles.begin(), roles.end()).size() != roles.size()) fail("--roles: a role is listed twice");
+  if (std::set<int>(channels.begin(), channels.end()).size() != channels.size()) usage("--channels: a channel is listed twice");
+  if (std::set<std::string>(roles.begin(), roles.end()).size() != roles.size()) usage("--roles: a role is listed twice");
   for (auto& r : roles)
-    if (!formats::is_valid_role(r)) fail("--roles: '" + r + "' is not a role (expected A, B or therapist)");
+    if (!formats::is_valid_role(r)) usage("--roles: '" + r + "' is not a role (expected A, B or therapist)");
   if (!formats::is_valid_session_type(o.session_type))
-    fail("--session-type: '" + o.session_type + "' is not one of preparation, dosing, integration, other");
-  if (!(o.rate >= 8000 && o.rate <= 384000)) fail("--rate: " + formats::format_number(o.rate) + " Hz is out of range");
-  if (o.duration < 0) fail("--duration: must not be negative");
+    usage("--session-type: '" + o.session_type + "' is not one of preparation, dosing, integration, other");
+  if (!(o.rate >= 8000 && o.rate <= 384000)) usage("--rate: expected 8000 to 384000 Hz, got " + formats::format_number(o.rate));
+  if (o.duration < 0) usage("--duration: must not be negative");
   // the sensor token: better from a file (an argument is visible to every user in the process list)
   std::string token = o.token;
   if (!o.token_file.empty()) {
-    if (!o.token.empty()) fail("give --token-file or --token, not both");
+    if (!o.token.empty()) usage("give --token-file or --token, not both");
     token = formats::read_file(o.token_file);
     token = token.substr(0, token.find('\n'));
     if (!token.empty() && token.back() == '\r') token.pop_back();
     if (token.empty()) fail(o.token_file + ": the token (its first line) is empty");
   }
   if (!o.no_sensors && token.empty() && !capture::is_loopback_address(o.listen))
-    fail("--listen " + o.listen + " reaches beyond loopback: give --token-file (or --token), which every sensor must present in its HELLO");
+    usage("--listen " + o.listen + " reaches beyond loopback: give --token-file (or --token), which every sensor must present in its HELLO");
   std::error_code ec;
   if (fs::exists(o.out, ec) && !(fs::is_directory(o.out, ec) && fs::is_empty(o.out, ec)))
     fail(o.out + ": already exists and is not empty; refusing to overwrite a session");
@@ -501,22 +502,27 @@ void add_record(CLI::App& app) {
   cmd->add_option("--device", o->device, "Input device: index or name (a unique part of it), see 'dyad devices'")->required();
   cmd->add_option("--channels", o->channels, "Device channels to record, from 1, e.g. 1,2 or 1,2,3 (default 1,2)");
   cmd->add_option("--roles", o->roles, "Role of each channel: A, B, therapist (default A,B)");
-  cmd->add_option("--rate", o->rate, "Sample rate in Hz (default 48000)");
-  cmd->add_option("--frames", o->frames, "Frames per buffer (default 256)");
-  cmd->add_option("--duration", o->duration, "Stop after this many seconds (default: until Ctrl-C)");
+  cmd->add_option("--rate", o->rate, "Sample rate in Hz (default 48000)")->check(check::number());
+  cmd->add_option("--frames", o->frames, "Frames per buffer (default 256)")->check(check::whole(65536));
+  cmd->add_option("--duration", o->duration, "Stop after this many seconds (default: until Ctrl-C)")->check(check::non_negative());
   cmd->add_option("--couple", o->couple, "Couple id (pseudonymous)");
-  cmd->add_option("--session-number", o->session_number, "Session number in the course of treatment (default 1)");
+  cmd->add_option("--session-number", o->session_number, "Session number in the course of treatment (default 1)")
+      ->check(check::whole());
   cmd->add_option("--session-type", o->session_type, "preparation, dosing, integration or other (default other)");
   cmd->add_flag("--no-preflight", o->no_preflight, "Skip the input-level check before recording");
-  cmd->add_option("--preflight-seconds", o->preflight_s, "Length of the input-level check (default 2)");
-  cmd->add_option("--ring-seconds", o->ring_s, "Audio the ring between the callback and the writer holds (default 4)");
-  auto* port_opt = cmd->add_option("--port", o->port, "Sensor ingest port, TCP and UDP (default 7420; 0: any free port)");
+  cmd->add_option("--preflight-seconds", o->preflight_s, "Length of the input-level check (default 2)")->check(check::non_negative());
+  cmd->add_option("--ring-seconds", o->ring_s, "Audio the ring between the callback and the writer holds (default 4)")
+      ->check(check::positive());
+  auto* port_opt = cmd->add_option("--port", o->port, "Sensor ingest port, TCP and UDP (default 7420; 0: any free port)")
+                       ->check(check::whole(65535));
   cmd->add_option("--listen", o->listen, "Address the sensor ingest binds (default 127.0.0.1; beyond loopback needs --token)");
   cmd->add_option("--token", o->token, "Token every sensor must present in its HELLO (\"token\" key); other users can see it in the process list: prefer --token-file");
   cmd->add_option("--token-file", o->token_file, "Read the token from the first line of this file");
-  cmd->add_option("--silence-alarm", o->silence_s, "Alarm when a regular sensor stream is silent this many seconds (default 5)");
+  cmd->add_option("--silence-alarm", o->silence_s, "Alarm when a regular sensor stream is silent this many seconds (default 5)")
+      ->check(check::positive());
   cmd->add_flag("--no-sensors", o->no_sensors, "Do not listen for sensor streams");
-  cmd->add_option("--ring-frames", o->ring_frames, "Ring size in frames (overrides --ring-seconds; for tests)")->group("");
+  cmd->add_option("--ring-frames", o->ring_frames, "Ring size in frames (overrides --ring-seconds; for tests)")
+      ->check(check::whole())->group("");
   cmd->callback([o, port_opt] {
     o->port_given = port_opt->count() > 0;
     run_record(*o);

@@ -95,7 +95,8 @@ void add_seal(CLI::App& app) {
     fs::path session = o->session;
     while (session.has_filename() == false && session.has_parent_path() && session != session.root_path()) session = session.parent_path();
     fs::path out = o->out.empty() ? fs::path(session.string() + ".dyadseal") : fs::path(o->out);
-    const auto strength = formats::parse_kdf_strength(o->kdf);
+    formats::KdfStrength strength{};
+    as_usage([&] { strength = formats::parse_kdf_strength(o->kdf); });
     Secret pass;
     get_passphrase(pass, o->passphrase_file, true);
     ProgressLine p("sealing");

@@ -46,11 +46,11 @@ SimStream parse_stream(const std::string& spec) {
   auto colon = spec.find(':');
   s.name = spec.substr(0, colon);
   if (!formats::is_valid_stream_name(s.name))
-    throw std::runtime_error("--streams: '" + s.name + "' is not a stream name ([A-Za-z0-9_-]{1,64})");
+    throw UsageError("--streams: '" + s.name + "' is not a stream name ([A-Za-z0-9_-]{1,64})");
   auto us = s.name.rfind('_');
   s.role = us == std::string::npos ? "" : s.name.substr(us + 1);
   if (!formats::is_valid_role(s.role))
-    throw std::runtime_error("--streams: '" + s.name + "' must end in _A, _B or _therapist (its role)");
+    throw UsageError("--streams: '" + s.name + "' must end in _A, _B or _therapist (its role)");
   std::string prefix = s.name.substr(0, us);
   struct K {
     const char* prefix;
@@ -73,10 +73,10 @@ SimStream parse_stream(const std::string& spec) {
       break;
     }
   if (!found)
-    throw std::runtime_error("--streams: '" + s.name + "' must start with ecg, ppg, eda, resp, acc or button (its kind)");
+    throw UsageError("--streams: '" + s.name + "' must start with ecg, ppg, eda, resp, acc or button (its kind)");
   if (colon != std::string::npos) {
     auto r = formats::parse_number(spec.substr(colon + 1));
-    if (!r || !(*r > 0 && *r <= 10000)) throw std::runtime_error("--streams: '" + spec + "': the rate after ':' must be 0 < Hz <= 10000");
+    if (!r || !(*r > 0 && *r <= 10000)) throw UsageError("--streams: '" + spec + "': the rate after ':' must be 0 < Hz <= 10000");
     s.rate = *r;
   }
   return s;
@@ -134,7 +134,7 @@ int connect_to(const SimSensorOptions& o) {
   a.sin_port = htons(static_cast<std::uint16_t>(o.port));
   if (::inet_pton(AF_INET, o.host.c_str(), &a.sin_addr) != 1) {
     ::close(fd);
-    throw std::runtime_error("--host: '" + o.host + "' is not an IPv4 address");
+    throw UsageError("--host: '" + o.host + "' is not an IPv4 address");
   }
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
     ::close(fd);
@@ -252,10 +252,12 @@ void run_stream(const SimSensorOptions& o, std::chrono::steady_clock::time_point
 void run_simulate_sensors(const SimSensorOptions& o) {
   std::vector<SimStream> streams;
   for (auto& s : split_list(o.streams)) streams.push_back(parse_stream(s));
-  if (streams.empty()) throw std::runtime_error("--streams: give at least one stream, e.g. ecg_A,eda_B");
-  if (!(o.duration > 0)) throw std::runtime_error("--duration: must be positive");
-  if (o.jitter_ms < 0) throw std::runtime_error("--jitter-ms: must not be negative");
-  if (o.garbage < 0 || o.garbage > 1) throw std::runtime_error("--garbage: a fraction of lines from 0 to 1");
+  if (streams.empty()) throw UsageError("--streams: give at least one stream, e.g. ecg_A,eda_B");
+  if (!(o.duration > 0)) throw UsageError("--duration: must be positive");
+  if (o.jitter_ms < 0) throw UsageError("--jitter-ms: must not be negative");
+  if (o.garbage < 0 || o.garbage > 1) throw UsageError("--garbage: a fraction of lines from 0 to 1");
+  in_addr host{};  // checked here: connect_to runs in the streams' threads, where a throw would abort
+  if (::inet_pton(AF_INET, o.host.c_str(), &host) != 1) throw UsageError("--host: '" + o.host + "' is not an IPv4 address");
   std::signal(SIGINT, on_sim_signal);
   std::signal(SIGTERM, on_sim_signal);
   Counts counts;
@@ -283,23 +285,26 @@ void add_simulate_sensors(CLI::App& app) {
   auto* cmd = app.add_subcommand("simulate-sensors",
                                  "Play simulated sensors (ECG, PPG, EDA, respiration, accelerometer, button) into a running "
                                  "'dyad record' over the sensor line protocol, in real time");
-  cmd->add_option("--port", o->port, "Recorder's sensor port (default 7420)");
+  cmd->add_option("--port", o->port, "Recorder's sensor port (default 7420)")->check(check::whole(65535));
   cmd->add_option("--host", o->host, "Recorder's address (default 127.0.0.1)");
   cmd->add_option("--streams", o->streams,
                   "Streams NAME[:RATE], comma-separated; the kind from the prefix (ecg, ppg, eda, resp, acc, button), the "
                   "role from the suffix (_A, _B, _therapist) (default ecg_A,ecg_B,eda_A,eda_B)");
-  cmd->add_option("--duration", o->duration, "Seconds to play (default 10)");
-  cmd->add_option("--drift-ppm", o->drift_ppm, "Device clocks run this many ppm fast (default 0)");
-  cmd->add_option("--device-offset", o->device_offset_s, "Device clock at the start, seconds (default 1000)");
-  cmd->add_option("--jitter-ms", o->jitter_ms, "Random delivery delay of each ~10 ms batch, 0..J ms (default 0)");
-  cmd->add_option("--dropouts", o->dropouts, "Disconnections per stream (TCP), each --dropout-seconds long (default 0)");
-  cmd->add_option("--dropout-seconds", o->dropout_s, "Length of each dropout (default 3)");
-  cmd->add_option("--garbage", o->garbage, "Fraction of samples followed by a malformed line (default 0)");
+  cmd->add_option("--duration", o->duration, "Seconds to play (default 10)")->check(check::positive());
+  cmd->add_option("--drift-ppm", o->drift_ppm, "Device clocks run this many ppm fast (default 0)")->check(check::number());
+  cmd->add_option("--device-offset", o->device_offset_s, "Device clock at the start, seconds (default 1000)")->check(check::number());
+  cmd->add_option("--jitter-ms", o->jitter_ms, "Random delivery delay of each ~10 ms batch, 0..J ms (default 0)")
+      ->check(check::non_negative());
+  cmd->add_option("--dropouts", o->dropouts, "Disconnections per stream (TCP), each --dropout-seconds long (default 0)")
+      ->check(check::whole());
+  cmd->add_option("--dropout-seconds", o->dropout_s, "Length of each dropout (default 3)")->check(check::non_negative());
+  cmd->add_option("--garbage", o->garbage, "Fraction of samples followed by a malformed line (default 0)")->check(check::between(0, 1));
   cmd->add_flag("--probes", o->probes, "Send a time probe every second");
   cmd->add_flag("--udp", o->udp, "Send datagrams instead of a TCP connection");
   cmd->add_option("--token", o->token, "Token for a recorder listening beyond loopback");
-  cmd->add_option("--tap", o->taps, "Seconds after the start of a tap seen by acc/button streams (repeatable)");
-  cmd->add_option("--seed", o->seed, "Random seed (default 1)");
+  cmd->add_option("--tap", o->taps, "Seconds after the start of a tap seen by acc/button streams (repeatable)")
+      ->check(check::non_negative());
+  cmd->add_option("--seed", o->seed, "Random seed (default 1)")->check(check::whole());
   cmd->callback([o] { run_simulate_sensors(*o); });
 }
 

@@ -145,11 +145,13 @@ void add_sync_check(CLI::App& app) {
   cmd->add_option("--role", o->role, "Role whose microphone heard the clap (default A)");
   cmd->add_option("--stream", o->stream, "Sensor stream that felt it, e.g. acc_A")->required();
   cmd->add_option("--column", o->column, "Use one column of the stream (default: the norm of all columns)");
-  cmd->add_option("--near", o->near_s, "Look for the event within --window seconds of this session time (default: the whole stream)");
-  cmd->add_option("--window", o->window_s, "Half-width of the search window in seconds (default 2)");
+  cmd->add_option("--near", o->near_s, "Look for the event within --window seconds of this session time (default: the whole stream)")
+      ->check(check::non_negative());
+  cmd->add_option("--window", o->window_s, "Half-width of the search window in seconds (default 2)")->check(check::positive());
   cmd->add_option("--min-prominence", o->min_prominence,
                   "The tap and the clap must peak at least this many times above their signal's typical (median) "
-                  "deviation, or sync-check fails rather than report a chance match (default 8)");
+                  "deviation, or sync-check fails rather than report a chance match (default 8)")
+      ->check(check::non_negative());
   cmd->callback([o] { run_sync_check(*o); });
 }
 

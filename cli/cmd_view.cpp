@@ -25,8 +25,8 @@ void add_view(CLI::App& app) {
       "--screenshot renders a PNG without a display.");
   cmd->add_option("SESSION", o->sessions, "Session folder(s), folders of sessions or globs")->required();
   cmd->add_option("--screenshot", o->screenshot, "Render to this PNG instead of opening a window (no display needed)");
-  cmd->add_option("--from", o->from_s, "Start of the visible range in seconds");
-  cmd->add_option("--to", o->to_s, "End of the visible range in seconds");
+  cmd->add_option("--from", o->from_s, "Start of the visible range in seconds")->check(check::non_negative());
+  cmd->add_option("--to", o->to_s, "End of the visible range in seconds")->check(check::non_negative());
   cmd->add_option("--size", o->size, "Screenshot size WxH (default 1600x900)");
   cmd->add_option("--tab", o->tab, "The tab shown: timeline (default) or summary")->check(CLI::IsMember({"timeline", "summary"}));
   cmd->callback([o] {

@@ -49,6 +49,11 @@ std::string exp_fixed(double v, int exponent, int decimals) {
 nlohmann::json jnum(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 void run_voice(const VoiceOptions& o) {
+  // what is wrong whatever the session is a usage error (exit 2); what does not fit this session, exit 1
+  if (!(o.f0_max_hz > o.f0_min_hz))
+    throw UsageError("--f0-max (" + num(o.f0_max_hz) + ") must be above --f0-min (" + num(o.f0_min_hz) + ")");
+  if (!std::isnan(o.to_s) && !(o.to_s > o.from_s))
+    throw UsageError("--to (" + num(o.to_s) + ") must be after --from (" + num(o.from_s) + ")");
   auto s = formats::Session::open(o.session);
   if (!s.audio || !s.manifest.audio) throw std::runtime_error(o.session + ": the session has no audio");
   const int ch = s.manifest.channel_of_role(o.role);
@@ -57,14 +62,12 @@ void run_voice(const VoiceOptions& o) {
     for (auto& r : s.audio_roles()) roles += (roles.empty() ? "" : ", ") + r;
     throw std::runtime_error(o.session + ": no audio channel for role '" + o.role + "' (roles with audio: " + roles + ")");
   }
-  if (!(o.f0_min_hz > 0 && o.f0_max_hz > o.f0_min_hz))
-    throw std::invalid_argument("--f0-min and --f0-max: need 0 < f0-min < f0-max, got " + num(o.f0_min_hz) + " and " + num(o.f0_max_hz));
   const double rate = s.audio->sample_rate_hz;
   const double dur = s.audio->duration_s();
   const double from = o.from_s, to = std::isnan(o.to_s) ? dur : o.to_s;
-  if (!(from >= 0)) throw std::invalid_argument("--from must be 0 or more, got " + num(from));
-  if (!(to <= dur + 1e-9)) throw std::invalid_argument("--to " + num(to) + " is after the end of the audio (" + num(dur) + " s)");
-  if (!(to > from)) throw std::invalid_argument("--to (" + num(to) + ") must be after --from (" + num(from) + ")");
+  if (!(from < dur))
+    throw std::runtime_error("--from " + num(from) + " is at or past the end of the audio (" + num(dur) + " s)");
+  if (!(to <= dur + 1e-9)) throw std::runtime_error("--to " + num(to) + " is after the end of the audio (" + num(dur) + " s)");
   const std::int64_t f0 = static_cast<std::int64_t>(std::llround(from * rate));
   const std::int64_t f1 = std::min(s.audio->frames, static_cast<std::int64_t>(std::llround(to * rate)));
   const std::int64_t n = f1 - f0;
@@ -72,7 +75,7 @@ void run_voice(const VoiceOptions& o) {
   const double step = 0.75 / o.f0_min_hz;  // Praat's automatic time step
   const double pitch_window = 3 / o.f0_min_hz, hnr_span = 2 / o.f0_min_hz;
   if (part < pitch_window)
-    throw std::invalid_argument("the stretch " + num(from) + "-" + num(to) + " s is shorter than the pitch analysis window (3 / f0-min = " +
+    throw std::runtime_error("the stretch " + num(from) + "-" + num(to) + " s is shorter than the pitch analysis window (3 / f0-min = " +
                                 num(pitch_window) + " s)");
   const int nch = s.audio->channels;
   const std::size_t block = 1 << 15;
@@ -246,12 +249,14 @@ void add_voice(CLI::App& app) {
                "or of a stretch of it, analysed as Praat analyses that stretch on its own.");
   cmd->add_option("SESSION", opt->session, "Session folder")->required();
   cmd->add_option("--role", opt->role, "Partner whose microphone to analyse (A, B, therapist)")->required();
-  cmd->add_option("--from", opt->from_s, "Start of the stretch in session seconds")->capture_default_str();
-  cmd->add_option("--to", opt->to_s, "End of the stretch in session seconds (default: the end of the audio)");
-  cmd->add_option("--f0-min", opt->f0_min_hz, "Pitch floor in Hz (Praat's 75)")->capture_default_str();
-  cmd->add_option("--f0-max", opt->f0_max_hz, "Pitch ceiling in Hz (Praat's 600; 500 in Praat's scripting example)")->capture_default_str();
-  cmd->add_option("--max-period-factor", opt->max_period_factor, "Largest ratio of consecutive periods used")->capture_default_str();
-  cmd->add_option("--max-amplitude-factor", opt->max_amplitude_factor, "Largest ratio of consecutive amplitudes used")->capture_default_str();
+  cmd->add_option("--from", opt->from_s, "Start of the stretch in session seconds")->capture_default_str()->check(check::non_negative());
+  cmd->add_option("--to", opt->to_s, "End of the stretch in session seconds (default: the end of the audio)")
+      ->check(check::non_negative());
+  cmd->add_option("--f0-min", opt->f0_min_hz, "Pitch floor in Hz (Praat's 75)")->capture_default_str()->check(check::positive());
+  cmd->add_option("--f0-max", opt->f0_max_hz, "Pitch ceiling in Hz (Praat's 600; 500 in Praat's scripting example)")
+      ->capture_default_str()->check(check::positive());
+  cmd->add_option("--max-period-factor", opt->max_period_factor, "Largest ratio of consecutive periods used")->capture_default_str()->check(check::positive());
+  cmd->add_option("--max-amplitude-factor", opt->max_amplitude_factor, "Largest ratio of consecutive amplitudes used")->capture_default_str()->check(check::positive());
   cmd->add_flag("--json", opt->json, "Print JSON (fractions, seconds, dB) instead of the text report");
   cmd->callback([opt] { run_voice(*opt); });
 }

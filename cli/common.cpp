@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "dyad/formats/text.hpp"
+
 namespace dyad::cli {
 
 void ProgressLine::update(double f) {
@@ -28,6 +30,62 @@ void ProgressLine::done() {
   finished_ = true;
   if (::isatty(2)) std::fprintf(stderr, "\r%s done\n", what_.c_str());
 }
+
+namespace check {
+namespace {
+std::string num(double v) { return formats::format_number(v); }
+
+/// A validator of a finite number for which `ok` holds; `expected` ends "expected a number...".
+CLI::Validator finite_number(std::function<bool(double)> ok, const std::string& expected, const std::string& desc) {
+  return CLI::Validator(
+      [ok, expected](std::string& text) -> std::string {
+        const auto v = formats::parse_number(text);
+        if (!v) return "expected a number, got '" + text + "'";
+        if (!std::isfinite(*v) || !ok(*v)) return "expected " + expected + ", got '" + text + "'";
+        return {};
+      },
+      desc);
+}
+}  // namespace
+
+CLI::Validator number() {
+  return finite_number([](double) { return true; }, "a finite number", "");
+}
+CLI::Validator positive() {
+  return finite_number([](double v) { return v > 0; }, "a number > 0", "POSITIVE");
+}
+CLI::Validator non_negative() {
+  return finite_number([](double v) { return v >= 0; }, "a number >= 0", "NONNEGATIVE");
+}
+CLI::Validator between(double lo, double hi) {
+  return finite_number([lo, hi](double v) { return v >= lo && v <= hi; }, "a number from " + num(lo) + " to " + num(hi),
+                       num(lo) + " to " + num(hi));
+}
+CLI::Validator whole(std::uint64_t max) {
+  const bool any = max == std::numeric_limits<std::uint64_t>::max();
+  const std::string expected = any ? "a whole number >= 0" : "a whole number from 0 to " + std::to_string(max);
+  return CLI::Validator(
+      [max, expected](std::string& text) -> std::string {
+        std::uint64_t v = 0;
+        bool ok = !text.empty() && text.size() <= 20;
+        for (char c : text) {
+          if (c < '0' || c > '9') {
+            ok = false;
+            break;
+          }
+          const auto d = static_cast<std::uint64_t>(c - '0');
+          if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10) {
+            ok = false;
+            break;
+          }
+          v = v * 10 + d;
+        }
+        if (!ok || v > max) return "expected " + expected + ", got '" + text + "'";
+        return {};
+      },
+      any ? "NONNEGATIVE" : "0 to " + std::to_string(max));
+}
+}  // namespace check
 
 void warn(const std::string& m) { std::cerr << "dyad: warning: " << m << "\n"; }
 void note(const std::string& m) { std::cerr << "dyad: " << m << "\n"; }

@@ -1,13 +1,50 @@
 #pragma once
 /// \file Shared helpers of the `dyad` command: subcommand registration, progress, messages.
 #include <filesystem>
+#include <cstdint>
 #include <functional>
+#include <limits>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 namespace dyad::cli {
+
+/// A bad option value or a misuse of the command line found after parsing: main() prints it as it
+/// prints CLI11's own parse errors and exits 2 (README "Commands"). Errors about files and data
+/// are other exceptions and exit 1.
+class UsageError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+/// Runs a library's check of parameters that came from options (e.g. `analysis::validate`) and
+/// turns its std::invalid_argument into a UsageError, `prefix` put before its message.
+template <class F>
+void as_usage(F&& check, const std::string& prefix = "") {
+  try {
+    check();
+  } catch (const UsageError&) {
+    throw;
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(prefix + e.what());
+  }
+}
+
+/// Option validators for numbers, used by every command instead of CLI11's PositiveNumber and
+/// NonNegativeNumber (which print the range as a 309-digit number and call "abc" out of range).
+/// CLI11 puts the option's name first: "--window: expected a number > 0, got '0'",
+/// "--window: expected a number, got 'abc'". NaN and infinities are refused by all of them.
+namespace check {
+CLI::Validator number();                          ///< any finite number
+CLI::Validator positive();                        ///< a finite number > 0
+CLI::Validator non_negative();                    ///< a finite number >= 0
+CLI::Validator between(double lo, double hi);     ///< a finite number from lo to hi
+/// A whole number from 0 to `max` (no sign, so "-1" is refused rather than wrapped around).
+CLI::Validator whole(std::uint64_t max = std::numeric_limits<std::uint64_t>::max());
+}  // namespace check
 
 /// Registers one subcommand on the app; each cmd_*.cpp provides one.
 void add_info(CLI::App& app);

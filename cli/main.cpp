@@ -38,6 +38,12 @@ int main(int argc, char** argv) {
   dyad::cli::add_table(app);
   dyad::cli::add_seal(app);
   dyad::cli::add_unseal(app);
+  auto usage = [&app](const std::string& what) {
+    std::string cmd = "dyad";  // point at the help of the command that was being parsed
+    for (const auto* sc : app.get_subcommands()) cmd += " " + sc->get_name();
+    std::cerr << "dyad: error: " << what << " (see '" << cmd << " --help')\n";
+    return 2;
+  };
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -48,11 +54,10 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::RuntimeError& e) {  // a command's own non-zero status, message already printed
     return e.get_exit_code();
-  } catch (const CLI::ParseError& e) {
-    std::string cmd = "dyad";  // point at the help of the command that was being parsed
-    for (const auto* sc : app.get_subcommands()) cmd += " " + sc->get_name();
-    std::cerr << "dyad: error: " << e.what() << " (see '" << cmd << " --help')\n";
-    return 2;
+  } catch (const CLI::ParseError& e) {  // an unknown option, a missing or malformed value
+    return usage(e.what());
+  } catch (const dyad::cli::UsageError& e) {  // an option value a command refused after parsing
+    return usage(e.what());
   } catch (const dyad::formats::FormatError& e) {
     std::cerr << "dyad: error: " << e.what() << "\n";
     return 1;

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -91,8 +92,57 @@ TEST(Cli, FailedImportLeavesNoHalfSession) {
 TEST(Cli, ImportNeedsRolesForAMultichannelFile) {
   dyad::test::TempDir d;
   auto r = run_dyad("import " + q(d / "s") + " --audio x.wav");
-  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("give it as ROLE=FILE"), std::string::npos) << r.out;
+  // given as ROLE=FILE, but C is not a role
+  r = run_dyad("import " + q(d / "s") + " --audio C=a.wav");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "dyad: error: import: --audio C=a.wav: 'C' is not a role; the roles are A, B and therapist (see 'dyad import --help')\n");
+  EXPECT_FALSE(fs::exists(d / "s"));
+}
+
+// Bad option values are usage errors (exit 2) that name the option as typed, never a library class,
+// and never print a range as a 309-digit number. Checked before any file is read: no session needed.
+TEST(Cli, BadOptionValuesNameTheOptionAndExit2) {
+  dyad::test::TempDir d;
+  const std::string s = q(d / "none");
+  struct Case {
+    std::string args, message;
+  } cases[] = {
+      {"analyze " + s + " --window 0", "--window: expected a number > 0, got '0' (see 'dyad analyze --help')"},
+      {"analyze " + s + " --window abc", "--window: expected a number, got 'abc' (see 'dyad analyze --help')"},
+      {"analyze " + s + " --window inf", "--window: expected a number > 0, got 'inf' (see 'dyad analyze --help')"},
+      {"analyze " + s + " --backchannel-max -1", "--backchannel-max: expected a number >= 0, got '-1' (see 'dyad analyze --help')"},
+      {"analyze " + s + " --min-pause -5", "--min-pause: expected a number >= 0, got '-5' (see 'dyad analyze --help')"},
+      {"analyze " + s + " --bp-systolic-high -5", "--bp-systolic-high: expected a number > 0, got '-5' (see 'dyad analyze --help')"},
+      {"analyze " + s + " --jobs -1", "--jobs: expected a whole number >= 0, got '-1' (see 'dyad analyze --help')"},
+      {"analyze " + s + " --vad-frame 0.5", "analyze: --vad-frame must be from 0.002 to 0.1 s with --vad crosstalk, got 0.5 (see 'dyad analyze --help')"},
+      {"analyze " + s + " --vad-on-db 3 --vad-off-db 5", "analyze: --vad-off-db (5) must be at most --vad-on-db (3) (see 'dyad analyze --help')"},
+      {"analyze " + s + " --sync-window 10 --sync-max-lag 20", "analyze: --sync-max-lag (20) must be below --sync-window (10) (see 'dyad analyze --help')"},
+      {"analyze " + s + " --vad-param foo=1",
+       "analyze: --vad-param must be NAME=VALUE with a parameter of the crosstalk detector, got 'foo=1' (see 'dyad analyze --help')"},
+      {"import " + s + " --physio x.csv --role A --rate abc", "--rate: expected a number, got 'abc' (see 'dyad import --help')"},
+      {"import " + s + " --audio A=a.wav --session-number -1", "--session-number: expected a whole number >= 0, got '-1' (see 'dyad import --help')"},
+      {"simulate " + s + " --duration nan", "--duration: expected a finite number, got 'nan' (see 'dyad simulate --help')"},
+      {"simulate " + s + " --duration abc", "--duration: expected a number, got 'abc' (see 'dyad simulate --help')"},
+      {"simulate " + s + " --duration 5", "simulate: --duration must be between 10 and 86400 seconds, found 5 (see 'dyad simulate --help')"},
+      {"simulate " + s + " --seed -1", "--seed: expected a whole number >= 0, got '-1' (see 'dyad simulate --help')"},
+      {"pitch " + s + " --role A --out x.tsv --time-step 0", "--time-step: expected a number > 0, got '0' (see 'dyad pitch --help')"},
+      {"pitch " + s + " --role A --out x.tsv --f0-min 300 --f0-max 200", "--f0-max (200) must be above --f0-min (300) (see 'dyad pitch --help')"},
+      {"voice " + s + " --role A --from -1", "--from: expected a number >= 0, got '-1' (see 'dyad voice --help')"},
+      {"export " + s + " --format foo --out x", "export: --format must be one of"},
+      {"seal " + s + " --kdf fast", "--kdf must be interactive, moderate or sensitive, found 'fast' (see 'dyad seal --help')"},
+      {"simulate-sensors --garbage 2", "--garbage: expected a number from 0 to 1, got '2' (see 'dyad simulate-sensors --help')"},
+      {"record " + s + " --device 0 --port 70000", "--port: expected a whole number from 0 to 65535, got '70000' (see 'dyad record --help')"},
+  };
+  for (auto& c : cases) {
+    auto r = run_dyad(c.args);
+    EXPECT_EQ(r.status, 2) << c.args << "\n" << r.out;
+    EXPECT_EQ(r.out.rfind("dyad: error: " + c.message, 0), 0u) << c.args << "\n" << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;  // one line
+    EXPECT_EQ(r.out.find("Vad:"), std::string::npos) << r.out;
+  }
+  EXPECT_FALSE(fs::exists(d / "none"));
 }
 
 TEST(Cli, ViewRendersAScreenshotWithoutADisplay) {
@@ -225,6 +275,19 @@ TEST(Cli, PitchWritesOnePartnersTrack) {
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("no audio channel for role 'therapist' (roles with audio: A, B)"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(d / "t.tsv"));
+  // option values that do not fit this session (exit 1), named as typed, not as the library's parameters
+  r = run_dyad("pitch " + q(d / "s") + " --role B --f0-max 9000 --out " + q(d / "t.tsv"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "dyad: error: " + (d / "s").string() + ": --f0-max (9000) must be below half the session's sample rate (16000 Hz)\n");
+  EXPECT_FALSE(fs::exists(d / "t.tsv"));
+  r = run_dyad("analyze " + q(d / "s") + " --f0-range B=75-9000");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "dyad: error: " + (d / "s").string() + ": --f0-range B=75-9000: the pitch ceiling 9000 Hz must be below half the "
+                   "session's sample rate (16000 Hz); nothing was analysed\n");
+  EXPECT_FALSE(fs::exists(d / "s" / "features"));
+  r = run_dyad("voice " + q(d / "s") + " --role B --from 100");  // no --to: the session ends first
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "dyad: error: --from 100 is at or past the end of the audio (1 s)\n");
 }
 
 // dyad record refuses bad arguments before touching any device (the live recording tests run
@@ -243,8 +306,8 @@ TEST(Cli, RecordArgumentErrorsAreOneLine) {
   };
   for (auto& c : cases) {
     auto r = run_dyad("record " + q(d / "s") + " " + c.args);
-    EXPECT_EQ(r.status, 1) << c.args;
-    EXPECT_EQ(r.out, c.message) << c.args;
+    EXPECT_EQ(r.status, 2) << c.args;  // usage errors
+    EXPECT_EQ(r.out, c.message.substr(0, c.message.size() - 1) + " (see 'dyad record --help')\n") << c.args;
     EXPECT_FALSE(fs::exists(d / "s"));
   }
 }
@@ -311,16 +374,19 @@ TEST(Cli, SimulateWritesASessionThatInfoReadsAndIsDeterministic) {
 TEST(Cli, SimulateRejectsBadOptionsWithOneClearLine) {
   dyad::test::TempDir d;
   auto r = run_dyad("simulate " + q(d / "s") + " --duration 3");
-  EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.out, "dyad: error: simulate: --duration must be between 10 and 86400 seconds, found 3\n");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "dyad: error: simulate: --duration must be between 10 and 86400 seconds, found 3 (see 'dyad simulate --help')\n");
   EXPECT_FALSE(fs::exists(d / "s"));
   r = run_dyad("simulate " + q(d / "s") + " --crosstalk-db 6");
-  EXPECT_EQ(r.out, "dyad: error: simulate: --crosstalk-db must be between -120 and 0 dB, found 6\n");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "dyad: error: simulate: --crosstalk-db must be between -120 and 0 dB, found 6 (see 'dyad simulate --help')\n");
   r = run_dyad("simulate " + q(d / "s") + " --session-type nap");
-  EXPECT_EQ(r.out, "dyad: error: simulate: --session-type must be preparation, dosing, integration or other, found 'nap'\n");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "dyad: error: simulate: --session-type must be preparation, dosing, integration or other, found 'nap' "
+                   "(see 'dyad simulate --help')\n");
   r = run_dyad("simulate " + q(d / "s") + " --snr-db loud");
   EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.out.find("--snr-db"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out, "dyad: error: --snr-db: expected a number, got 'loud' (see 'dyad simulate --help')\n");
   r = run_dyad("simulate");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("OUT is required"), std::string::npos) << r.out;

@@ -62,8 +62,9 @@ TEST(CliLabs, ImportXdfThenExportEveryFormatThenImportBack) {
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "dyad: error: " + s.string() + ": the session has no audio to export\n");
   r = run_dyad("export " + q(s) + " --format rttm2 --out x");
-  EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.out, "dyad: error: export: --format must be one of bdf, bids, csv, eaf, edf, flac, rttm, textgrid, wav, xdf, found 'rttm2'\n");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "dyad: error: export: --format must be one of bdf, bids, csv, eaf, edf, flac, rttm, textgrid, wav, xdf, found 'rttm2' "
+                   "(see 'dyad export --help')\n");
 }
 
 TEST(CliLabs, ImportEdfAndMalformedXdf) {

@@ -143,9 +143,9 @@ TEST(PrivacyCli, DeidentifiedExportsOfOneCoupleShareTheirPseudonyms) {
 TEST(PrivacyCli, RecordListensBeyondLoopbackOnlyWithAToken) {
   dyad::test::TempDir t;
   CliRun r = dyad_run("record " + quoted(t / "s") + " --device nothing --listen 0.0.0.0 --duration 1", t);
-  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.status, 2);
   EXPECT_EQ(r.err, "dyad: error: --listen 0.0.0.0 reaches beyond loopback: give --token-file (or --token), which every sensor must "
-                   "present in its HELLO\n");
+                   "present in its HELLO (see 'dyad record --help')\n");
   EXPECT_FALSE(fs::exists(t / "s"));
   write_private(t / "empty", "\n");
   r = dyad_run("record " + quoted(t / "s") + " --device nothing --listen 0.0.0.0 --token-file " + quoted(t / "empty"), t);

@@ -62,22 +62,24 @@ TEST(CliTurns, AnalyzeAFolderOfSessionsReportsFailuresAndCountsThem) {
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("(vad:energy)"), std::string::npos) << r.out;
   EXPECT_NE(slurp(d / "all" / "s1" / "features" / "segments.tsv").find("A\t1\t5\n"), std::string::npos);
+  const std::string help = " (see 'dyad analyze --help')\n";
   r = run_dyad("analyze " + q(d / "all" / "s1") + " --vad energy --vad-off-db 30");
-  EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.out, "dyad: error: EnergyVad: off_above_floor_db must be between 0 and on_above_floor_db, got 30.000000\n");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "dyad: error: analyze: --vad-off-db (30) must be at most --vad-on-db (12)" + help);
   r = run_dyad("analyze " + q(d / "all" / "s1") + " --vad-off-db 30");
-  EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.out, "dyad: error: CrosstalkVad: off_db must be at most on_db, got 30\n");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "dyad: error: analyze: --vad-off-db (30) must be at most --vad-on-db (-2)" + help);
   r = run_dyad("analyze " + q(d / "all" / "s1") + " --min-pause 0.6 --vad-leak-margin 4 --vad-param leak_memory_s=30 --vad-param bands=12");
   EXPECT_EQ(r.status, 0) << r.out;
   auto j = slurp(d / "all" / "s1" / "features" / "summary.json");
   for (const char* want : {"\"min_pause_s\": 0.6", "\"leak_margin_db\": 4.0", "\"leak_memory_s\": 30.0", "\"bands\": 12.0", "\"name\": \"crosstalk\""})
     EXPECT_NE(j.find(want), std::string::npos) << want << "\n" << j;
   r = run_dyad("analyze " + q(d / "all" / "s1") + " --vad-param leak_memory=30");
-  EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.out, "dyad: error: analyze: --vad-param must be NAME=VALUE with a parameter of the crosstalk detector, got 'leak_memory=30'\n");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "dyad: error: analyze: --vad-param must be NAME=VALUE with a parameter of the crosstalk detector, got 'leak_memory=30'" + help);
   r = run_dyad("analyze " + q(d / "all" / "s1") + " --vad-param bands=2.5");
-  EXPECT_EQ(r.out, "dyad: error: CrosstalkVad: bands must be a whole number, got 2.5\n");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "dyad: error: analyze: voice activity parameter bands must be a whole number, got 2.5" + help);
   r = run_dyad("analyze " + q(d / "all" / "s1") + " --vad magic");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("--vad"), std::string::npos) << r.out;
@@ -135,8 +137,9 @@ TEST(CliTurns, ExportsAndRoundTripThroughImportAnnotations) {
   EXPECT_EQ(r.out, "dyad: error: " + (d / "x.rttm").string() + ": already exists; add --force to replace it\n");
   EXPECT_EQ(run_dyad("export " + q(s) + " --format rttm --out " + q(d / "x.rttm") + " --force").status, 0);
   r = run_dyad("export " + q(s) + " --format mp3 --out " + q(d / "x.mp3"));
-  EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.out, "dyad: error: export: --format must be one of bdf, bids, csv, eaf, edf, flac, rttm, textgrid, wav, xdf, found 'mp3'\n");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "dyad: error: export: --format must be one of bdf, bids, csv, eaf, edf, flac, rttm, textgrid, wav, xdf, found 'mp3' "
+                   "(see 'dyad export --help')\n");
 
   // TextGrid: Praat opens it
   ASSERT_EQ(run_dyad("export " + q(s) + " --format textgrid --out " + q(d / "x.TextGrid")).status, 0);

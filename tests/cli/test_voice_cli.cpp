@@ -65,9 +65,12 @@ TEST(CliVoice, HelpAndErrors) {
   r = run_dyad("voice " + q(d / "s") + " --role B");
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "dyad: error: " + (d / "s").string() + ": no audio channel for role 'B' (roles with audio: A)\n");
-  r = run_dyad("voice " + q(d / "s") + " --role A --from 1 --to 0.5");
+  r = run_dyad("voice " + q(d / "s") + " --role A --from 1 --to 0.5");  // wrong whatever the session: a usage error
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "dyad: error: --to (0.5) must be after --from (1) (see 'dyad voice --help')\n");
+  r = run_dyad("voice " + q(d / "s") + " --role A --from 9");  // past the end of this session's audio
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.out, "dyad: error: --to (0.5) must be after --from (1)\n");
+  EXPECT_EQ(r.out, "dyad: error: --from 9 is at or past the end of the audio (1.283265306122449 s)\n");
   r = run_dyad("voice " + q(d / "s") + " --role A --to 9");
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "dyad: error: --to 9 is after the end of the audio (1.283265306122449 s)\n");
