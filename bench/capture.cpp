@@ -75,6 +75,25 @@ std::int64_t now_ns() {
   return static_cast<std::int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
 }
 
+/// `n` threads that spin until stopped (or destroyed): the other core busy.
+struct Burners {
+  std::atomic<bool> spin{true};
+  std::vector<std::thread> threads;
+  explicit Burners(int n) {
+    for (int b = 0; b < n; ++b)
+      threads.emplace_back([this] {
+        volatile std::uint64_t x = 0;
+        while (spin.load(std::memory_order_relaxed)) x = x + 1;
+      });
+  }
+  void stop() {
+    spin = false;
+    for (auto& t : threads)
+      if (t.joinable()) t.join();
+  }
+  ~Burners() { stop(); }
+};
+
 /// Late cycles the JACK server has logged so far ("JackTimedDriver::Process XRun = N usec").
 long count_xruns(const fs::path& log) {
   std::FILE* f = std::fopen(log.c_str(), "r");
@@ -164,18 +183,11 @@ int main(int argc, char** argv) {
     std::printf("| period (ms) | length (s) | busy threads | wake-ups | wake-ups > 1 period late | share | max late (ms) | SCHED_FIFO |\n"
                 "|---|---|---|---|---|---|---|---|\n");
     for (unsigned long period : periods) {
-      std::atomic<bool> spin{true};
-      std::vector<std::thread> burners;
-      for (int b = 0; b < busy; ++b)
-        burners.emplace_back([&] {
-          volatile std::uint64_t x = 0;
-          while (spin.load(std::memory_order_relaxed)) x = x + 1;
-        });
+      Burners burn(busy);
       TimerProbe tp(static_cast<std::int64_t>(period) * 1000000000 / 48000);
       std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
       tp.stop();
-      spin = false;
-      for (auto& t : burners) t.join();
+      burn.stop();
       std::printf("| %.3f | %.0f | %d | %lld | %zu | %.2f %% | %.2f | %s |\n", 1e3 * static_cast<double>(period) / 48000.0, seconds, busy,
                   static_cast<long long>(tp.wakeups), tp.late_at.size(),
                   100.0 * static_cast<double>(tp.late_at.size()) / static_cast<double>(std::max<std::int64_t>(1, tp.wakeups)),
@@ -211,13 +223,7 @@ int main(int argc, char** argv) {
     }
     pid_t fd = spawn({feeder.string(), "dyad_feeder", "2"}, dir / "feeder.log");
     std::this_thread::sleep_for(std::chrono::milliseconds(800));
-    std::atomic<bool> spin{true};
-    std::vector<std::thread> burners;
-    for (int b = 0; b < busy; ++b)
-      burners.emplace_back([&] {
-        volatile std::uint64_t x = 0;
-        while (spin.load(std::memory_order_relaxed)) x = x + 1;
-      });
+    Burners burn(busy);  // the other core(s) busy
     std::unique_ptr<TimerProbe> tp;
     if (probe) tp = std::make_unique<TimerProbe>(static_cast<std::int64_t>(period) * 1000000000 / 48000);
     std::int64_t at_late = 0, ndrop = 0;
@@ -298,8 +304,7 @@ int main(int argc, char** argv) {
         fs::remove(dir / "jack_rec.log");
       fs::remove(wav);
     }
-    spin = false;
-    for (auto& t : burners) t.join();
+    burn.stop();
     stop(fd);
     stop(jackd);
     const double per_ms = 1e3 * static_cast<double>(period) / 48000.0;
