@@ -146,7 +146,7 @@ void add_analyze(CLI::App& app) {
   cmd->add_option("--backchannel-max", a.backchannel_max_s,
                   "Within-speaker overlaps shorter than this are backchannels; overlaps longer are interruptions (s)")
       ->capture_default_str()->check(check::non_negative());
-  cmd->add_option("--window", a.window_s, "Window length of windows.tsv (s)")->capture_default_str()->check(check::positive());
+  cmd->add_option("--window", a.window_s, "Window length of windows.tsv (s, 1 to 86400)")->capture_default_str()->check(check::between(1, 86400));
   cmd->add_option("--jobs", o->jobs, "Sessions analysed at once (0 = one per CPU)")->capture_default_str()->check(check::whole());
   cmd->add_flag("--no-annotations", o->no_annotations, "Ignore annotations/segments.tsv and run the voice activity detector");
   // Voice activity: options common to both detectors apply to the one chosen.

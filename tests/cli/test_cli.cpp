@@ -109,9 +109,10 @@ TEST(Cli, BadOptionValuesNameTheOptionAndExit2) {
   struct Case {
     std::string args, message;
   } cases[] = {
-      {"analyze " + s + " --window 0", "--window: expected a number > 0, got '0' (see 'dyad analyze --help')"},
+      {"analyze " + s + " --window 0", "--window: expected a number from 1 to 86400, got '0' (see 'dyad analyze --help')"},
+      {"analyze " + s + " --window 1e-6", "--window: expected a number from 1 to 86400, got '1e-6' (see 'dyad analyze --help')"},
       {"analyze " + s + " --window abc", "--window: expected a number, got 'abc' (see 'dyad analyze --help')"},
-      {"analyze " + s + " --window inf", "--window: expected a number > 0, got 'inf' (see 'dyad analyze --help')"},
+      {"analyze " + s + " --window inf", "--window: expected a number from 1 to 86400, got 'inf' (see 'dyad analyze --help')"},
       {"analyze " + s + " --backchannel-max -1", "--backchannel-max: expected a number >= 0, got '-1' (see 'dyad analyze --help')"},
       {"analyze " + s + " --min-pause -5", "--min-pause: expected a number >= 0, got '-5' (see 'dyad analyze --help')"},
       {"analyze " + s + " --bp-systolic-high -5", "--bp-systolic-high: expected a number > 0, got '-5' (see 'dyad analyze --help')"},
