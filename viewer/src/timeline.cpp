@@ -321,6 +321,15 @@ void TimelineView::paint_label(QPainter& p, const Track& t, const QRect& r) {
     p.setPen(QColor(105, 105, 110));
     p.drawText(QRect(r.left() + 11, top + line, text_w, line), Qt::AlignLeft | Qt::AlignVCenter,
                QFontMetrics(s).elidedText(QString::fromStdString(t.caption), Qt::ElideRight, text_w));
+  } else if (!t.caption.empty()) {
+    // one line only (a short track): the caption (a unit, a channel) after the title when it fits
+    const int after = fm.horizontalAdvance(QString::fromStdString(t.title)) + 6;
+    const int room = text_w - after;
+    if (room >= 16) {
+      p.setPen(QColor(105, 105, 110));
+      p.drawText(QRect(r.left() + 11 + after, top, room, line), Qt::AlignLeft | Qt::AlignVCenter,
+                 QFontMetrics(s).elidedText(QString::fromStdString(t.caption), Qt::ElideRight, room));
+    }
   }
   // value axis on the right edge of the label column
   p.setPen(QColor(90, 90, 95));
