@@ -96,15 +96,25 @@ void run_demo(const DemoOptions& o) {
       std::ofstream mk(markers);
       mk << "onset_s\tduration_s\tlabel\tvalue\tsource\n0\t1.5\tbaseline\tn/a\tdemo\n1.5\t0\tbp\t118/76\tdemo\n";
     }
+    // the recording's first 3 s of physiology, as long as the speech (a longer stream would rightly
+    // draw the warning that the audio looks cut short)
+    auto physio = std::filesystem::temp_directory_path() / ("dyad-demo-physio-" + std::to_string(::getpid()) + ".csv");
+    {
+      std::ifstream in(data / "physio/neurokit/bio_resting_5min_100hz.csv");
+      std::ofstream cut(physio);
+      std::string line;
+      for (int n = 0; n <= 300 && std::getline(in, line); ++n) cut << line << '\n';
+    }
     std::vector<std::string> args = {"import", real.string(),
                                      "--audio", "A=" + (data / "pitch/fda_ue_dev/rl001.wav").string(),
                                      "--audio", "B=" + (data / "pitch/fda_ue_dev/sb001.wav").string(),
-                                     "--physio", (data / "physio/neurokit/bio_resting_5min_100hz.csv").string(),
+                                     "--physio", physio.string(),
                                      "--role", "A", "--rate", "100",
                                      "--markers", markers.string(),
                                      "--couple", "demo", "--session-number", "1", "--session-type", "integration"};
     int rc = run_program(self, args);
     std::filesystem::remove(markers);
+    std::filesystem::remove(physio);
     if (rc != 0) throw CLI::RuntimeError(rc);
     run({"info", real.string()});
     run({"analyze", real.string()});

@@ -28,6 +28,9 @@ using formats::format_number;
 const double kNan = std::nan("");
 
 std::string fmt(double v) { return std::isfinite(v) ? format_number(v) : "n/a"; }
+/// Seconds (times, intervals) to the nanosecond: 0.58, not 0.5800000000000001.
+std::string fmt_s(double v) { return std::isfinite(v) ? formats::format_seconds(v) : "n/a"; }
+double to_ns(double v) { return std::isfinite(v) ? std::round(v * 1e9) / 1e9 : v; }
 std::string fmt_int(long long v) { return std::to_string(v); }
 nlohmann::json jnum(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
@@ -397,7 +400,7 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
       info["corrected_beats"] = corrected;
       PhysioTable t{"beats_" + sc.name, "Heart beats of stream " + sc.name + " (" + kind + ", role " + role + ")", beats_columns(), {}};
       for (const auto& r : rows_out)
-        t.rows.push_back({fmt(r.time_s), fmt(r.rr_s), fmt(std::isfinite(r.rr_s) ? 60 / r.rr_s : kNan), r.corrected ? "1" : "0"});
+        t.rows.push_back({fmt_s(r.time_s), fmt_s(r.rr_s), fmt(std::isfinite(r.rr_s) ? 60 / to_ns(r.rr_s) : kNan), r.corrected ? "1" : "0"});
       res.tables.push_back(std::move(t));
     } else if (kind == "eda") {
       nlohmann::json noise = nlohmann::json::array(), min_amp = nlohmann::json::array();
