@@ -321,7 +321,7 @@ void TimelineView::paint_label(QPainter& p, const Track& t, const QRect& r) {
     p.setPen(QColor(105, 105, 110));
     p.drawText(QRect(r.left() + 11, top + line, text_w, line), Qt::AlignLeft | Qt::AlignVCenter,
                QFontMetrics(s).elidedText(QString::fromStdString(t.caption), Qt::ElideRight, text_w));
-  } else if (!t.caption.empty()) {
+  } else if (!t.caption.empty() && t.kind != TrackKind::events) {
     // one line only (a short track): the caption (a unit, a channel) after the title when it fits
     const int after = fm.horizontalAdvance(QString::fromStdString(t.title)) + 6;
     const int room = text_w - after;
@@ -415,6 +415,23 @@ void TimelineView::paint_events(QPainter& p, const Track&, const QRect& r) {
   }
 }
 
+void TimelineView::waveform_columns(int ch, double f0, double f1, std::span<formats::MinMax> cols) {
+  if (!overview_ || cols.empty()) return;
+  if (overview_->columns(ch, f0, f1, cols) >= 0) return;
+  // Finer than the pyramid's first level: summarise at most 2*base_frames raw frames per column.
+  const double spp = (f1 - f0) / static_cast<double>(cols.size());
+  auto a = static_cast<std::int64_t>(std::floor(f0)), b = static_cast<std::int64_t>(std::ceil(f1));
+  const auto& raw = raw_frames(a, b);
+  const int nch = overview_->channels();
+  for (std::size_t x = 0; x < cols.size(); ++x) {
+    auto ca = static_cast<std::int64_t>(f0 + static_cast<double>(x) * spp), cb = static_cast<std::int64_t>(f0 + static_cast<double>(x + 1) * spp);
+    Range rg;
+    for (std::int64_t f = std::max(ca, raw_f0_); f < std::min(cb, raw_f1_); ++f)
+      rg.add(raw[static_cast<std::size_t>((f - raw_f0_) * nch + ch)]);
+    cols[x] = rg.empty() ? formats::MinMax{NAN, NAN} : formats::MinMax{rg.min, rg.max};
+  }
+}
+
 const std::vector<float>& TimelineView::raw_frames(std::int64_t f0, std::int64_t f1) {
   if (f0 >= raw_f0_ && f1 <= raw_f1_ && raw_f0_ >= 0) return raw_;
   if (!reader_) reader_ = std::make_unique<formats::AudioReader>(model_.session.audio_path());
@@ -451,19 +468,7 @@ void TimelineView::paint_waveform(QPainter& p, const Track& t, const QRect& r) {
   auto y_of = [&](float v) { return mid - std::clamp(v / pk, -1.f, 1.f) * half; };
   if (spp >= 2) {
     std::vector<formats::MinMax> cols(static_cast<std::size_t>(w));
-    if (overview_->columns(ch, f0, f1, cols) < 0) {
-      // Finer than the pyramid's first level: summarise at most 2*base_frames raw frames per column.
-      auto a = static_cast<std::int64_t>(std::floor(f0)), b = static_cast<std::int64_t>(std::ceil(f1));
-      const auto& raw = raw_frames(a, b);
-      const int nch = overview_->channels();
-      for (int x = 0; x < w; ++x) {
-        auto ca = static_cast<std::int64_t>(f0 + x * spp), cb = static_cast<std::int64_t>(f0 + (x + 1) * spp);
-        Range rg;
-        for (std::int64_t f = std::max(ca, raw_f0_); f < std::min(cb, raw_f1_); ++f)
-          rg.add(raw[static_cast<std::size_t>((f - raw_f0_) * nch + ch)]);
-        cols[static_cast<std::size_t>(x)] = rg.empty() ? formats::MinMax{NAN, NAN} : formats::MinMax{rg.min, rg.max};
-      }
-    }
+    waveform_columns(ch, f0, f1, cols);
     p.setPen(c);
     std::vector<QLineF> lines;
     lines.reserve(static_cast<std::size_t>(w));
@@ -840,7 +845,7 @@ void OverviewStrip::paintEvent(QPaintEvent*) {
       std::vector<formats::MinMax> cols(static_cast<std::size_t>(w));
       double per = static_cast<double>(overview_->frames()) / w;
       for (int c = 0; c < nch; ++c) {
-        if (overview_->columns(c, 0, static_cast<double>(overview_->frames()), cols) < 0) continue;
+        view_->waveform_columns(c, 0, static_cast<double>(overview_->frames()), cols);  // a short recording: from its samples
         float pk = 1e-6f;
         for (auto& m : cols)
           if (!std::isnan(m.max)) pk = std::max({pk, std::abs(m.min), std::abs(m.max)});

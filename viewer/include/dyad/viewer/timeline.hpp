@@ -2,6 +2,7 @@
 /// \file The timeline: tracks on one time axis drawn with QPainter from min/max summaries, and
 /// the overview strip of the whole session. GUI thread only.
 #include <QImage>
+#include <span>
 #include <QWidget>
 #include <memory>
 #include <vector>
@@ -72,6 +73,11 @@ class TimelineView : public QWidget {
     render_scale_ = scale;
     invalidate();
   }
+
+  /// Min/max of audio channel `ch` over frames [f0, f1) in out.size() equal columns: from the
+  /// overview's pyramid, or from the samples when the columns are finer than its first level (a
+  /// short recording). Columns without a frame are NaN.
+  void waveform_columns(int ch, double f0, double f1, std::span<formats::MinMax> out);
 
   /// Where a visible track is drawn (its plot area, right of the labels); empty when hidden.
   QRect track_rect(const std::string& id);
