@@ -84,7 +84,9 @@ std::string serialise_events(const std::vector<dsp::TurnEvent>& ev) {
   std::string out = tsv_line({"type", "start_s", "end_s", "from_role", "to_role", "successful", "duration_s"});
   for (auto& e : ev)
     out += tsv_line({dsp::event_type_name(e.type), format_seconds(e.start_s), format_seconds(e.end_s), e.from_role, e.to_role,
-                     e.successful < 0 ? "n/a" : std::to_string(e.successful), format_seconds(e.end_s - e.start_s)});
+                     e.successful < 0 ? "n/a" : std::to_string(e.successful),
+                     // from the times as written, so that reading the file back writes it the same
+                     format_seconds(round_seconds(e.end_s) - round_seconds(e.start_s))});
   return out;
 }
 

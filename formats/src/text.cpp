@@ -16,11 +16,13 @@ std::string format_number(double v) {
   return std::string(buf, end);
 }
 
-std::string format_seconds(double v) {
+double round_seconds(double v) {
   // beyond about 10^7 s (116 days) a nanosecond is below a double's resolution anyway
-  if (!std::isfinite(v) || std::abs(v) > 1e7) return format_number(v);
-  return format_number(std::round(v * 1e9) / 1e9);
+  if (!std::isfinite(v) || std::abs(v) > 1e7) return v;
+  return std::round(v * 1e9) / 1e9;
 }
+
+std::string format_seconds(double v) { return format_number(round_seconds(v)); }
 
 std::string format_fixed(double v, int decimals) {
   if (std::isnan(v)) return "n/a";

@@ -18,6 +18,9 @@ std::string format_number(double v);
 /// A time or duration in seconds: rounded to the nanosecond, then the shortest text (so
 /// 58 * 0.01 and 3.5 - 2.92 print as 0.58, not 0.5800000000000001); NaN -> "n/a".
 std::string format_seconds(double v);
+/// The value format_seconds writes (to the nanosecond; unchanged past 10^7 s or when not finite).
+/// A difference of two rounded times written with format_seconds reads back to itself.
+double round_seconds(double v);
 /// Fixed number of decimals (std::to_chars); NaN -> "n/a".
 std::string format_fixed(double v, int decimals);
 /// Parses a whole field as a double with std::from_chars. "n/a" (and "nan") give NaN.
