@@ -37,6 +37,12 @@ void add_import_annotations(CLI::App& app) {
                 "Accept a TextGrid whose span differs from the session's length by more than 1 s");
   cmd->callback([o] {
     namespace fs = std::filesystem;
+    for (auto& t : o->tiers) {
+      const auto eq = t.find('=');
+      if (eq != std::string::npos && !formats::is_valid_role(t.substr(0, eq)))
+        throw UsageError("--tier " + t + ": '" + t.substr(0, eq) + "' is not a role (A, B or therapist); use ROLE=TIER");
+      if (t.empty() || eq + 1 == t.size()) throw UsageError("--tier '" + t + "': no tier name");
+    }
     auto s = formats::Session::open(o->session);
     const fs::path ann = fs::path(o->session) / "annotations";
     auto roles = s.audio_roles();

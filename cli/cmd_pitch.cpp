@@ -82,6 +82,7 @@ void run_pitch(const PitchOptions& o) {
   std::vector<dsp::PitchFrame> pf(pt.max_output(block));
   std::vector<double> inf(it.max_output(block));
   const fs::path tmp = fs::path(o.out).string() + ".part";
+  std::size_t frames = 0, voiced = 0;
   fs::remove(tmp, ec);
   {
     formats::LineFile out(tmp, true);
@@ -98,6 +99,8 @@ void run_pitch(const PitchOptions& o) {
         buf += f.voiced() ? formats::format_number(std::round(f.f0_hz * 1000) / 1000) + "\t1\t" : std::string("n/a\t0\t");
         buf += formats::format_number(std::round(in * 1000) / 1000) + '\n';
         ++written;
+        ++frames;
+        if (f.voiced()) ++voiced;
       }
       if (written > 4096) {  // keep the intensity queue short
         pending_int.erase(pending_int.begin(), pending_int.begin() + static_cast<long>(written));
@@ -127,6 +130,9 @@ void run_pitch(const PitchOptions& o) {
     out.append(buf);
   }
   fs::rename(tmp, o.out);
+  note("wrote " + std::to_string(frames) + " frames (" +
+       formats::format_number(frames ? std::round(1000.0 * static_cast<double>(voiced) / static_cast<double>(frames)) / 10 : 0) +
+       " % voiced) of " + o.role + " to " + o.out);
 }
 
 }  // namespace

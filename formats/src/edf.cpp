@@ -260,11 +260,16 @@ std::vector<std::string> import_edf(const std::filesystem::path& dir, Manifest& 
   const double t0 = f.record_onsets_s.empty() ? 0 : f.record_onsets_s.front();
   std::set<std::string> used;
   for (auto& r : m.streams) used.insert(r.name);
-  std::size_t done = 0;
+  std::size_t done = 0, imported = 0;
+  std::vector<std::string> empty;
   for (auto& s : f.signals) {
     ++done;
     if (s.annotation) continue;
-    if (s.values.empty()) continue;
+    if (s.values.empty()) {
+      empty.push_back("'" + s.label + "'");
+      continue;
+    }
+    ++imported;
     std::string role = !opt.role.empty() ? opt.role : role_from_label(s.label);
     std::string base;
     for (char ch : s.label) base += (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-') ? ch : '_';
@@ -322,6 +327,16 @@ std::vector<std::string> import_edf(const std::filesystem::path& dir, Manifest& 
     add_participant(m, role);
     if (progress) progress(static_cast<double>(done) / static_cast<double>(f.signals.size()), "importing EDF signals");
   }
+  // A file with nothing in it is refused, not turned into an empty session; signals without a
+  // sample (0 data records, or 0 samples per record) are named.
+  std::string names;
+  for (auto& e : empty) names += (names.empty() ? "" : ", ") + e;
+  if (imported == 0 && f.annotations.empty())
+    throw FormatError(ErrorKind::malformed,
+                      path.string() + ": no signal with samples and no annotations: nothing to import" +
+                          (empty.empty() ? std::string(" (the file has no signals)") : " (empty: " + names + ")"));
+  if (!empty.empty())
+    warnings.push_back(path.string() + ": " + std::to_string(empty.size()) + " signal(s) without samples not imported: " + names);
   if (!f.annotations.empty()) {
     auto existing = read_markers(dir);
     for (auto& a : f.annotations) {

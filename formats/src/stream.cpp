@@ -338,8 +338,8 @@ void for_each_stream_row(LineSource& src, const StreamSidecar& s, std::span<cons
   const auto header = split(line, '\t');
   if (!std::equal(header.begin(), header.end(), want.begin(), want.end())) {
     std::string w, f;
-    for (auto& x : want) w += (w.empty() ? "" : " ") + x;
-    for (auto& x : header) f += (f.empty() ? "" : " ") + std::string(x);
+    for (auto& x : want) (w += w.empty() ? "" : " ") += x;
+    for (auto& x : header) (f += f.empty() ? "" : " ") += x;
     throw FormatError(ErrorKind::malformed, label + ":1: expected the header '" + w + "' (from the sidecar), found '" + f + "'");
   }
   const std::size_t nf = want.size();

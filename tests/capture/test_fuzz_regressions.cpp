@@ -12,7 +12,7 @@ class CaptureFuzzReplay : public ::testing::TestWithParam<dyad::fuzz::Target> {}
 TEST_P(CaptureFuzzReplay, SeedsAndRegressionsRunCleanly) { EXPECT_GT(dyad::fuzz::replay(GetParam()), 0u); }
 
 INSTANTIATE_TEST_SUITE_P(Targets, CaptureFuzzReplay, ::testing::ValuesIn(dyad::fuzz::capture_targets()),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         [](const auto& target) { return std::string(target.param.name); });
 
 // ---- Bugs the fuzzers found, each with the behaviour the fixed code has now. ------------------
 

@@ -242,6 +242,8 @@ TEST(Cli, PitchWritesOnePartnersTrack) {
   ASSERT_EQ(r.status, 0) << r.out;
   r = run_dyad("pitch " + q(d / "s") + " --role B --out " + q(d / "b.tsv"));
   ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("dyad: wrote 100 frames ("), std::string::npos) << r.out;  // says what it did
+  EXPECT_NE(r.out.find(" % voiced) of B to " + (d / "b.tsv").string()), std::string::npos) << r.out;
   std::ifstream in(d / "b.tsv");
   std::string line;
   std::getline(in, line);

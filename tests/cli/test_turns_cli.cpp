@@ -203,6 +203,12 @@ TEST(CliTurns, ExportsAndRoundTripThroughImportAnnotations) {
   r = run_dyad("import-annotations " + q(s) + " " + q(d / "y.eaf") + " --tier A=speaker1");
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "dyad: error: " + (d / "y.eaf").string() + ": no tier named 'speaker1' (tiers: A, B, events)\n");
+  // a ROLE=TIER whose role is not one is a usage error (exit 2), found before the file is read
+  r = run_dyad("import-annotations " + q(s) + " " + q(d / "y.eaf") + " --tier speaker1=A");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--tier speaker1=A: 'speaker1' is not a role"), std::string::npos) << r.out;
+  r = run_dyad("import-annotations " + q(s) + " " + q(d / "y.eaf") + " --tier A=");
+  EXPECT_EQ(r.status, 2) << r.out;
   fs::copy_file(d / "x.rttm", d / "x.lab");
   r = run_dyad("import-annotations " + q(s) + " " + q(d / "x.lab") + " --force");
   EXPECT_EQ(r.out, "dyad: error: " + (d / "x.lab").string() +

@@ -465,9 +465,13 @@ TEST(Eda, NoiseAdaptiveMinimumKeepsPrecisionAtHighNoise) {
     EXPECT_GE(se, sd > 0.05 ? 85 : 95) << sd;
     EXPECT_GE(ppv, 90) << sd;
     // The noise estimate: within 25 % of the truth once noise dominates the 20 Hz differences.
-    if (sd >= 0.02) EXPECT_NEAR(r.noise_sd_us, sd, 0.25 * sd);
+    if (sd >= 0.02) {
+      EXPECT_NEAR(r.noise_sd_us, sd, 0.25 * sd);
+    }
     EXPECT_GE(r.min_amplitude_us, c.min_amplitude_us);
-    if (sd == 0) EXPECT_DOUBLE_EQ(r.min_amplitude_us, c.min_amplitude_us);
+    if (sd == 0) {
+      EXPECT_DOUBLE_EQ(r.min_amplitude_us, c.min_amplitude_us);
+    }
     for (const auto& s : r.scrs) EXPECT_GE(s.amplitude_us, r.min_amplitude_us);
     if (sd >= 0.02) {  // the fixed 0.01 uS alone counts ripples of noise as responses
       c.noise_amplitude_factor = 0;

@@ -196,7 +196,7 @@ TEST(VoiceQuality, PiecesSplitAtGapsAddUpToTheWhole) {
     const int n = 3 + static_cast<int>(rnd() * 60);
     const double period = 0.004 + rnd() * 0.006;
     for (int i = 0; i < n; ++i) {
-      all.push_back({t, 0.1 + 0.05 * rnd()});
+      all.push_back({t, static_cast<float>(0.1 + 0.05 * rnd())});
       t += period * (0.9 + 0.2 * rnd()) * (rnd() < 0.03 ? 1.5 : 1.0);
     }
     t += 0.021 + rnd() * 0.5;

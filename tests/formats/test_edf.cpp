@@ -1,6 +1,8 @@
 // EDF/BDF reader, import and export; MNE as the independent reader.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "dyad/formats/edf.hpp"
@@ -146,6 +148,26 @@ TEST(Edf, MalformedFilesNameTheByteOffset) {
   EXPECT_DOUBLE_EQ(f.signals[0].values[2], 100);
   ASSERT_EQ(f.warnings.size(), 1u);
   EXPECT_EQ(f.warnings[0], "cut.edf: byte 520: the data end inside data record 2 of 2; the 1 whole records were kept");
+}
+
+TEST(Edf, ImportOfAFileWithoutSamplesIsRefused) {
+  // 0 data records: the header is valid, but there is nothing to import; no empty stream is made
+  std::string v = tiny_edf();
+  v.replace(236, 8, field("0", 8));
+  v.resize(512);
+  TempDir tmp;
+  const auto path = tmp / "empty.edf";
+  std::ofstream(path, std::ios::binary) << v;
+  auto dir = tmp / "s";
+  create_session_dir(dir);
+  Manifest m = new_manifest("c", 1, "other");
+  try {
+    import_edf(dir, m, path);
+    FAIL() << "no error";
+  } catch (const FormatError& e) {
+    EXPECT_EQ(std::string(e.what()), path.string() + ": no signal with samples and no annotations: nothing to import (empty: 'ecg_B')");
+  }
+  EXPECT_TRUE(m.streams.empty());
 }
 
 class EdfExport : public ::testing::TestWithParam<bool> {};

@@ -12,7 +12,7 @@ class FormatsFuzzReplay : public ::testing::TestWithParam<dyad::fuzz::Target> {}
 TEST_P(FormatsFuzzReplay, SeedsAndRegressionsRunCleanly) { EXPECT_GT(dyad::fuzz::replay(GetParam()), 0u); }
 
 INSTANTIATE_TEST_SUITE_P(Targets, FormatsFuzzReplay, ::testing::ValuesIn(dyad::fuzz::formats_targets()),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         [](const auto& target) { return std::string(target.param.name); });
 
 // ---- Bugs the fuzzers found, each with the behaviour the fixed parser has now. ----------------
 

@@ -169,6 +169,8 @@ TEST(Model, TracksFollowTheFilesThatExist) {
                          "f0:B", "intensity:A", "intensity:B", "stream:hr_A:hr", "stream:eda_B:eda", "stream:ecg_A:ecg",
                          "bp:bp_A"})
     EXPECT_TRUE(find_track(tracks, id)) << id;
+  EXPECT_EQ(find_track(tracks, "stream:eda_B:eda")->caption, "\u00b5S");  // files spell micro 'u'; shown as µ
+  EXPECT_EQ(find_track(tracks, "stream:ecg_A:ecg")->caption, "mV");
   // per partner: audio then speech, A before B
   auto pos = [&](const std::string& id) { return find_track(tracks, id) - tracks.data(); };
   EXPECT_LT(pos("wave:1"), pos("speech:A"));

@@ -179,8 +179,11 @@ std::string role_title(const std::string& role) {
   return role.empty() ? "?" : "Partner " + role;
 }
 
+/// A column's unit as shown: files spell micro as 'u' (ASCII, as EDF does); the viewer shows µ.
 std::string unit_of(const formats::StreamSidecar& sc, std::size_t c) {
-  return c < sc.units.size() ? sc.units[c] : "";
+  std::string u = c < sc.units.size() ? sc.units[c] : "";
+  if (u.size() == 2 && u[0] == 'u' && (u[1] == 'S' || u[1] == 'V')) u = "\u00b5" + u.substr(1);
+  return u;
 }
 
 /// Values computed here over times from `cols` (mapped or not): the series keeps both alive.
