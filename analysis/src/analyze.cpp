@@ -136,10 +136,13 @@ void audio_pass(formats::AudioReader& reader, std::size_t lanes, std::int64_t bl
 
 nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
+/// Seconds to the nanosecond, as the tables write them (0.74, not 0.7400000000000002).
+nlohmann::json sec(double v) { return num(formats::round_seconds(v)); }
+
 nlohmann::json dist_json(const dsp::Distribution& d) {
-  return {{"count", d.count}, {"total_s", d.total_s}, {"mean_s", num(d.mean_s)}, {"median_s", num(d.median_s)},
-          {"q1_s", num(d.q1_s)},  {"q3_s", num(d.q3_s)},  {"iqr_s", num(d.iqr_s)},   {"min_s", num(d.min_s)},
-          {"max_s", num(d.max_s)}};
+  return {{"count", d.count}, {"total_s", sec(d.total_s)}, {"mean_s", sec(d.mean_s)}, {"median_s", sec(d.median_s)},
+          {"q1_s", sec(d.q1_s)},  {"q3_s", sec(d.q3_s)},  {"iqr_s", sec(d.iqr_s)},   {"min_s", sec(d.min_s)},
+          {"max_s", sec(d.max_s)}};
 }
 
 std::string table_text(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
@@ -475,16 +478,16 @@ AnalyzeResult analyze_session(const fs::path& dir, const AnalyzeOptions& opt, co
         p["annotations"] = "annotations/segments.tsv";
       }
       auto& ex = j["exclusions"] = nlohmann::json::array();
-      for (auto& e : tt.exclusions) ex.push_back({{"start_s", e.start_s}, {"end_s", e.end_s}});
+      for (auto& e : tt.exclusions) ex.push_back({{"start_s", sec(e.start_s)}, {"end_s", sec(e.end_s)}});
       const auto& d = stats.dyad;
       j["dyad"] = {{"roles", tt.roles},
-                   {"session_s", d.session_s},
-                   {"excluded_s", d.excluded_s},
-                   {"analysed_s", d.analysed_s},
-                   {"speech_s", d.speech_s},
-                   {"silence_s", d.silence_s},
-                   {"solo_s", d.solo_s},
-                   {"overlap_s", d.overlap_s},
+                   {"session_s", sec(d.session_s)},
+                   {"excluded_s", sec(d.excluded_s)},
+                   {"analysed_s", sec(d.analysed_s)},
+                   {"speech_s", sec(d.speech_s)},
+                   {"silence_s", sec(d.silence_s)},
+                   {"solo_s", sec(d.solo_s)},
+                   {"overlap_s", sec(d.overlap_s)},
                    {"turns", d.turns_count},
                    {"floor_changes", d.floor_changes},
                    {"turn_length", dist_json(d.turns)},
@@ -500,13 +503,13 @@ AnalyzeResult analyze_session(const fs::path& dir, const AnalyzeOptions& opt, co
       for (auto& x : d.directions) dirs[x.from_role + ">" + x.to_role] = dist_json(x.fto);
       auto& pr = j["partners"] = nlohmann::json::object();
       for (auto& r : stats.roles)
-        pr[r.role] = {{"speaking_s", r.speaking_s},
+        pr[r.role] = {{"speaking_s", sec(r.speaking_s)},
                       {"speaking_share", num(r.speaking_share)},
                       {"speaking_fraction", num(r.speaking_fraction)},
                       {"talkspurts", r.talkspurts},
-                      {"solo_s", r.solo_s},
-                      {"overlap_s", r.overlap_s},
-                      {"floor_s", r.floor_s},
+                      {"solo_s", sec(r.solo_s)},
+                      {"overlap_s", sec(r.overlap_s)},
+                      {"floor_s", sec(r.floor_s)},
                       {"floor_share", num(r.floor_share)},
                       {"turns", r.turns.count},
                       {"turn_length", dist_json(r.turns)},

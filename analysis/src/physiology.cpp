@@ -31,6 +31,8 @@ std::string fmt(double v) { return std::isfinite(v) ? format_number(v) : "n/a"; 
 /// Seconds (times, intervals) to the nanosecond: 0.58, not 0.5800000000000001.
 std::string fmt_s(double v) { return std::isfinite(v) ? formats::format_seconds(v) : "n/a"; }
 double to_ns(double v) { return std::isfinite(v) ? std::round(v * 1e9) / 1e9 : v; }
+/// A measured value (amplitude, rate) to 9 significant digits: 11.71875, not 11.718750000000002.
+std::string fmt_sig(double v) { return std::isfinite(v) ? format_number(formats::round_significant(v, 9)) : "n/a"; }
 std::string fmt_int(long long v) { return std::to_string(v); }
 nlohmann::json jnum(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
@@ -424,7 +426,8 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
       info["eda_noise_sd_uS"] = noise;         // per run: the noise SD left in the low-passed EDA
       info["scr_min_amplitude_uS"] = min_amp;  // per run: the minimum SCR amplitude used
       PhysioTable t{"scr_" + sc.name, "Skin-conductance responses of stream " + sc.name + " (role " + role + ")", scr_columns(), {}};
-      for (const auto& x : res.scrs) t.rows.push_back({fmt(x.onset_s), fmt(x.peak_s), fmt(x.amplitude_us), fmt(x.rise_time_s)});
+      for (const auto& x : res.scrs)
+        t.rows.push_back({fmt_s(x.onset_s), fmt_s(x.peak_s), fmt_sig(x.amplitude_us), fmt_s(to_ns(x.peak_s) - to_ns(x.onset_s))});
       res.tables.push_back(std::move(t));
     } else if (kind == "resp") {
       auto& br = res.breaths;
@@ -444,8 +447,8 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
                      {"rate_bpm", "60 / interval from the previous breath's peak", "1/min", "n/a for the first breath"}},
                     {}};
       for (std::size_t i = 0; i < br.size(); ++i)
-        t.rows.push_back({fmt(br[i].trough_s), fmt(br[i].peak_s), fmt(br[i].amplitude),
-                          fmt(i ? 60 / (br[i].peak_s - br[i - 1].peak_s) : kNan)});
+        t.rows.push_back({fmt_s(br[i].trough_s), fmt_s(br[i].peak_s), fmt_sig(br[i].amplitude),
+                          fmt_sig(i ? 60 / (to_ns(br[i].peak_s) - to_ns(br[i - 1].peak_s)) : kNan)});
       res.tables.push_back(std::move(t));
     }
     res.info = info;

@@ -16,15 +16,8 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 using formats::format_number;
 
-/// v rounded to a multiple of q (NaN stays NaN), for readable tables.
-double rnd(double v, double q) { return std::isfinite(v) ? std::round(v / q) * q : kNaN; }
 /// Fixed decimals matching the rounding step q (a power of ten); n/a for NaN.
 std::string fmt(double v, double q) { return formats::format_fixed(v, static_cast<int>(std::lround(-std::log10(q)))); }
-/// v rounded to `digits` significant digits.
-double sig(double v, int digits) {
-  if (!std::isfinite(v) || v == 0) return v;
-  return rnd(v, std::pow(10.0, std::floor(std::log10(std::abs(v))) - digits + 1));
-}
 nlohmann::json jnum(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 const char* const kExploratory =
@@ -477,7 +470,7 @@ VoiceSummary add_voice_features(FeatureContext& ctx, const std::vector<RoleVoice
         if (t.role == role) floor_time += t.duration_s();
       const auto n = static_cast<double>(p.nuclei.size());
       j["speech_rate"] = {{"syllables", p.nuclei.size()},         {"syllables_in_turns", p.nuclei_in_turns.size()},
-                          {"speaking_time_s", speak},             {"turn_time_s", floor_time},
+                          {"speaking_time_s", formats::round_seconds(speak)}, {"turn_time_s", formats::round_seconds(floor_time)},
                           {"speech_rate", jnum(ratio(static_cast<double>(p.nuclei_in_turns.size()), floor_time))},
                           {"articulation_rate", jnum(ratio(n, speak))}, {"peak_threshold_db", jnum(p.threshold_db)},
                           {"intensity_peaks", p.peaks}};
@@ -522,9 +515,9 @@ void write_pulses(FeatureContext& ctx, const std::string& role, const RoleVoice&
   v.pulse_time_s.for_each_chunk([&](std::span<const double> t, std::size_t i0) {
     v.pulse_amplitude.read(i0, i0 + t.size(), amp);
     for (std::size_t i = 0; i < t.size(); ++i) {
-      buf += format_number(rnd(t[i], 1e-7));
+      buf += format_number(std::round(t[i] * 1e7) / 1e7);  // 0.1 µs
       buf += '\t';
-      buf += std::isfinite(amp[i]) ? format_number(sig(amp[i], 7)) : std::string("n/a");
+      buf += std::isfinite(amp[i]) ? format_number(formats::round_significant(amp[i], 7)) : std::string("n/a");
       buf += '\n';
       if (buf.size() > (1 << 16)) {
         f.append(buf);

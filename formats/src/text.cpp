@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <istream>
 
@@ -20,6 +21,18 @@ double round_seconds(double v) {
   // beyond about 10^7 s (116 days) a nanosecond is below a double's resolution anyway
   if (!std::isfinite(v) || std::abs(v) > 1e7) return v;
   return std::round(v * 1e9) / 1e9;
+}
+
+double round_significant(double v, int digits) {
+  if (!std::isfinite(v) || v == 0) return v;
+  const int e = static_cast<int>(std::floor(std::log10(std::abs(v)))) - digits + 1;  // the last digit kept: 10^e
+  // dividing by an exact power of ten (not multiplying by an inexact 10^-k) gives the nearest double
+  if (e < 0 && e >= -22) {
+    const double p = std::pow(10.0, -e);
+    return std::round(v * p) / p;
+  }
+  const double p = std::pow(10.0, e);
+  return std::round(v / p) * p;
 }
 
 std::string format_seconds(double v) { return format_number(round_seconds(v)); }

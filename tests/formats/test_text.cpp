@@ -31,6 +31,19 @@ TEST(Numbers, RejectsPartialAndEmpty) {
   EXPECT_EQ(*parse_number("+2.5"), 2.5);
 }
 
+TEST(Numbers, SecondsAndSignificantDigitsWithoutFloatNoise) {
+  EXPECT_EQ(format_seconds(58 * 0.01), "0.58");
+  EXPECT_EQ(format_seconds(3.5 - 2.92), "0.58");
+  EXPECT_EQ(format_seconds(std::nan("")), "n/a");
+  EXPECT_EQ(format_number(round_significant(60 / (12.776258961178291 - 7.656258961178292), 9)), "11.71875");
+  EXPECT_EQ(format_number(round_significant(0.11230029999999999, 7)), "0.1123003");
+  EXPECT_EQ(round_significant(123456789.4, 3), 123000000.0);
+  EXPECT_EQ(format_number(round_significant(-0.000123456, 2)), "-0.00012");
+  EXPECT_EQ(round_significant(0.0, 5), 0.0);
+  EXPECT_TRUE(std::isnan(round_significant(std::nan(""), 5)));
+  EXPECT_EQ(round_significant(INFINITY, 5), INFINITY);
+}
+
 TEST(Numbers, LocaleProof) {
   // A locale with a decimal comma must not change what is written or read.
   const char* old = std::setlocale(LC_ALL, nullptr);

@@ -21,6 +21,9 @@ std::string format_seconds(double v);
 /// The value format_seconds writes (to the nanosecond; unchanged past 10^7 s or when not finite).
 /// A difference of two rounded times written with format_seconds reads back to itself.
 double round_seconds(double v);
+/// v rounded to `digits` significant digits, the result the nearest double to the decimal (a
+/// measured amplitude or rate: 11.71875, not 11.718750000000002); NaN, infinities and 0 unchanged.
+double round_significant(double v, int digits);
 /// Fixed number of decimals (std::to_chars); NaN -> "n/a".
 std::string format_fixed(double v, int decimals);
 /// Parses a whole field as a double with std::from_chars. "n/a" (and "nan") give NaN.
