@@ -551,9 +551,9 @@ StreamWriter::StreamWriter(const std::filesystem::path& dir, const StreamSidecar
 void StreamWriter::append(double t, double dt, const double* values, std::size_t n) {
   if (n != columns_) throw FormatError(ErrorKind::malformed, file_.path().string() + ": row with " + std::to_string(n) +
                                                                " values, expected " + std::to_string(columns_));
-  buf_ += format_number(t);
+  buf_ += format_seconds(t);  // to the nanosecond: 0.137222334, not 0.13722233359385427
   buf_ += '\t';
-  buf_ += format_number(dt);
+  buf_ += format_seconds(dt);
   for (std::size_t i = 0; i < n; ++i) {
     buf_ += '\t';
     buf_ += format_number(values[i]);

@@ -12,6 +12,7 @@ namespace dyad::formats {
 
 std::string format_number(double v) {
   if (std::isnan(v)) return "n/a";
+  if (v == 0) return "0";  // -0 (a rounded tiny negative) is written as 0
   char buf[64];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
   return std::string(buf, end);

@@ -13,7 +13,7 @@
 
 namespace dyad::formats {
 
-/// Shortest text that reads back to the same double (std::to_chars); NaN -> "n/a".
+/// Shortest text that reads back to the same double (std::to_chars); NaN -> "n/a", -0 -> "0".
 std::string format_number(double v);
 /// A time or duration in seconds: rounded to the nanosecond, then the shortest text (so
 /// 58 * 0.01 and 3.5 - 2.92 print as 0.58, not 0.5800000000000001); NaN -> "n/a".
