@@ -323,12 +323,13 @@ void TimelineView::paint_label(QPainter& p, const Track& t, const QRect& r) {
                QFontMetrics(s).elidedText(QString::fromStdString(t.caption), Qt::ElideRight, text_w));
   } else if (!t.caption.empty() && t.kind != TrackKind::events) {
     // one line only (a short track): the caption (a unit, a channel) after the title when it fits
+    // whole; a cut one ("markers with ...") says less than none
     const int after = fm.horizontalAdvance(QString::fromStdString(t.title)) + 6;
     const int room = text_w - after;
-    if (room >= 16) {
+    const QString cap = QString::fromStdString(t.caption);
+    if (QFontMetrics(s).horizontalAdvance(cap) <= room) {
       p.setPen(QColor(105, 105, 110));
-      p.drawText(QRect(r.left() + 11 + after, top, room, line), Qt::AlignLeft | Qt::AlignVCenter,
-                 QFontMetrics(s).elidedText(QString::fromStdString(t.caption), Qt::ElideRight, room));
+      p.drawText(QRect(r.left() + 11 + after, top, room, line), Qt::AlignLeft | Qt::AlignVCenter, cap);
     }
   }
   // value axis on the right edge of the label column
