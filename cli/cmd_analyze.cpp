@@ -10,6 +10,7 @@
 #include "dyad/analysis/analyze.hpp"
 #include "dyad/analysis/physiology.hpp"
 #include "dyad/analysis/prosody.hpp"
+#include "dyad/dsp/pitch.hpp"
 #include "dyad/formats/manifest.hpp"
 #include "dyad/formats/text.hpp"
 
@@ -48,23 +49,6 @@ std::pair<std::string, analysis::PitchRange> parse_f0_range(const std::string& t
   return {role, {*lo, *hi}};
 }
 
-/// Runs a library's check of the parameters the options set; its complaint, without the class name
-/// it starts with ("CrosstalkVad: bands must be..."), becomes a usage error: "analyze: voice activity
-/// parameter bands must be..." (the names --vad-param takes).
-template <class F>
-void usage_check(F&& check, const std::string& prefix) {
-  try {
-    check();
-  } catch (const UsageError&) {
-    throw;
-  } catch (const std::invalid_argument& e) {
-    std::string m = e.what();
-    const auto colon = m.find(": ");
-    if (colon != std::string::npos && m.find_first_of(" =", 0) > colon) m.erase(0, colon + 2);
-    throw UsageError(prefix + m);
-  }
-}
-
 /// The pitch ranges against each session's audio rate, before any work, named as the options (the
 /// pitch tracker's own check names its parameters). A session whose manifest does not read is left
 /// to the analysis, which reports it.
@@ -80,10 +64,10 @@ void check_pitch_ranges(const std::vector<fs::path>& dirs, const analysis::Proso
     const double rate = m->audio->sample_rate_hz;
     auto check = [&](const analysis::PitchRange& r, const std::string& max_option, const std::string& min_option) {
       const auto num = [](double v) { return formats::format_number(v); };
-      if (!(r.f0_max_hz < rate / 2))
+      if (!dsp::pitch_ceiling_fits(r.f0_max_hz, rate))
         throw std::runtime_error(d.string() + ": " + max_option + ": the pitch ceiling " + num(r.f0_max_hz) +
                                  " Hz must be below half the session's sample rate (" + num(rate) + " Hz); nothing was analysed");
-      if (!(3.0 / r.f0_min_hz * rate >= 16))
+      if (!dsp::pitch_floor_fits(r.f0_min_hz, rate))
         throw std::runtime_error(d.string() + ": " + min_option + ": the pitch floor " + num(r.f0_min_hz) + " Hz is too high for " + num(rate) +
                                  " Hz audio (the window, 3 / floor, must hold 16 samples); nothing was analysed");
     };
@@ -233,7 +217,7 @@ void add_analyze(CLI::App& app) {
       const auto eq = kv.find('=');
       const auto value = eq == std::string::npos ? std::nullopt : formats::parse_number(kv.substr(eq + 1));
       bool known = false;
-      if (value) usage_check([&] { known = dsp::set_parameter(opt.crosstalk_vad, kv.substr(0, eq), *value); }, "analyze: voice activity parameter ");
+      if (value) as_usage([&] { known = dsp::set_parameter(opt.crosstalk_vad, kv.substr(0, eq), *value); }, "analyze: voice activity parameter ", true);
       if (!known)
         throw UsageError("analyze: --vad-param must be NAME=VALUE with a parameter of the crosstalk detector, got '" + kv + "'");
     }
@@ -249,11 +233,11 @@ void add_analyze(CLI::App& app) {
     if (!(o->physio.synchrony.max_lag_s < o->physio.synchrony.window_s))
       throw UsageError("analyze: --sync-max-lag (" + formats::format_number(o->physio.synchrony.max_lag_s) +
                        ") must be below --sync-window (" + formats::format_number(o->physio.synchrony.window_s) + ")");
-    usage_check([&] { analysis::validate(o->physio); }, "analyze: physiology parameter ");
+    as_usage([&] { analysis::validate(o->physio); }, "analyze: physiology parameter ", true);
     opt.extensions = analysis::default_extensions(o->prosody, o->physio);
     // Check the detector's parameters once, before any session starts.
-    usage_check([&] { analysis::make_vad(opt, opt.vad_detector == "energy" ? opt.energy_vad.sample_rate_hz : opt.crosstalk_vad.sample_rate_hz, 2); },
-                "analyze: voice activity parameter ");
+    as_usage([&] { analysis::make_vad(opt, opt.vad_detector == "energy" ? opt.energy_vad.sample_rate_hz : opt.crosstalk_vad.sample_rate_hz, 2); },
+                "analyze: voice activity parameter ", true);
     auto dirs = expand_sessions(o->inputs);
     check_pitch_ranges(dirs, o->prosody);
     std::mutex m;

@@ -39,9 +39,9 @@ void run_pitch(const PitchOptions& o) {
     for (auto& r : s.audio_roles()) roles += (roles.empty() ? "" : ", ") + r;
     throw std::runtime_error(o.session + ": no audio channel for role '" + o.role + "' (roles with audio: " + roles + ")");
   }
-  if (!(o.f0_max_hz < s.audio->sample_rate_hz / 2))
+  if (!dsp::pitch_ceiling_fits(o.f0_max_hz, s.audio->sample_rate_hz))
     throw std::runtime_error(o.session + ": --f0-max (" + num(o.f0_max_hz) + ") must be below half the session's sample rate (" + num(s.audio->sample_rate_hz) + " Hz)");
-  if (!(3.0 / o.f0_min_hz * s.audio->sample_rate_hz >= 16))
+  if (!dsp::pitch_floor_fits(o.f0_min_hz, s.audio->sample_rate_hz))
     throw std::runtime_error(o.session + ": --f0-min (" + num(o.f0_min_hz) + ") is too high: the pitch window (3 / f0-min) must hold 16 samples at " +
                      num(s.audio->sample_rate_hz) + " Hz");
   std::error_code ec;

@@ -21,15 +21,20 @@ class UsageError : public std::invalid_argument {
 };
 
 /// Runs a library's check of parameters that came from options (e.g. `analysis::validate`) and
-/// turns its std::invalid_argument into a UsageError, `prefix` put before its message.
+/// turns its std::invalid_argument into a UsageError, `prefix` put before its message. With
+/// `drop_class_name` the class the message starts with goes ("CrosstalkVad: bands must be..." ->
+/// prefix + "bands must be...": the parameter names the options take).
 template <class F>
-void as_usage(F&& check, const std::string& prefix = "") {
+void as_usage(F&& check, const std::string& prefix = "", bool drop_class_name = false) {
   try {
     check();
   } catch (const UsageError&) {
     throw;
   } catch (const std::invalid_argument& e) {
-    throw UsageError(prefix + e.what());
+    std::string m = e.what();
+    const auto colon = m.find(": ");
+    if (drop_class_name && colon != std::string::npos && m.find_first_of(" =", 0) > colon) m.erase(0, colon + 2);
+    throw UsageError(prefix + m);
   }
 }
 

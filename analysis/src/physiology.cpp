@@ -30,7 +30,6 @@ const double kNan = std::nan("");
 std::string fmt(double v) { return std::isfinite(v) ? format_number(v) : "n/a"; }
 /// Seconds (times, intervals) to the nanosecond: 0.58, not 0.5800000000000001.
 std::string fmt_s(double v) { return std::isfinite(v) ? formats::format_seconds(v) : "n/a"; }
-double to_ns(double v) { return std::isfinite(v) ? std::round(v * 1e9) / 1e9 : v; }
 /// A measured value (amplitude, rate) to 9 significant digits: 11.71875, not 11.718750000000002.
 std::string fmt_sig(double v) { return std::isfinite(v) ? format_number(formats::round_significant(v, 9)) : "n/a"; }
 std::string fmt_int(long long v) { return std::to_string(v); }
@@ -402,7 +401,7 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
       info["corrected_beats"] = corrected;
       PhysioTable t{"beats_" + sc.name, "Heart beats of stream " + sc.name + " (" + kind + ", role " + role + ")", beats_columns(), {}};
       for (const auto& r : rows_out)
-        t.rows.push_back({fmt_s(r.time_s), fmt_s(r.rr_s), fmt(std::isfinite(r.rr_s) ? 60 / to_ns(r.rr_s) : kNan), r.corrected ? "1" : "0"});
+        t.rows.push_back({fmt_s(r.time_s), fmt_s(r.rr_s), fmt(std::isfinite(r.rr_s) ? 60 / formats::round_seconds(r.rr_s) : kNan), r.corrected ? "1" : "0"});
       res.tables.push_back(std::move(t));
     } else if (kind == "eda") {
       nlohmann::json noise = nlohmann::json::array(), min_amp = nlohmann::json::array();
@@ -427,7 +426,7 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
       info["scr_min_amplitude_uS"] = min_amp;  // per run: the minimum SCR amplitude used
       PhysioTable t{"scr_" + sc.name, "Skin-conductance responses of stream " + sc.name + " (role " + role + ")", scr_columns(), {}};
       for (const auto& x : res.scrs)
-        t.rows.push_back({fmt_s(x.onset_s), fmt_s(x.peak_s), fmt_sig(x.amplitude_us), fmt_s(to_ns(x.peak_s) - to_ns(x.onset_s))});
+        t.rows.push_back({fmt_s(x.onset_s), fmt_s(x.peak_s), fmt_sig(x.amplitude_us), fmt_s(formats::round_seconds(x.peak_s) - formats::round_seconds(x.onset_s))});
       res.tables.push_back(std::move(t));
     } else if (kind == "resp") {
       auto& br = res.breaths;
@@ -448,7 +447,7 @@ PhysioOutput analyze_physiology(const formats::Session& s, const PhysioConfig& c
                     {}};
       for (std::size_t i = 0; i < br.size(); ++i)
         t.rows.push_back({fmt_s(br[i].trough_s), fmt_s(br[i].peak_s), fmt_sig(br[i].amplitude),
-                          fmt_sig(i ? 60 / (to_ns(br[i].peak_s) - to_ns(br[i - 1].peak_s)) : kNan)});
+                          fmt_sig(i ? 60 / (formats::round_seconds(br[i].peak_s) - formats::round_seconds(br[i - 1].peak_s)) : kNan)});
       res.tables.push_back(std::move(t));
     }
     res.info = info;

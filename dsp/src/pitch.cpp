@@ -600,10 +600,10 @@ PitchTracker::PitchTracker(const PitchConfig& c) : cfg_(c) {
   if (!(c.time_step_s > 0 && std::isfinite(c.time_step_s)))
     fail("time_step_s must be positive, got " + num(c.time_step_s) + ".");
   if (!std::isfinite(c.first_frame_s)) fail("first_frame_s must be finite, got " + num(c.first_frame_s) + ".");
-  if (!(c.f0_min_hz > 0 && c.f0_max_hz > c.f0_min_hz && c.f0_max_hz < c.sample_rate_hz / 2))
+  if (!(c.f0_min_hz > 0 && c.f0_max_hz > c.f0_min_hz && pitch_ceiling_fits(c.f0_max_hz, c.sample_rate_hz)))
     fail("need 0 < f0_min_hz < f0_max_hz < sample_rate_hz / 2, got f0_min_hz " + num(c.f0_min_hz) +
          ", f0_max_hz " + num(c.f0_max_hz) + ", sample_rate_hz " + num(c.sample_rate_hz) + ".");
-  if (3.0 / c.f0_min_hz * c.sample_rate_hz < 16)
+  if (!pitch_floor_fits(c.f0_min_hz, c.sample_rate_hz))
     fail("the window (3 / f0_min_hz = " + num(3.0 / c.f0_min_hz) + " s) must span at least 16 samples at " +
          num(c.sample_rate_hz) + " Hz.");
   if (c.max_candidates < 2 || c.max_candidates > 32)

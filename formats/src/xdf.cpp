@@ -3,7 +3,6 @@
 #include "dyad/formats/xdf.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -404,9 +403,8 @@ void apply_session_identity(const XdfFile& f, Manifest& m, const XdfImportOption
   const std::string couple = ds->value("couple_id"), number = ds->value("session_number"), type = ds->value("session_type");
   if (!opt.couple_given && !couple.empty()) m.couple_id = couple;
   if (!opt.session_number_given && !number.empty()) {
-    long long n = -1;
-    auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), n);
-    if (ec == std::errc() && end == number.data() + number.size() && n >= 0) m.session_number = n;
+    const auto n = parse_integer(number);
+    if (n && *n >= 0) m.session_number = *n;
     else warnings.push_back(label + ": the file header's session_number '" + number + "' is not a whole number >= 0; kept " +
                             std::to_string(m.session_number));
   }

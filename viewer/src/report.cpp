@@ -146,7 +146,8 @@ void paint_report(QPainter& p, const SessionModel& m, const SessionSummary& s) {
   std::string line = "Recorded " + date + "  ·  length " + format_clock(m.duration_s, 0, true) + "  ·  " + who;
   if (!m.session.streams.empty()) line += "  ·  " + std::to_string(m.session.streams.size()) + " sensor streams";
   y += 2 * kPt + text_block(p, q(line), QRectF(x0, y + 2 * kPt, w, 0), font(8.5), kInk);
-  if (!m.analysed())
+  const bool analysed = m.analysed();  // a scan of features/: once
+  if (!analysed)
     y += text_block(p, "Not analysed yet: run dyad analyze for the numbers and charts.", QRectF(x0, y + 2 * kPt, w, 0),
                     font(9, true), QColor(176, 0, 32)) + 2 * kPt;
   y += 6 * kPt;
@@ -224,7 +225,6 @@ void paint_report(QPainter& p, const SessionModel& m, const SessionSummary& s) {
   p.setPen(kGrey);
   std::string now = formats::utc_now_iso8601().substr(0, 16);
   if (now.size() > 10) now[10] = ' ';
-  const bool analysed = m.analysed();
   std::string foot = "dyad " + std::string(kVersion) + " · generated " + now + " UTC from " + m.session.dir.filename().string() +
                      (analysed ? "/features" : " (not analysed)") + " · definitions in the dyad README · page 1 of 1";
   p.drawText(QRectF(x0, footer + 2 * kPt, w, 9 * kPt), Qt::AlignLeft | Qt::AlignVCenter, q(foot));

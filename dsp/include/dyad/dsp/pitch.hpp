@@ -13,6 +13,12 @@
 
 namespace dyad::dsp {
 
+/// The pitch tracker's limits for audio at `rate_hz` (PitchTracker refuses a config that breaks
+/// them; commands check them first to name their own options): the ceiling below half the rate,
+/// and the window, 3 / floor, at least 16 samples long.
+constexpr bool pitch_ceiling_fits(double f0_max_hz, double rate_hz) { return f0_max_hz < rate_hz / 2; }
+constexpr bool pitch_floor_fits(double f0_min_hz, double rate_hz) { return 3.0 / f0_min_hz * rate_hz >= 16; }
+
 /// Parameters of PitchTracker. Defaults are Praat's "To Pitch (ac)" standard values, except the
 /// time step: Praat's automatic step is 0.75 / f0_min_hz, which is 0.01 s for the 75 Hz floor;
 /// dyad uses 0.01 s whatever the floor unless told otherwise.
